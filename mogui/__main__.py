@@ -1,0 +1,5 @@
+"""Allow ``python -m mogui``."""
+
+from mogui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Pure-Python core: project model, catalogs, validation, file I/O. Imports neither Qt nor Keras."""

@@ -1,0 +1,80 @@
+"""Training events: plain data sent from the training runner to whoever listens.
+
+They hold only Python numbers and strings, so they cross threads (and Qt signals) safely.
+Log keys follow Keras: ``loss``, ``<head>_loss``, ``<head>_<metric>``, and ``val_`` variants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class TrainingStarted:
+    device: str  # e.g. "CPU" or "GPU:0 (NVIDIA H100)"
+    epochs: int
+    steps_per_epoch: int
+    train_samples: int
+    val_samples: int
+    heads: tuple[str, ...]  # heads trained by a loss, i.e. with a <head>_loss log
+
+
+@dataclass(frozen=True)
+class BatchEnded:
+    epoch: int  # 0-based
+    batch: int  # 0-based within the epoch
+    steps_per_epoch: int
+    logs: dict[str, float]  # running means over the epoch so far, as Keras reports them
+    samples_per_second: float
+    elapsed: float  # seconds since training started
+
+
+@dataclass(frozen=True)
+class EpochEnded:
+    epoch: int
+    logs: dict[str, float]  # train and val_ logs of the epoch
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class TrainingFinished:
+    history: dict[str, list[float]]
+    stopped: bool  # True when stopped early by the user
+    elapsed: float
+    epochs_run: int
+
+
+@dataclass(frozen=True)
+class TrainingFailed:
+    message: str  # plain-language, one paragraph
+    details: str = ""  # technical detail (traceback) for an expandable section
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    state: str  # "running", "paused", "stopping"
+
+
+TrainingEvent = (
+    TrainingStarted | BatchEnded | EpochEnded | TrainingFinished | TrainingFailed | StateChanged
+)
+
+
+class Reporter(Protocol):
+    """Receives training events; called on the training thread, so keep it quick."""
+
+    def __call__(self, event: TrainingEvent) -> None: ...
+
+
+@dataclass
+class EventLog:
+    """A reporter that keeps every event (handy for the CLI and tests)."""
+
+    events: list[TrainingEvent] = field(default_factory=list)
+
+    def __call__(self, event: TrainingEvent) -> None:
+        self.events.append(event)
+
+    def of(self, kind: type) -> list:
+        return [e for e in self.events if isinstance(e, kind)]

@@ -1,0 +1,176 @@
+"""Layer catalog: every layer kind mogui offers, with typed, validated parameters.
+
+Parameter names are the Keras constructor arguments, so the engine can pass them through
+unchanged. Nothing here imports Keras.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+ActivationName = Literal[
+    "linear", "relu", "gelu", "elu", "selu", "swish", "tanh", "sigmoid", "softmax", "softplus"
+]
+Padding = Literal["valid", "same"]
+
+ACTIVATIONS: tuple[str, ...] = ActivationName.__args__  # type: ignore[attr-defined]
+
+
+class LayerParams(BaseModel):
+    """Base class of a layer's parameters; unknown keys are rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DenseParams(LayerParams):
+    units: int = Field(64, ge=1)
+    activation: ActivationName = "relu"
+    use_bias: bool = True
+
+
+class DropoutParams(LayerParams):
+    rate: float = Field(0.2, ge=0.0, lt=1.0)
+
+
+class BatchNormalizationParams(LayerParams):
+    momentum: float = Field(0.99, gt=0.0, lt=1.0)
+    epsilon: float = Field(1e-3, gt=0.0)
+
+
+class LayerNormalizationParams(LayerParams):
+    epsilon: float = Field(1e-3, gt=0.0)
+
+
+class ActivationParams(LayerParams):
+    activation: ActivationName = "relu"
+
+
+class Conv1DParams(LayerParams):
+    filters: int = Field(32, ge=1)
+    kernel_size: int = Field(3, ge=1)
+    strides: int = Field(1, ge=1)
+    padding: Padding = "same"
+    activation: ActivationName = "relu"
+
+
+class Conv2DParams(LayerParams):
+    filters: int = Field(32, ge=1)
+    kernel_size: int = Field(3, ge=1)
+    strides: int = Field(1, ge=1)
+    padding: Padding = "same"
+    activation: ActivationName = "relu"
+
+
+class Pooling1DParams(LayerParams):
+    pool_size: int = Field(2, ge=1)
+    padding: Padding = "valid"
+
+
+class Pooling2DParams(LayerParams):
+    pool_size: int = Field(2, ge=1)
+    padding: Padding = "valid"
+
+
+class NoParams(LayerParams):
+    pass
+
+
+class ReshapeParams(LayerParams):
+    target_shape: list[int] = Field(default_factory=lambda: [-1], min_length=1)
+
+
+class EmbeddingParams(LayerParams):
+    input_dim: int = Field(1000, ge=1)
+    output_dim: int = Field(32, ge=1)
+
+
+class RecurrentParams(LayerParams):
+    units: int = Field(32, ge=1)
+    return_sequences: bool = False
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+
+
+class ConcatenateParams(LayerParams):
+    axis: int = -1
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """One entry of the catalog."""
+
+    name: str
+    params: type[LayerParams]
+    category: str
+    summary: str
+    min_inputs: int = 1
+    max_inputs: int | None = 1
+
+    @property
+    def is_merge(self) -> bool:
+        return self.min_inputs > 1
+
+
+_KINDS = [
+    LayerKind("Dense", DenseParams, "Core", "Fully connected layer"),
+    LayerKind("Dropout", DropoutParams, "Regularization", "Randomly zeroes inputs while training"),
+    LayerKind("BatchNormalization", BatchNormalizationParams, "Normalization",
+              "Normalizes each feature over the batch"),
+    LayerKind("LayerNormalization", LayerNormalizationParams, "Normalization",
+              "Normalizes each sample over its features"),
+    LayerKind("Activation", ActivationParams, "Core", "Applies an activation function"),
+    LayerKind("Conv1D", Conv1DParams, "Convolution", "1-D convolution over (steps, channels)"),
+    LayerKind("Conv2D", Conv2DParams, "Convolution",
+              "2-D convolution over (height, width, channels)"),
+    LayerKind("MaxPooling1D", Pooling1DParams, "Pooling", "Max over windows of steps"),
+    LayerKind("MaxPooling2D", Pooling2DParams, "Pooling", "Max over spatial windows"),
+    LayerKind("GlobalAveragePooling1D", NoParams, "Pooling", "Mean over all steps"),
+    LayerKind("GlobalAveragePooling2D", NoParams, "Pooling", "Mean over height and width"),
+    LayerKind("Flatten", NoParams, "Reshaping", "Flattens all but the batch axis"),
+    LayerKind("Reshape", ReshapeParams, "Reshaping", "Reshapes to target_shape (-1 infers one axis)"),
+    LayerKind("Embedding", EmbeddingParams, "Core", "Maps integer ids to dense vectors"),
+    LayerKind("LSTM", RecurrentParams, "Recurrent", "Long short-term memory layer"),
+    LayerKind("GRU", RecurrentParams, "Recurrent", "Gated recurrent unit layer"),
+    LayerKind("Concatenate", ConcatenateParams, "Merge", "Joins tensors along an axis",
+              min_inputs=2, max_inputs=None),
+    LayerKind("Add", NoParams, "Merge", "Adds tensors of the same shape",
+              min_inputs=2, max_inputs=None),
+]
+
+LAYER_KINDS: dict[str, LayerKind] = {k.name: k for k in _KINDS}
+
+
+def layer_kind(name: str) -> LayerKind:
+    """Return the catalog entry for ``name`` or raise ``KeyError`` with the choices."""
+    try:
+        return LAYER_KINDS[name]
+    except KeyError:
+        choices = ", ".join(sorted(LAYER_KINDS))
+        raise KeyError(f"unknown layer kind {name!r}; choose one of: {choices}") from None
+
+
+def default_params(kind: str) -> dict[str, Any]:
+    """The default parameters of a layer kind, as plain JSON values."""
+    return layer_kind(kind).params().model_dump()
+
+
+def validate_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``params`` for ``kind``; return them with defaults filled in.
+
+    Raises ``pydantic.ValidationError`` whose locations are parameter names.
+    """
+    return layer_kind(kind).params.model_validate(params).model_dump()
+
+
+__all__ = [
+    "ACTIVATIONS",
+    "LAYER_KINDS",
+    "LayerKind",
+    "LayerParams",
+    "ValidationError",
+    "default_params",
+    "layer_kind",
+    "validate_params",
+]

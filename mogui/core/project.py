@@ -1,0 +1,189 @@
+"""The project model: everything mogui needs to build, train and export a multi-output model.
+
+A project is plain data (pydantic models serialised as JSON). Structural checks (types, ranges)
+happen when a project is parsed; cross-field checks (names, references, losses per task) live in
+:mod:`mogui.core.validation`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from mogui.core.tasks import CUSTOM_LOSS, TASKS, Task
+
+SCHEMA_VERSION = 1
+
+Identifier = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        max_length=64,
+        description="letters, digits and underscores, not starting with a digit",
+    ),
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+
+class InputSpec(_Model):
+    """One model input."""
+
+    name: Identifier
+    shape: list[Annotated[int, Field(ge=1)]] = Field(min_length=1)
+    dtype: Literal["float32", "int32"] = "float32"
+
+
+class LayerSpec(_Model):
+    """One layer of the trunk or of a head.
+
+    ``inputs`` names model inputs or earlier layers. Left empty, the layer takes the layer
+    listed just before it (the first layer of a head takes the head's ``source``).
+    """
+
+    name: Identifier
+    kind: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    inputs: list[str] = Field(default_factory=list)
+
+
+class HeadLoss(_Model):
+    """How one head is trained in per-output mode."""
+
+    kind: str | None = Field(
+        None,
+        description="a built-in loss id offered for the head's task, 'custom', or null for no "
+        "loss; null on a new head means the task's default",
+    )
+    source: str = Field("", description="Python source defining loss(y_true, y_pred) when custom")
+    weight: float = Field(1.0, ge=0.0)
+    metrics: list[str] = Field(default_factory=list)
+    enabled: bool = Field(True, description="false: the head is trained by no loss")
+
+
+class HeadSpec(_Model):
+    """An output head: its own layers, then a Dense output layer named after the head."""
+
+    name: Identifier
+    task: Task
+    units: int = Field(ge=1)
+    activation: str | None = Field(None, description="null uses the task's activation")
+    source: str | None = Field(None, description="trunk layer or input feeding the head; "
+                               "null takes the trunk's last layer")
+    layers: list[LayerSpec] = Field(default_factory=list)
+    loss: HeadLoss = Field(default_factory=HeadLoss)
+
+    @model_validator(mode="after")
+    def _default_loss(self) -> HeadSpec:
+        if self.loss.kind is None and self.loss.enabled:
+            self.loss.kind = TASKS[self.task].default_loss
+        return self
+
+    @property
+    def output_activation(self) -> str:
+        return self.activation or TASKS[self.task].activation
+
+    @property
+    def has_loss(self) -> bool:
+        return self.loss.enabled and self.loss.kind is not None
+
+    @property
+    def is_custom(self) -> bool:
+        return self.has_loss and self.loss.kind == CUSTOM_LOSS
+
+
+class JointLoss(_Model):
+    """One custom function over all heads: ``loss(y_true, y_pred)`` with dicts keyed by head."""
+
+    source: str = ""
+    term_weights: dict[str, Annotated[float, Field(ge=0.0)]] = Field(
+        default_factory=dict,
+        description="weight per term when the function returns a dict; missing terms weigh 1",
+    )
+
+
+class EarlyStopping(_Model):
+    enabled: bool = False
+    monitor: str = "val_loss"
+    patience: int = Field(5, ge=1)
+    restore_best_weights: bool = True
+
+
+class Checkpointing(_Model):
+    enabled: bool = False
+    monitor: str = "val_loss"
+    save_best_only: bool = True
+
+
+class TrainingSettings(_Model):
+    optimizer: Literal["adam", "adamw", "sgd", "rmsprop"] = "adam"
+    learning_rate: float = Field(1e-3, gt=0.0, le=10.0)
+    batch_size: int = Field(32, ge=1)
+    epochs: int = Field(10, ge=1)
+    validation_split: float = Field(0.2, ge=0.0, lt=1.0)
+    seed: int = Field(0, ge=0)
+    shuffle: bool = True
+    mixed_precision: bool = False
+    early_stopping: EarlyStopping = Field(default_factory=EarlyStopping)
+    checkpointing: Checkpointing = Field(default_factory=Checkpointing)
+
+
+class DemoShapesData(_Model):
+    """Synthetic detection data: one shape per image; targets ``bbox`` and ``classification``."""
+
+    kind: Literal["demo_shapes"] = "demo_shapes"
+    samples: int = Field(2048, ge=16)
+    image_size: int = Field(64, ge=16, le=256)
+    seed: int = Field(0, ge=0)
+
+
+class NpzData(_Model):
+    """A NumPy ``.npz`` file whose arrays are named after inputs and heads."""
+
+    kind: Literal["npz"] = "npz"
+    path: str = Field(min_length=1, description="relative to the project file")
+
+
+DataSource = Annotated[DemoShapesData | NpzData, Field(discriminator="kind")]
+
+
+class Project(_Model):
+    """A whole mogui project."""
+
+    schema_version: int = SCHEMA_VERSION
+    name: str = "Untitled"
+    description: str = ""
+    inputs: list[InputSpec] = Field(min_length=1)
+    trunk: list[LayerSpec] = Field(default_factory=list)
+    heads: list[HeadSpec] = Field(min_length=1)
+    loss_mode: Literal["per_output", "joint"] = "per_output"
+    joint_loss: JointLoss = Field(default_factory=JointLoss)
+    training: TrainingSettings = Field(default_factory=TrainingSettings)
+    data: DataSource = Field(default_factory=DemoShapesData)
+
+    # -- convenience -------------------------------------------------------------------------
+    def head(self, name: str) -> HeadSpec:
+        for head in self.heads:
+            if head.name == name:
+                return head
+        raise KeyError(f"no head named {name!r}")
+
+    @property
+    def head_names(self) -> list[str]:
+        return [h.name for h in self.heads]
+
+    @property
+    def input_names(self) -> list[str]:
+        return [i.name for i in self.inputs]
+
+    def loss_heads(self) -> list[HeadSpec]:
+        """Heads that a loss trains (all heads in joint mode)."""
+        if self.loss_mode == "joint":
+            return list(self.heads)
+        return [h for h in self.heads if h.has_loss]
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2) + "\n"

@@ -1,0 +1,217 @@
+"""Project validation with field-level, plain-language messages.
+
+Every problem names the field it is about, e.g. ``heads[2].units must be >= 1, got 0``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from mogui.core.layers import ACTIVATIONS, LAYER_KINDS, validate_params
+from mogui.core.project import LayerSpec, Project
+from mogui.core.tasks import CUSTOM_LOSS, TASKS, losses_for, metrics_for
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a project, located by a dotted path."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path} {self.message}" if self.path else self.message
+
+
+class ProjectError(ValueError):
+    """A project that cannot be used; ``problems`` says where and why."""
+
+    def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
+        self.problems = list(problems)
+        self.source = source
+        first = str(self.problems[0]) if self.problems else "invalid project"
+        more = len(self.problems) - 1
+        prefix = f"{source}: " if source else ""
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""
+        super().__init__(prefix + first + suffix)
+
+
+def format_loc(loc: Iterable[Any]) -> str:
+    """``('heads', 2, 'units')`` -> ``heads[2].units``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _describe(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx", {})
+    got = error.get("input")
+    got_text = f", got {got!r}" if not isinstance(got, dict | list) else ""
+    bounds = {
+        "greater_than_equal": ("must be >=", "ge"),
+        "greater_than": ("must be >", "gt"),
+        "less_than_equal": ("must be <=", "le"),
+        "less_than": ("must be <", "lt"),
+    }
+    if kind in bounds:
+        words, key = bounds[kind]
+        return f"{words} {ctx.get(key)}{got_text}"
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a known field (remove it or check its spelling)"
+    if kind == "string_pattern_mismatch":
+        return (f"must use letters, digits and underscores and not start with a digit{got_text}")
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}{got_text}"
+    if kind == "enum":
+        return f"must be one of {ctx.get('expected')}{got_text}"
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length')} item(s)"
+    if kind == "union_tag_invalid":
+        return f"kind must be one of {ctx.get('expected_tags')}{got_text}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"must be a whole number{got_text}"
+    if kind in ("float_parsing", "float_type"):
+        return f"must be a number{got_text}"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"must be true or false{got_text}"
+    msg = error.get("msg", "is invalid")
+    return f"is invalid: {msg[0].lower() + msg[1:]}" if msg else "is invalid"
+
+
+def problems_from_validation_error(exc: ValidationError, prefix: Sequence[Any] = ()) -> list[Problem]:
+    """Turn pydantic errors into :class:`Problem` objects with dotted paths."""
+    return [Problem(format_loc([*prefix, *e["loc"]]), _describe(e)) for e in exc.errors()]
+
+
+def parse_project(data: Any, source: str | None = None) -> Project:
+    """Validate raw JSON data into a :class:`Project`; raise :class:`ProjectError`."""
+    try:
+        project = Project.model_validate(data)
+    except ValidationError as exc:
+        raise ProjectError(problems_from_validation_error(exc), source) from None
+    problems = check_project(project)
+    if problems:
+        raise ProjectError(problems, source)
+    return project
+
+
+def _check_layers(layers: list[LayerSpec], path: str, known: set[str],
+                  first_default: str | None, problems: list[Problem]) -> None:
+    previous = first_default
+    for i, layer in enumerate(layers):
+        where = f"{path}[{i}]"
+        kind = LAYER_KINDS.get(layer.kind)
+        if kind is None:
+            choices = ", ".join(sorted(LAYER_KINDS))
+            problems.append(Problem(f"{where}.kind", f"{layer.kind!r} is not a layer kind; "
+                                    f"choose one of: {choices}"))
+        else:
+            try:
+                layer.params = validate_params(layer.kind, layer.params)
+            except ValidationError as exc:
+                problems.extend(problems_from_validation_error(exc, (path, i, "params")))
+            n_in = len(layer.inputs) if layer.inputs else (1 if previous else 0)
+            if n_in < kind.min_inputs:
+                problems.append(Problem(f"{where}.inputs", f"{layer.kind} needs at least "
+                                        f"{kind.min_inputs} inputs, got {n_in}"))
+            if kind.max_inputs is not None and n_in > kind.max_inputs:
+                problems.append(Problem(f"{where}.inputs", f"{layer.kind} takes "
+                                        f"{kind.max_inputs} input, got {n_in}; merge them "
+                                        "with Concatenate or Add first"))
+        for j, ref in enumerate(layer.inputs):
+            if ref not in known:
+                problems.append(Problem(f"{where}.inputs[{j}]", f"names {ref!r}, which is not "
+                                        "an input or an earlier layer"))
+        if not layer.inputs and previous is None:
+            problems.append(Problem(f"{where}.inputs", "must name its input: the model has "
+                                    "several inputs and no earlier layer"))
+        known.add(layer.name)
+        previous = layer.name
+
+
+def check_project(project: Project) -> list[Problem]:
+    """Cross-field checks; fills in layer parameter defaults. Returns all problems found."""
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+
+    def claim(name: str, path: str) -> None:
+        if name in seen:
+            problems.append(Problem(path, f"name {name!r} is already used by {seen[name]}; "
+                                    "names of inputs, layers and heads must be unique"))
+        else:
+            seen[name] = path
+
+    for i, inp in enumerate(project.inputs):
+        claim(inp.name, f"inputs[{i}].name")
+    for i, layer in enumerate(project.trunk):
+        claim(layer.name, f"trunk[{i}].name")
+    for h, head in enumerate(project.heads):
+        claim(head.name, f"heads[{h}].name")
+        for i, layer in enumerate(head.layers):
+            claim(layer.name, f"heads[{h}].layers[{i}].name")
+
+    known = set(project.input_names)
+    single_input = project.inputs[0].name if len(project.inputs) == 1 else None
+    _check_layers(project.trunk, "trunk", known, single_input, problems)
+    trunk_names = set(known)
+    trunk_out = project.trunk[-1].name if project.trunk else single_input
+
+    for h, head in enumerate(project.heads):
+        path = f"heads[{h}]"
+        source = head.source or trunk_out
+        if head.source is not None and head.source not in trunk_names:
+            problems.append(Problem(f"{path}.source", f"names {head.source!r}, which is not "
+                                    "an input or a trunk layer"))
+        if source is None:
+            problems.append(Problem(f"{path}.source", "must name an input: the model has "
+                                    "several inputs and no trunk layers"))
+        _check_layers(head.layers, f"{path}.layers", set(trunk_names), source, problems)
+        if head.activation is not None and head.activation not in ACTIVATIONS:
+            problems.append(Problem(f"{path}.activation", f"must be one of {list(ACTIVATIONS)}, "
+                                    f"got {head.activation!r}"))
+        _check_head_loss(project, h, problems)
+
+    if project.loss_mode == "joint":
+        if not project.joint_loss.source.strip():
+            problems.append(Problem("joint_loss.source", "is empty: write a function "
+                                    "loss(y_true, y_pred) or switch loss_mode to per_output"))
+        for name in project.joint_loss.term_weights:
+            if name not in project.head_names:
+                problems.append(Problem(f"joint_loss.term_weights.{name}",
+                                        f"names no head; heads are {project.head_names}"))
+    elif not project.loss_heads():
+        problems.append(Problem("heads", "no head has a loss, so nothing would be trained; "
+                                "give at least one head a loss"))
+    return problems
+
+
+def _check_head_loss(project: Project, h: int, problems: list[Problem]) -> None:
+    head = project.heads[h]
+    path = f"heads[{h}].loss"
+    loss = head.loss
+    if project.loss_mode == "per_output" and head.has_loss:
+        allowed = losses_for(head.task)
+        if loss.kind == CUSTOM_LOSS:
+            if not loss.source.strip():
+                problems.append(Problem(f"{path}.source", "is empty: write a function "
+                                        "loss(y_true, y_pred) or pick a built-in loss"))
+        elif loss.kind not in allowed:
+            problems.append(Problem(f"{path}.kind", f"{loss.kind!r} does not fit a "
+                                    f"{TASKS[head.task].label.lower()} head; use one of "
+                                    f"{list(allowed)} or 'custom'"))
+    offered = metrics_for(head.task)
+    for j, metric in enumerate(loss.metrics):
+        if metric not in offered:
+            problems.append(Problem(f"{path}.metrics[{j}]", f"{metric!r} is not offered for "
+                                    f"a {head.task.value} head; use one of {list(offered)}"))

@@ -1,0 +1,1 @@
+"""Keras engine: build, inspect, compile losses, train, export. Never imports Qt."""

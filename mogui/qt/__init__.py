@@ -1,0 +1,1 @@
+"""PySide6 views of a mogui project."""

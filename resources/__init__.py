@@ -1,0 +1,1 @@
+"""Data files shipped with mogui: example projects, JSON schema, icons."""
