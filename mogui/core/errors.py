@@ -1,0 +1,36 @@
+"""Errors mogui shows to users. Each message says what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class MoguiError(Exception):
+    """Base of every user-facing error; ``str(err)`` is a plain-language message."""
+
+
+class BuildError(MoguiError):
+    """The layer graph cannot be built; ``layer`` names where it fails (or ``None``)."""
+
+    def __init__(self, message: str, layer: str | None = None) -> None:
+        super().__init__(message)
+        self.layer = layer
+
+
+class CustomCodeError(MoguiError):
+    """User-written loss code failed; ``lineno`` is the line in the user's source."""
+
+    def __init__(self, message: str, label: str, lineno: int | None = None,
+                 details: str = "") -> None:
+        where = f" (line {lineno})" if lineno else ""
+        super().__init__(f"{label}{where}: {message}")
+        self.label = label
+        self.lineno = lineno
+        self.reason = message
+        self.details = details
+
+
+class DataError(MoguiError):
+    """Training data does not fit the project (missing arrays, wrong shapes, bad labels)."""
+
+
+class TrainingError(MoguiError):
+    """Training failed for a reason other than the above."""

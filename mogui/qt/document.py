@@ -1,0 +1,107 @@
+"""The open project as a Qt object: current state, undo stack, file path, dirty flag.
+
+Views never own project state: they read ``document.project`` and call :meth:`edit`, which
+records an undoable snapshot; every change (edit, undo, redo, open) emits ``changed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from mogui.core.io import load_project, save_project
+from mogui.core.project import Project
+from mogui.core.validation import Problem, check_project
+
+
+class _SnapshotCommand(QUndoCommand):
+    """Undo/redo by swapping whole project snapshots (projects are small)."""
+
+    def __init__(self, document: ProjectDocument, before: Project, after: Project,
+                 text: str) -> None:
+        super().__init__(text)
+        self._document = document
+        self._before = before
+        self._after = after
+
+    def redo(self) -> None:
+        self._document._set(self._after.model_copy(deep=True))
+
+    def undo(self) -> None:
+        self._document._set(self._before.model_copy(deep=True))
+
+
+class ProjectDocument(QObject):
+    """Holds the project being edited. Emits ``changed`` after every change."""
+
+    changed = Signal()
+    path_changed = Signal()
+
+    def __init__(self, project: Project, path: Path | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._project = project
+        self._path = path
+        self._problems: list[Problem] = check_project(project.model_copy(deep=True))
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(lambda _clean: self.path_changed.emit())
+
+    # -- state ------------------------------------------------------------------------------
+    @property
+    def project(self) -> Project:
+        """The current project. Treat as read-only: change it through :meth:`edit`."""
+        return self._project
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Validation problems of the current project (empty when it is valid)."""
+        return self._problems
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def dirty(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    # -- editing ----------------------------------------------------------------------------
+    def edit(self, text: str, mutate: Callable[[Project], None]) -> None:
+        """Apply ``mutate`` to a copy of the project and push it as one undoable step."""
+        before = self._project.model_copy(deep=True)
+        after = self._project.model_copy(deep=True)
+        mutate(after)
+        if after == before:
+            return
+        self.undo_stack.push(_SnapshotCommand(self, before, after, text))
+
+    def replace(self, project: Project, path: Path | None) -> None:
+        """Swap in another project (after Open/New); clears undo history."""
+        self.undo_stack.clear()
+        self._path = path
+        self._set(project)
+        self.undo_stack.setClean()
+        self.path_changed.emit()
+
+    def _set(self, project: Project) -> None:
+        self._project = project
+        self._problems = check_project(project.model_copy(deep=True))
+        self.changed.emit()
+
+    # -- files ------------------------------------------------------------------------------
+    def open(self, path: Path) -> None:
+        """Load ``path``; raises :class:`mogui.core.validation.ProjectError` unchanged."""
+        self.replace(load_project(path), Path(path))
+
+    def save(self, path: Path | None = None) -> None:
+        """Save atomically to ``path`` (or the current path) and mark the document clean."""
+        target = Path(path) if path is not None else self._path
+        if target is None:
+            raise ValueError("no file name: use Save As")
+        save_project(self._project, target)
+        self._path = target
+        self.undo_stack.setClean()
+        self.path_changed.emit()
