@@ -89,7 +89,9 @@ def _describe(error: dict[str, Any]) -> str:
     return f"is invalid: {msg[0].lower() + msg[1:]}" if msg else "is invalid"
 
 
-def problems_from_validation_error(exc: ValidationError, prefix: Sequence[Any] = ()) -> list[Problem]:
+def problems_from_validation_error(
+    exc: ValidationError, prefix: Sequence[Any] = ()
+) -> list[Problem]:
     """Turn pydantic errors into :class:`Problem` objects with dotted paths."""
     return [Problem(format_loc([*prefix, *e["loc"]]), _describe(e)) for e in exc.errors()]
 

@@ -1,0 +1,217 @@
+"""Command line: ``mogui`` opens the app; ``train``, ``inspect`` and ``validate`` work headless.
+
+Exit codes: 0 success, 2 invalid project or input (one-line reason on stderr), 1 anything else.
+Keras is imported only by the sub-commands that need it, so ``mogui --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from mogui import __version__
+from mogui.core.errors import MoguiError
+from mogui.core.io import example_names, example_path, load_project
+from mogui.core.project import Project
+from mogui.core.validation import ProjectError
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def _resolve(project_arg: str) -> Path:
+    """A project path, or the name of a shipped example (``bbox_classification``)."""
+    path = Path(project_arg)
+    if path.exists():
+        return path
+    stem = path.name.removesuffix(".json")
+    if f"{stem}.json" in example_names() and path.parent == Path("."):
+        return example_path(stem)
+    return path  # load_project reports that it does not exist
+
+
+def _load(project_arg: str) -> tuple[Project, Path]:
+    path = _resolve(project_arg)
+    return load_project(path), path
+
+
+def _quiet_tensorflow() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+class EpochTable:
+    """Prints one row per epoch with a column per head, as training reports."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.columns: list[str] = []
+
+    def __call__(self, event: object) -> None:
+        from mogui.core.events import EpochEnded, StateChanged, TrainingStarted
+
+        if isinstance(event, TrainingStarted):
+            heads = [f"{h}_loss" for h in event.heads] if len(event.heads) > 1 else []
+            train = ["loss", *heads]
+            val = [f"val_{c}" for c in train] if event.val_samples else []
+            self.columns = train + val
+            print(f"Training on {event.device}: {event.train_samples} training and "
+                  f"{event.val_samples} validation samples, {event.epochs} epochs", file=self.out)
+            header = ["epoch", *self.columns, "time"]
+            print("  ".join(f"{c:>{self._width(c)}}" for c in header), file=self.out)
+        elif isinstance(event, EpochEnded):
+            cells = [f"{event.epoch + 1:>5}"]
+            for c in self.columns:
+                value = event.logs.get(c)
+                cells.append(f"{value:>{self._width(c)}.4f}" if value is not None
+                             else " " * self._width(c))
+            cells.append(f"{event.elapsed:>6.1f}s")
+            print("  ".join(cells), file=self.out, flush=True)
+        elif isinstance(event, StateChanged) and event.state == "stopping":
+            print("Stopping after the current batch…", file=self.out, flush=True)
+
+    @staticmethod
+    def _width(column: str) -> int:
+        return max(len(column), 9 if column != "epoch" else 5)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    _quiet_tensorflow()
+    project, path = _load(args.project)
+    from mogui.engine.data import load_data
+    from mogui.engine.training import TrainingControl, run_training, write_history_csv
+
+    data = load_data(project, path.parent)
+    out_dir = Path(args.out) if args.out else Path("runs") / path.stem
+    control = TrainingControl()
+    previous = signal.signal(signal.SIGINT, lambda *_: control.stop())
+    try:
+        result = run_training(project, data, EpochTable(sys.stdout), control,
+                              epochs=args.epochs, out_dir=out_dir)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    heads = [h.name for h in project.loss_heads()]
+    write_history_csv(result.history, out_dir / "history.csv", heads)
+    note = " (stopped early)" if result.stopped else ""
+    print(f"Done{note}: {result.epochs_run} epochs. Wrote {out_dir / 'history.csv'} and "
+          f"{out_dir / 'model.keras'}")
+    return EXIT_OK
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    _quiet_tensorflow()
+    project, _ = _load(args.project)
+    from mogui.engine.dry_run import loss_contract
+    from mogui.engine.inspect import format_shape, inspect_project
+
+    inspection = inspect_project(project)
+    rows = [("layer", "kind", "output shape", "params", "part")]
+    for r in inspection.rows:
+        part = r.section if r.section != "head" else f"head {r.head}"
+        shape = format_shape(r.output_shape) if r.output_shape is not None else "-"
+        rows.append((r.name, r.kind, shape, f"{r.param_count:,}", part))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    print(f"Total parameters: {inspection.total_params:,}")
+    if inspection.error is not None:
+        print(f"\nThe model cannot be built: {inspection.error}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"\nLosses ({project.loss_mode.replace('_', '-')} mode):")
+    for contract in loss_contract(project):
+        print(f"  {contract.description}")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    _quiet_tensorflow()
+    project, path = _load(args.project)
+    from mogui.engine.data import load_data
+    from mogui.engine.dry_run import dry_run
+
+    data = load_data(project, path.parent)
+    report = dry_run(project, data)
+    print(f"{path}: valid. {data.num_samples} samples; dry run of the "
+          f"{report.mode.replace('_', '-')} loss on a batch of {report.batch_size}:")
+    for h in report.heads:
+        print(f"  {h.head}: {h.loss} received y_true {h.y_true.dtype} {h.y_true.shape}, "
+              f"y_pred {h.y_pred.dtype} {h.y_pred.shape} -> {h.value:.4f} x {h.weight:g} "
+              f"= {h.weighted:.4f}")
+    print(f"  total loss: {report.total:.4f}")
+    return EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    try:
+        from mogui.qt.app import run_gui
+    except ImportError as exc:
+        print(f"mogui: the desktop app cannot start: {exc}. Install the Qt system libraries "
+              "listed in the README, or use 'mogui train|inspect|validate'.", file=sys.stderr)
+        return EXIT_FAILED
+    project = str(_resolve(args.project)) if args.project else None
+    return run_gui(sys.argv[:1], project)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mogui", description="Build, train and inspect multi-output Keras models. "
+        "Without a command, opens the desktop app (on the demo project, or on PROJECT).")
+    parser.add_argument("--version", action="version", version=f"mogui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    project_help = "project file (.json) or the name of a shipped example"
+
+    train = sub.add_parser("train", help="train a project headless")
+    train.add_argument("project", help=project_help)
+    train.add_argument("--epochs", type=int, help="override the project's epoch count")
+    train.add_argument("--out", help="output folder (default: runs/<project name>)")
+    train.set_defaults(func=cmd_train)
+
+    inspect = sub.add_parser("inspect", help="print every layer's shape and what each loss gets")
+    inspect.add_argument("project", help=project_help)
+    inspect.set_defaults(func=cmd_inspect)
+
+    validate = sub.add_parser("validate", help="check a project, its data and a loss dry run")
+    validate.add_argument("project", help=project_help)
+    validate.set_defaults(func=cmd_validate)
+
+    gui = sub.add_parser("gui", help="open the desktop app (the default)")
+    gui.add_argument("project", nargs="?", help=project_help)
+    gui.set_defaults(func=cmd_gui)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["gui"])
+    if getattr(args, "epochs", None) is not None and args.epochs < 1:
+        print("mogui: --epochs must be >= 1", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        return args.func(args)
+    except (ProjectError, MoguiError) as exc:
+        print(f"mogui: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_INVALID if _is_input_error(exc) else EXIT_FAILED
+    except KeyboardInterrupt:
+        print("mogui: interrupted", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for a CLI
+        traceback.print_exc()
+        print(f"mogui: unexpected error: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _is_input_error(exc: Exception) -> bool:
+    from mogui.core.errors import BuildError, CustomCodeError, DataError
+
+    return isinstance(exc, ProjectError | BuildError | CustomCodeError | DataError)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
