@@ -1,4 +1,7 @@
-"""Print the project JSON Schema: ``python -m mogui.core.schema > resources/project.schema.json``."""
+"""Print the project JSON Schema.
+
+Usage: ``python -m mogui.core.schema > resources/project.schema.json``
+"""
 
 import json
 
