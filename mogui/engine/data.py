@@ -1,0 +1,214 @@
+"""Loading training data for a project and checking that it fits the project's inputs and heads.
+
+Two sources: the synthetic demo shapes and a NumPy ``.npz`` file whose arrays are named after
+the project's inputs and heads. Every problem is a :class:`DataError` that says what to change.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from mogui.core.errors import DataError
+from mogui.core.project import DemoShapesData, NpzData, Project
+from mogui.core.tasks import Task
+from mogui.engine.dataset import Dataset
+from mogui.engine.demo_shapes import SHAPE_CLASSES, make_demo_shapes
+
+__all__ = [
+    "SHAPE_CLASSES",
+    "Dataset",
+    "check_dataset",
+    "load_data",
+    "load_npz",
+    "make_demo_shapes",
+    "predict_mean_baseline",
+]
+
+EPSILON = 1e-7  # clip for probabilities, as Keras' crossentropy does
+
+
+def load_data(project: Project, project_dir: Path | None = None) -> Dataset:
+    """The project's data, checked against its inputs and heads.
+
+    ``project_dir`` is the folder of the project file; an npz path is relative to it (to the
+    working directory when it is ``None``).
+    """
+    source = project.data
+    if isinstance(source, DemoShapesData):
+        _check_demo_fits(project, source)
+        data = make_demo_shapes(source.samples, source.image_size, source.seed)
+        label = "the demo shapes data"
+    elif isinstance(source, NpzData):
+        path = Path(source.path)
+        if not path.is_absolute() and project_dir is not None:
+            path = Path(project_dir) / path
+        data = load_npz(path, project)
+        label = f"'{path.name}'"
+    else:  # pragma: no cover - the project model allows only the two kinds above
+        raise DataError(f"Unknown data source {source!r}.")
+    return check_dataset(project, data, label)
+
+
+def _check_demo_fits(project: Project, source: DemoShapesData) -> None:
+    size = source.image_size
+    names = project.input_names
+    if names != ["image"]:
+        raise DataError(
+            f"The demo shapes data feeds one input named 'image', but the project's inputs are "
+            f"{_quoted(names)}. Give the project a single input named 'image' of shape "
+            f"[{size}, {size}, 1], or switch the data source to an .npz file.")
+    shape = list(project.inputs[0].shape)
+    if shape != [size, size, 1]:
+        raise DataError(
+            f"The demo shapes data makes {size}x{size} grey images, shape [{size}, {size}, 1], "
+            f"but input 'image' has shape {shape}. Set the input shape to [{size}, {size}, 1] "
+            f"or set the data's image size to match the input.")
+
+
+def load_npz(path: Path, project: Project) -> Dataset:
+    """Read the arrays of ``path`` named after the project's inputs and heads."""
+    if not path.is_file():
+        raise DataError(f"The data file '{path}' does not exist. Check the data path in the "
+                        f"project (it is relative to the project file).")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            available = list(npz.files)
+            x = {name: npz[name] for name in project.input_names if name in available}
+            y = {name: npz[name] for name in project.head_names if name in available}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise DataError(f"The data file '{path}' cannot be read as a NumPy .npz archive "
+                        f"({exc}). Save it with numpy.savez or numpy.savez_compressed.") from None
+    missing_inputs = [n for n in project.input_names if n not in x]
+    missing_targets = [h.name for h in project.loss_heads() if h.name not in y]
+    if missing_inputs or missing_targets:
+        parts = []
+        if missing_inputs:
+            parts.append(f"input {_quoted(missing_inputs)}")
+        if missing_targets:
+            parts.append(f"target {_quoted(missing_targets)}")
+        raise DataError(
+            f"The data file '{path.name}' has no array for {' and '.join(parts)}. "
+            f"It holds {_quoted(available) if available else 'no arrays'}. Name each array "
+            f"after an input or head of the project.")
+    return Dataset(x=x, y=y)
+
+
+def check_dataset(project: Project, data: Dataset, label: str = "the data") -> Dataset:
+    """Check rows, shapes and values against the project; return arrays in the input dtypes.
+
+    Targets of heads not in the project are dropped; heads without a target are allowed only
+    when no loss trains them.
+    """
+    missing = [n for n in project.input_names if n not in data.x]
+    if missing:
+        raise DataError(f"{_cap(label)} has no array for input {_quoted(missing)}.")
+    no_target = [h.name for h in project.loss_heads() if h.name not in data.y]
+    if no_target:
+        raise DataError(f"{_cap(label)} has no target for head {_quoted(no_target)}, which a "
+                        f"loss trains. Provide the targets or switch that head's loss off.")
+    arrays = {**{n: data.x[n] for n in project.input_names},
+              **{n: data.y[n] for n in project.head_names if n in data.y}}
+    rows = {name: (a.shape[0] if a.ndim else 0) for name, a in arrays.items()}
+    if len(set(rows.values())) > 1:
+        listing = ", ".join(f"'{n}': {r}" for n, r in rows.items())
+        raise DataError(f"The arrays of {label} have different numbers of rows ({listing}). "
+                        f"Every input and target needs one row per sample.")
+    if rows and next(iter(rows.values())) == 0:
+        raise DataError(f"{_cap(label)} has no samples.")
+
+    x: dict[str, np.ndarray] = {}
+    for spec in project.inputs:
+        array = data.x[spec.name]
+        if list(array.shape[1:]) != list(spec.shape):
+            raise DataError(
+                f"Input '{spec.name}' has shape {list(spec.shape)} per sample, but its array in "
+                f"{label} has {list(array.shape[1:])} (full shape {list(array.shape)}). Change "
+                f"the input shape or the data so they agree.")
+        x[spec.name] = _as_input_dtype(spec.name, array, spec.dtype, label)
+    y: dict[str, np.ndarray] = {}
+    for head in project.heads:
+        if head.name not in data.y:
+            continue
+        target = np.asarray(data.y[head.name])
+        if not (np.issubdtype(target.dtype, np.number) or target.dtype == np.bool_):
+            raise DataError(f"The target of head '{head.name}' in {label} holds "
+                            f"{target.dtype} values; targets must be numbers.")
+        if np.issubdtype(target.dtype, np.floating) and not np.isfinite(target).all():
+            raise DataError(f"The target of head '{head.name}' in {label} contains NaN or "
+                            f"infinite values. Remove or fill those rows.")
+        y[head.name] = target
+    return Dataset(x=x, y=y)
+
+
+def _as_input_dtype(name: str, array: np.ndarray, dtype: str, label: str) -> np.ndarray:
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise DataError(f"Input '{name}' in {label} holds {array.dtype} values; inputs must be "
+                        f"numbers.")
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        bad = int((~np.isfinite(array)).reshape(len(array), -1).any(axis=1).sum())
+        raise DataError(f"Input '{name}' in {label} contains NaN or infinite values in {bad} "
+                        f"sample(s). Remove or fill those rows before training.")
+    if dtype == "int32" and np.issubdtype(array.dtype, np.floating):
+        if not np.array_equal(array, np.round(array)):
+            raise DataError(f"Input '{name}' is declared int32 but its array in {label} holds "
+                            f"fractional values. Change the input dtype to float32 or the data.")
+    return array.astype(dtype, copy=False)
+
+
+def _quoted(names: list[str]) -> str:
+    return ", ".join(f"'{n}'" for n in names)
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# -- the baseline training should beat ----------------------------------------------------------
+
+def predict_mean_baseline(train: Dataset, val: Dataset | None,
+                          project: Project | None = None) -> dict[str, float]:
+    """Per head: the loss on ``val`` of always predicting what the training targets average to.
+
+    Regression heads get the mean squared error of predicting the training mean; integer-label
+    heads the crossentropy of predicting the training class frequencies; 0/1 heads (binary,
+    multi-label) and one-hot heads their crossentropy with the training frequencies. Without a
+    project, integer targets count as class labels and everything else as regression.
+    ``val`` ``None`` scores on the training data itself.
+    """
+    val = val if val is not None else train
+    tasks = {h.name: h.task for h in project.heads} if project is not None else {}
+    units = {h.name: h.units for h in project.heads} if project is not None else {}
+    result: dict[str, float] = {}
+    for name, y_train in train.y.items():
+        if name not in val.y:
+            continue
+        y_val = val.y[name]
+        task = tasks.get(name)
+        if task is None:
+            task = Task.MULTICLASS if np.issubdtype(y_train.dtype, np.integer) else Task.REGRESSION
+        if task == Task.MULTICLASS:
+            result[name] = _sparse_frequency_crossentropy(y_train, y_val, units.get(name))
+        elif task == Task.MULTICLASS_ONEHOT:
+            probs = np.clip(y_train.astype(np.float64).mean(axis=0), EPSILON, 1 - EPSILON)
+            result[name] = float(-(y_val * np.log(probs)).sum(axis=-1).mean())
+        elif task in (Task.BINARY, Task.MULTILABEL):
+            p = np.clip(y_train.astype(np.float64).mean(axis=0), EPSILON, 1 - EPSILON)
+            t = y_val.astype(np.float64)
+            result[name] = float(-(t * np.log(p) + (1 - t) * np.log(1 - p)).mean())
+        else:
+            mean = y_train.astype(np.float64).mean(axis=0)
+            result[name] = float(((y_val.astype(np.float64) - mean) ** 2).mean())
+    return result
+
+
+def _sparse_frequency_crossentropy(y_train: np.ndarray, y_val: np.ndarray,
+                                   classes: int | None) -> float:
+    train_labels = y_train.reshape(-1).astype(np.int64)
+    val_labels = y_val.reshape(-1).astype(np.int64)
+    classes = max(classes or 0, int(train_labels.max()) + 1, int(val_labels.max()) + 1)
+    freq = np.bincount(train_labels, minlength=classes) / len(train_labels)
+    probs = np.clip(freq, EPSILON, 1 - EPSILON)
+    return float(-np.log(probs[val_labels]).mean())
