@@ -1,0 +1,119 @@
+"""inspect_project and format_shape with real Keras layers."""
+
+from __future__ import annotations
+
+import time
+
+from mogui.core.io import load_example
+from mogui.engine.build import build_model
+from mogui.engine.inspect import format_shape, inspect_project
+from tests.engine.test_build import make_project
+
+
+def test_demo_rows_in_order_with_sections(demo_project):
+    inspection = inspect_project(demo_project)
+    assert inspection.error is None
+    names = [r.name for r in inspection.rows]
+    assert names == ["image", "conv1", "pool1", "conv2", "pool2", "conv3", "pool3", "flatten",
+                     "shared_dense", "bbox_hidden", "bbox", "class_hidden", "classification"]
+    sections = {r.name: (r.section, r.head) for r in inspection.rows}
+    assert sections["image"] == ("input", None)
+    assert sections["shared_dense"] == ("trunk", None)
+    assert sections["bbox_hidden"] == ("head", "bbox")
+    assert sections["bbox"] == ("head", "bbox")
+    assert sections["classification"] == ("head", "classification")
+    row = inspection.row
+    assert row("image").output_shape == (None, 32, 32, 1)
+    assert row("pool3").output_shape == (None, 4, 4, 32)
+    assert row("flatten").output_shape == (None, 512)
+    assert row("bbox").output_shape == (None, 4)
+    assert row("classification").output_shape == (None, 6)
+    assert row("class_hidden").inputs == ("shared_dense",)
+    assert row("image").param_count == 0 and row("image").kind == "Input"
+    assert row("conv1").param_count == 3 * 3 * 1 * 16 + 16
+    assert all(r.error is None for r in inspection.rows)
+
+
+def test_param_counts_match_the_built_model(demo_project):
+    inspection = inspect_project(demo_project)
+    model = build_model(demo_project)
+    assert inspection.total_params == model.count_params()
+    for r in inspection.rows[1:]:
+        assert r.param_count == model.get_layer(r.name).count_params(), r.name
+
+
+def test_multi_input_rows():
+    project = load_example("multi_input")
+    inspection = inspect_project(project)
+    assert inspection.error is None
+    assert [r.name for r in inspection.rows if r.section == "input"] == ["sensors", "tokens"]
+    assert inspection.row("merge").inputs == ("sensor_dense", "token_pool")
+    assert inspection.row("token_embedding").output_shape == (None, 20, 8)
+    assert inspection.row("tags").output_shape == (None, 5)
+    assert inspection.total_params == build_model(project).count_params()
+
+
+def test_failing_layer_row_and_later_rows():
+    project = make_project(
+        [{"name": "dense1", "kind": "Dense", "params": {"units": 64}},
+         {"name": "conv1", "kind": "Conv2D"},
+         {"name": "flat", "kind": "Flatten"}],
+        heads=[{"name": "out", "task": "regression", "units": 1,
+                "layers": [{"name": "out_hidden", "kind": "Dense"}]}])
+    inspection = inspect_project(project)
+    assert inspection.error is not None and inspection.error.layer == "conv1"
+    rows = {r.name: r for r in inspection.rows}
+    assert [r.name for r in inspection.rows] == ["x", "dense1", "conv1", "flat", "out_hidden",
+                                                 "out"]
+    assert rows["dense1"].output_shape == (None, 64) and rows["dense1"].error is None
+    assert rows["conv1"].output_shape is None
+    assert rows["conv1"].error == str(inspection.error)
+    assert "needs a 4-D input" in rows["conv1"].error
+    for name in ("flat", "out_hidden", "out"):
+        assert rows[name].output_shape is None and rows[name].error is None
+        assert rows[name].param_count == 0
+    assert inspection.total_params == 64 * 64 + 64
+
+
+def test_invalid_params_do_not_raise_and_name_the_field():
+    project = make_project([{"name": "d", "kind": "Dense", "params": {"units": -3}}])
+    inspection = inspect_project(project)
+    assert inspection.error is not None and inspection.error.layer == "d"
+    assert "params.units must be >= 1" in str(inspection.error)
+    assert inspection.row("x").output_shape == (None, 64)
+
+
+def test_unknown_reference_and_duplicate_names_do_not_raise():
+    unknown = make_project([{"name": "d", "kind": "Dense", "inputs": ["ghost"]}])
+    inspection = inspect_project(unknown)
+    assert inspection.error.layer == "d" and "'ghost'" in str(inspection.error)
+
+    duplicate = make_project([{"name": "d", "kind": "Dense"}, {"name": "d", "kind": "Dense"}])
+    inspection = inspect_project(duplicate)
+    assert inspection.error.layer == "d" and "used twice" in str(inspection.error)
+    assert inspection.rows[1].error is None and inspection.rows[2].error is not None
+
+
+def test_merge_layer_without_enough_inputs():
+    project = make_project([{"name": "sum", "kind": "Add"}])
+    inspection = inspect_project(project)
+    assert inspection.error.layer == "sum"
+    assert "at least 2 inputs" in str(inspection.error)
+
+
+def test_inspection_of_shipped_demo_is_fast():
+    project = load_example("bbox_classification")
+    inspect_project(project)
+    start = time.perf_counter()
+    inspection = inspect_project(project)
+    elapsed = time.perf_counter() - start
+    assert inspection.error is None
+    assert inspection.row("flatten").output_shape == (None, 2048)
+    assert elapsed < 1.0, f"inspect took {elapsed:.2f} s"
+
+
+def test_format_shape():
+    assert format_shape((None, 32, 32, 16)) == "(None, 32, 32, 16)"
+    assert format_shape((None,)) == "(None,)"
+    assert format_shape([4, 2]) == "(4, 2)"
+    assert format_shape(None) == "-"
