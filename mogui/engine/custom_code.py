@@ -1,0 +1,161 @@
+"""Compile and run user-written loss code, reporting errors at the user's own lines.
+
+A custom loss is Python source defining ``loss(y_true, y_pred)``. It is compiled under the
+file name ``<label>`` and registered with :mod:`linecache`, so tracebacks show the user's
+lines; every failure becomes a :class:`~mogui.core.errors.CustomCodeError` carrying the line
+number in the user's source.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import linecache
+import traceback
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+from mogui.core.errors import CustomCodeError
+
+LOSS_FUNCTION = "loss"
+
+
+def code_filename(label: str) -> str:
+    """The file name user code compiled under ``label`` runs as."""
+    return f"<{label}>"
+
+
+def _register_lines(filename: str, source: str) -> None:
+    lines = source.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    # An entry without mtime is never dropped by linecache.checkcache().
+    linecache.cache[filename] = (len(source), None, lines, filename)
+
+
+def compile_loss_source(source: str, label: str) -> Callable[..., Any]:
+    """Compile ``source`` and return its ``loss(y_true, y_pred)`` function.
+
+    The code runs in a fresh namespace where ``keras``, ``ops`` (``keras.ops``) and ``np``
+    are already imported. Raises :class:`CustomCodeError` for syntax errors, errors while the
+    module runs, and a missing, non-callable or wrongly shaped ``loss``.
+    """
+    filename = code_filename(label)
+    if not source.strip():
+        raise CustomCodeError("the code is empty; define a function loss(y_true, y_pred)",
+                              label)
+    _register_lines(filename, source)
+    try:
+        code = compile(source, filename, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        detail = f"{exc.msg}"
+        if exc.text:
+            detail += f": {exc.text.strip()}"
+        raise CustomCodeError(f"syntax error, {detail}", label, exc.lineno) from None
+    namespace: dict[str, Any] = {
+        "__name__": f"mogui_user_code_{abs(hash(label))}",
+        "__file__": filename,
+        "keras": keras,
+        "ops": ops,
+        "np": np,
+    }
+    try:
+        exec(code, namespace)
+    except Exception as exc:
+        raise user_error(exc, label, "while the code was loading") from None
+    fn = namespace.get(LOSS_FUNCTION)
+    if fn is None:
+        raise CustomCodeError("the code defines no function named 'loss'; add "
+                              "def loss(y_true, y_pred): ...", label)
+    if not callable(fn):
+        raise CustomCodeError(f"'loss' is a {type(fn).__name__}, not a function; define "
+                              "def loss(y_true, y_pred): ...", label)
+    _check_signature(fn, label)
+    return fn
+
+
+def _check_signature(fn: Callable[..., Any], label: str) -> None:
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(None, None)
+    except TypeError:
+        params = ", ".join(signature.parameters)
+        line = getattr(getattr(fn, "__code__", None), "co_firstlineno", None)
+        raise CustomCodeError(f"loss({params}) must accept exactly two arguments: "
+                              "def loss(y_true, y_pred)", label, line) from None
+
+
+def user_lineno(tb: TracebackType | None, label: str) -> int | None:
+    """The line of the innermost traceback frame that runs the user's code, if any."""
+    filename = code_filename(label)
+    lineno = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            lineno = tb.tb_lineno
+        tb = tb.tb_next
+    return lineno
+
+
+def user_traceback(exc: BaseException, label: str) -> str:
+    """The traceback of ``exc`` reduced to the frames in the user's code."""
+    filename = code_filename(label)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    lines = traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join(lines)
+
+
+def user_error(exc: BaseException, label: str, when: str = "") -> CustomCodeError:
+    """Turn an exception raised by user code into a :class:`CustomCodeError`."""
+    if isinstance(exc, CustomCodeError):
+        return exc
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    if when:
+        text = f"{text} ({when})"
+    return CustomCodeError(text, label, user_lineno(exc.__traceback__, label),
+                           details=user_traceback(exc, label))
+
+
+def call_user_code(fn: Callable[..., Any], label: str, *args: Any) -> Any:
+    """Call ``fn(*args)``; an exception becomes a :class:`CustomCodeError` at the user's line."""
+    try:
+        return fn(*args)
+    except CustomCodeError:
+        raise
+    except Exception as exc:
+        raise user_error(exc, label) from None
+
+
+def return_lineno(source: str) -> int | None:
+    """Line of the last ``return`` in the top-level ``loss`` function (its ``def`` if none)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "loss":
+            returns = [n.lineno for n in _own_nodes(node) if isinstance(n, ast.Return)]
+            return max(returns) if returns else node.lineno
+    return None
+
+
+def _own_nodes(function: ast.AST) -> list[ast.AST]:
+    """Nodes of ``function``'s body, not descending into nested functions or classes."""
+    found: list[ast.AST] = []
+    stack = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+                          | ast.ClassDef):
+            stack.extend(ast.iter_child_nodes(node))
+    return found
