@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 ActivationName = Literal[
     "linear", "relu", "gelu", "elu", "selu", "swish", "tanh", "sigmoid", "softmax", "softplus"
@@ -80,6 +80,15 @@ class NoParams(LayerParams):
 
 class ReshapeParams(LayerParams):
     target_shape: list[int] = Field(default_factory=lambda: [-1], min_length=1)
+
+    @field_validator("target_shape")
+    @classmethod
+    def _one_unknown_axis(cls, shape: list[int]) -> list[int]:
+        if shape.count(-1) > 1:
+            raise ValueError("may contain -1 at most once (one axis can be inferred)")
+        if any(n == 0 or n < -1 for n in shape):
+            raise ValueError("sizes must be >= 1, or -1 for one inferred axis")
+        return shape
 
 
 class EmbeddingParams(LayerParams):
