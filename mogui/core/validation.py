@@ -85,6 +85,8 @@ def _describe(error: dict[str, Any]) -> str:
         return f"must be a number{got_text}"
     if kind in ("bool_parsing", "bool_type"):
         return f"must be true or false{got_text}"
+    if kind == "value_error":
+        return str(ctx.get("error", error.get("msg", "is invalid")))
     msg = error.get("msg", "is invalid")
     return f"is invalid: {msg[0].lower() + msg[1:]}" if msg else "is invalid"
 
