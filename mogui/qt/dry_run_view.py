@@ -1,0 +1,232 @@
+"""What each loss receives: the static loss contract and a dry run on one real batch.
+
+The dry run builds a model and loads data, so it runs in a worker thread; its result or
+error comes back through Qt signals.
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mogui.core.errors import MoguiError
+from mogui.core.project import Project
+
+DRY_RUN_BATCH = 8
+
+
+def format_tensor(info) -> str:
+    """``(16, 4) float32`` from a TensorInfo (shape entries ``None`` shown as ``batch``)."""
+    if info is None:
+        return "–"
+    dims = ", ".join("batch" if d is None else str(d) for d in info.shape)
+    if len(info.shape) == 1:
+        dims += ","
+    return f"({dims}) {info.dtype}"
+
+
+def _format_number(value: float | None) -> str:
+    return "–" if value is None else f"{value:.6g}"
+
+
+def _table(parent: QWidget, name: str, headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers), parent)
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    table.setAlternatingRowColors(True)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table
+
+
+def _fill_row(table: QTableWidget, row: int, cells: list[str], tooltip: str = "") -> None:
+    for column, text in enumerate(cells):
+        item = QTableWidgetItem(text)
+        if tooltip:
+            item.setToolTip(tooltip)
+        table.setItem(row, column, item)
+
+
+def _fit_height(table: QTableWidget) -> None:
+    rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
+    table.setFixedHeight(table.horizontalHeader().height() + rows + 2 * table.frameWidth() + 2)
+
+
+class ContractView(QWidget):
+    """The loss contract: which head's tensors each loss sees, their shapes and weight."""
+
+    HEADERS = ["Loss", "Sees heads", "y_true", "y_pred", "Weight"]
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.table = _table(self, "lossContractTable", self.HEADERS)
+        self.message = QLabel(self)
+        self.message.setObjectName("contractMessage")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table)
+        layout.addWidget(self.message)
+
+    def show_contract(self, contracts: list) -> None:
+        self.message.hide()
+        self.table.show()
+        self.table.setRowCount(len(contracts))
+        for row, c in enumerate(contracts):
+            y_true = "; ".join(f"{h}: {format_tensor(i)}" for h, i in c.y_true.items())
+            y_pred = "; ".join(f"{h}: {format_tensor(i)}" for h, i in c.y_pred.items())
+            weight = "–" if c.weight is None else f"{c.weight:g}"
+            _fill_row(self.table, row, [c.label, ", ".join(c.heads), y_true, y_pred, weight],
+                      c.description)
+        _fit_height(self.table)
+
+    def show_error(self, message: str) -> None:
+        self.table.setRowCount(0)
+        self.table.hide()
+        self.message.setText(message)
+        self.message.setStyleSheet("color: #b00020;")
+        self.message.show()
+
+
+class DryRunView(QWidget):
+    """Per head: received y_true/y_pred, returned value, weight, weighted; and the total."""
+
+    HEADERS = ["Head", "Loss", "y_true", "y_pred", "Value", "Weight", "Weighted"]
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.table = _table(self, "dryRunTable", self.HEADERS)
+        self.table.hide()
+        self.total_label = QLabel(self)
+        self.total_label.setObjectName("dryRunTotal")
+        self.message = QLabel("Press Dry run to call the losses on one real batch.", self)
+        self.message.setObjectName("dryRunMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table)
+        layout.addWidget(self.total_label)
+        layout.addWidget(self.message)
+
+    def show_running(self) -> None:
+        self.message.setStyleSheet("")
+        self.message.setText("Running the losses on one batch…")
+        self.message.show()
+
+    def show_report(self, report) -> None:
+        self.table.setRowCount(len(report.heads))
+        for row, h in enumerate(report.heads):
+            _fill_row(self.table, row, [
+                h.head, h.loss, format_tensor(h.y_true), format_tensor(h.y_pred),
+                _format_number(h.value), _format_number(h.weight), _format_number(h.weighted)])
+        _fit_height(self.table)
+        self.table.show()
+        mode = "joint loss" if report.mode == "joint" else "per-output losses"
+        self.total_label.setText(f"<b>Total loss: {report.total:.6g}</b> "
+                                 f"({mode}, batch of {report.batch_size})")
+        self.message.hide()
+
+    def show_error(self, message: str) -> None:
+        self.table.setRowCount(0)
+        self.table.hide()
+        self.total_label.clear()
+        self.message.setStyleSheet("color: #b00020;")
+        self.message.setText(message)
+        self.message.show()
+
+    def row_count(self) -> int:
+        return self.table.rowCount()
+
+
+class _DryRunJob(QObject):
+    succeeded = Signal(object)
+    failed = Signal(object, str)  # exception, traceback text
+    done = Signal()
+
+    def __init__(self, project: Project, project_dir: Path | None) -> None:
+        super().__init__()
+        self._project = project
+        self._project_dir = project_dir
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            from mogui.engine.data import load_data
+            from mogui.engine.dry_run import dry_run
+
+            data = load_data(self._project, self._project_dir)
+            batch = min(DRY_RUN_BATCH, data.num_samples)
+            self.succeeded.emit(dry_run(self._project, data.take(batch), batch_size=batch))
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never lost
+            self.failed.emit(exc, traceback.format_exc())
+        finally:
+            self.done.emit()
+
+
+class DryRunRunner(QObject):
+    """Runs one dry run at a time in a worker thread."""
+
+    succeeded = Signal(object)  # DryRunReport
+    failed = Signal(object, str)  # exception, traceback text
+    running_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: QThread | None = None
+        self._job: _DryRunJob | None = None
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread is not None
+
+    def start(self, project: Project, project_dir: Path | None = None) -> None:
+        if self._thread is not None:
+            return
+        thread = QThread()
+        job = _DryRunJob(project.model_copy(deep=True), project_dir)
+        job.moveToThread(thread)
+        thread.started.connect(job.run)
+        job.succeeded.connect(self.succeeded)
+        job.failed.connect(self.failed)
+        job.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        thread.finished.connect(self._on_finished)
+        self._thread, self._job = thread, job
+        thread.start()
+        self.running_changed.emit(True)
+
+    def wait(self, msecs: int = 60_000) -> bool:
+        return True if self._thread is None else self._thread.wait(msecs)
+
+    @Slot()
+    def _on_finished(self) -> None:
+        thread, job = self._thread, self._job
+        self._thread = self._job = None
+        if job is not None:
+            job.deleteLater()
+        if thread is not None:
+            thread.deleteLater()
+        self.running_changed.emit(False)
+
+
+def error_message(exc: BaseException) -> str:
+    """A plain-language message for an exception from the engine."""
+    if isinstance(exc, MoguiError):
+        return str(exc)
+    return f"The dry run failed unexpectedly: {type(exc).__name__}: {exc}"

@@ -1,0 +1,331 @@
+"""The Losses tab: per-output or joint mode, custom loss code, the contract and a dry run."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mogui.core.errors import CustomCodeError
+from mogui.core.project import Project
+from mogui.qt.code_editor import CodeEditorWithMessage
+from mogui.qt.document import ProjectDocument
+from mogui.qt.dry_run_view import ContractView, DryRunRunner, DryRunView, error_message
+from mogui.qt.loss_table import PerOutputLossTable
+
+PER_OUTPUT, JOINT = "per_output", "joint"
+JOINT_LABEL = "joint loss"
+_CONTRACT_DELAY_MS = 250
+
+
+def head_code_label(head: str) -> str:
+    return f"loss of head '{head}'"
+
+
+def joint_loss_template(heads: list[str]) -> str:
+    """Starting source for a joint loss over ``heads``."""
+    names = ", ".join(f"'{h}'" for h in heads)
+    terms = "".join(f'        "{h}": ops.mean(ops.square(y_true["{h}"] - y_pred["{h}"])),\n'
+                    for h in heads)
+    return (
+        "def loss(y_true, y_pred):\n"
+        '    """One loss over all heads.\n\n'
+        f"    y_true and y_pred are dicts keyed by head name: {names}.\n"
+        "    Return a scalar, or a dict of scalar terms weighted by the term weights.\n"
+        '    """\n'
+        "    return {\n"
+        f"{terms}"
+        "    }\n"
+    )
+
+
+def _group(title: str, widget: QWidget, parent: QWidget) -> QGroupBox:
+    box = QGroupBox(title, parent)
+    layout = QVBoxLayout(box)
+    layout.addWidget(widget)
+    return box
+
+
+class LossPanel(QWidget):
+    """Edits the document's losses; shows what each loss receives; dry-runs one batch."""
+
+    def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+        self._custom_head: str | None = None
+        self._term_structure: tuple[str, ...] = ()
+
+        self.mode_combo = QComboBox(self)
+        self.mode_combo.setObjectName("lossModeCombo")
+        self.mode_combo.addItem("Per output: one loss per head", PER_OUTPUT)
+        self.mode_combo.addItem("Joint: one function over all heads", JOINT)
+        self.mode_combo.currentIndexChanged.connect(self._on_mode_chosen)
+
+        self.table = PerOutputLossTable(document, self)
+        self.table.custom_chosen.connect(self.show_custom_head)
+        self.table.currentCellChanged.connect(self._on_row_changed)
+        self.head_code = CodeEditorWithMessage(self)
+        self.head_code.setObjectName("headLossEditor")
+        self.head_code.editor.source_committed.connect(self._on_head_source)
+        self.head_code_box = _group("Custom loss", self.head_code, self)
+        self.head_code_box.hide()
+        per_output = QWidget(self)
+        per_layout = QVBoxLayout(per_output)
+        per_layout.setContentsMargins(0, 0, 0, 0)
+        hint = QLabel("Each loss sees only its own head's targets and predictions. Choose "
+                      "'Custom Python…' to write one.", per_output)
+        hint.setWordWrap(True)
+        per_layout.addWidget(hint)
+        per_layout.addWidget(self.table)
+        per_layout.addWidget(self.head_code_box, 1)
+        per_layout.addStretch(0)
+
+        self.joint_code = CodeEditorWithMessage(self)
+        self.joint_code.setObjectName("jointLossEditor")
+        self.joint_code.editor.source_committed.connect(self._on_joint_source)
+        self.term_table = QTableWidget(0, 2, self)
+        self.term_table.setObjectName("termWeightsTable")
+        self.term_table.setHorizontalHeaderLabels(["Term (head)", "Weight"])
+        self.term_table.verticalHeader().hide()
+        self.term_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.term_table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.term_table.horizontalHeader().setStretchLastSection(True)
+        self.term_table.setMaximumHeight(150)
+        joint = QWidget(self)
+        joint_layout = QVBoxLayout(joint)
+        joint_layout.setContentsMargins(0, 0, 0, 0)
+        joint_hint = QLabel("The function receives every head at once: y_true and y_pred are "
+                            "dicts keyed by head name. Returned dict terms are multiplied by "
+                            "their weight and summed.", joint)
+        joint_hint.setWordWrap(True)
+        joint_layout.addWidget(joint_hint)
+        joint_layout.addWidget(self.joint_code, 1)
+        joint_layout.addWidget(QLabel("Term weights", joint))
+        joint_layout.addWidget(self.term_table)
+
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(per_output)
+        self.stack.addWidget(joint)
+
+        self.contract = ContractView(self)
+        self.dry_run_button = QPushButton("Dry run", self)
+        self.dry_run_button.setObjectName("dryRunButton")
+        self.dry_run_button.setToolTip("Call the losses on one real batch of the data")
+        self.dry_run_button.clicked.connect(self.dry_run)
+        self.dry_run_view = DryRunView(self)
+        self.runner = DryRunRunner(self)
+        self.runner.succeeded.connect(self._on_dry_run_report)
+        self.runner.failed.connect(self._on_dry_run_error)
+        self.runner.running_changed.connect(
+            lambda running: self.dry_run_button.setEnabled(not running))
+
+        side = QWidget(self)
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(_group("What each loss receives", self.contract, side))
+        dry_box = QGroupBox("Dry run on one batch", side)
+        dry_layout = QVBoxLayout(dry_box)
+        dry_layout.addWidget(self.dry_run_button, 0, Qt.AlignmentFlag.AlignLeft)
+        dry_layout.addWidget(self.dry_run_view)
+        side_layout.addWidget(dry_box)
+        side_layout.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(side)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.stack)
+        splitter.addWidget(scroll)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        mode_row = QHBoxLayout()
+        mode_row.addWidget(QLabel("Loss mode:", self))
+        mode_row.addWidget(self.mode_combo)
+        mode_row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(mode_row)
+        layout.addWidget(splitter, 1)
+
+        self._contract_timer = QTimer(self, singleShot=True, interval=_CONTRACT_DELAY_MS)
+        self._contract_timer.timeout.connect(self.refresh_contract)
+        document.changed.connect(self.sync)
+        self.sync()
+
+    # -- project -> widgets -----------------------------------------------------------------
+    @property
+    def project(self) -> Project:
+        return self._document.project
+
+    def sync(self) -> None:
+        project = self.project
+        mode_index = self.mode_combo.findData(project.loss_mode)
+        self.mode_combo.blockSignals(True)
+        self.mode_combo.setCurrentIndex(mode_index)
+        self.mode_combo.blockSignals(False)
+        self.stack.setCurrentIndex(mode_index)
+        self.table.sync(project)
+        self._sync_term_weights(project)
+        self._sync_editor(self.joint_code, project.joint_loss.source, JOINT_LABEL)
+        customs = [h.name for h in project.heads if h.is_custom]
+        if self._custom_head not in customs:
+            self._custom_head = customs[0] if customs else None
+        self._show_head_editor()
+        self._contract_timer.start()
+
+    def _sync_editor(self, box: CodeEditorWithMessage, source: str, label: str) -> None:
+        editor = box.editor
+        if editor.has_pending_edit and editor.hasFocus():
+            return
+        if editor.toPlainText() != source or editor.has_pending_edit:
+            editor.set_source(source)
+            self.check_code(box, source, label)
+
+    def _show_head_editor(self) -> None:
+        name = self._custom_head
+        self.head_code_box.setVisible(name is not None)
+        if name is None:
+            return
+        self.head_code_box.setTitle(f"Custom loss for head '{name}'")
+        self._sync_editor(self.head_code, self.project.head(name).loss.source,
+                          head_code_label(name))
+
+    def show_custom_head(self, name: str) -> None:
+        """Open the custom-loss editor of head ``name`` (if its loss is custom)."""
+        if not self.project.head(name).is_custom:
+            return
+        if name != self._custom_head:
+            self.head_code.editor.commit()
+            self._custom_head = name
+            self.head_code.editor.set_source("")
+            self.head_code.clear_error()
+        self._show_head_editor()
+
+    def _on_row_changed(self, row: int, _col: int, _prev_row: int, _prev_col: int) -> None:
+        name = self.table.head_at(row)
+        if name is not None:
+            self.show_custom_head(name)
+
+    def _sync_term_weights(self, project: Project) -> None:
+        names = tuple(project.head_names)
+        if names != self._term_structure:
+            self._term_structure = names
+            self.term_table.setRowCount(len(names))
+            for row, name in enumerate(names):
+                self.term_table.setItem(row, 0, QTableWidgetItem(name))
+                spin = QDoubleSpinBox(self.term_table)
+                spin.setObjectName(f"termWeightSpin_{name}")
+                spin.setRange(0.0, 1e6)
+                spin.setDecimals(3)
+                spin.setSingleStep(0.1)
+                spin.setKeyboardTracking(False)
+                spin.valueChanged.connect(lambda v, n=name: self._on_term_weight(n, v))
+                self.term_table.setCellWidget(row, 1, spin)
+        for name in names:
+            spin = self.term_spin(name)
+            spin.blockSignals(True)
+            spin.setValue(project.joint_loss.term_weights.get(name, 1.0))
+            spin.blockSignals(False)
+
+    def term_spin(self, head: str) -> QDoubleSpinBox:
+        return self.term_table.cellWidget(self._term_structure.index(head), 1)
+
+    # -- widgets -> project -----------------------------------------------------------------
+    def _on_mode_chosen(self, _index: int) -> None:
+        mode = self.mode_combo.currentData()
+
+        def mutate(project: Project) -> None:
+            project.loss_mode = mode
+            if mode == JOINT and not project.joint_loss.source.strip():
+                project.joint_loss.source = joint_loss_template(project.head_names)
+
+        self._document.edit("Joint loss" if mode == JOINT else "Per-output losses", mutate)
+
+    def _on_head_source(self, text: str) -> None:
+        name = self._custom_head
+        if name is None:
+            return
+        self.check_code(self.head_code, text, head_code_label(name))
+        self._document.edit(f"Edit custom loss of '{name}'",
+                            lambda p: setattr(p.head(name).loss, "source", text))
+
+    def _on_joint_source(self, text: str) -> None:
+        self.check_code(self.joint_code, text, JOINT_LABEL)
+        self._document.edit("Edit joint loss",
+                            lambda p: setattr(p.joint_loss, "source", text))
+
+    def _on_term_weight(self, name: str, value: float) -> None:
+        self._document.edit(f"Joint term weight of '{name}': {value:g}",
+                            lambda p: p.joint_loss.term_weights.__setitem__(name, float(value)))
+
+    # -- checks, contract, dry run ----------------------------------------------------------
+    def check_code(self, box: CodeEditorWithMessage, source: str, label: str) -> bool:
+        """Compile ``source``; mark the failing line and show the message. True when fine."""
+        from mogui.engine.custom_code import compile_loss_source
+
+        if not source.strip():
+            box.clear_error()
+            return True
+        try:
+            compile_loss_source(source, label)
+        except CustomCodeError as exc:
+            box.show_error(str(exc), exc.lineno)
+            return False
+        box.clear_error()
+        return True
+
+    def refresh_contract(self) -> None:
+        from mogui.engine.dry_run import loss_contract
+
+        try:
+            self.contract.show_contract(loss_contract(self.project.model_copy(deep=True)))
+        except Exception as exc:  # noqa: BLE001 - shown in place of the contract
+            self.contract.show_error(error_message(exc))
+
+    def dry_run(self) -> None:
+        """Run the losses on one real batch in a worker thread."""
+        self.head_code.editor.commit()
+        self.joint_code.editor.commit()
+        self.dry_run_view.show_running()
+        path = self._document.path
+        self.runner.start(self.project, path.parent if path is not None else None)
+
+    def _on_dry_run_report(self, report) -> None:
+        self.dry_run_view.show_report(report)
+
+    def _on_dry_run_error(self, exc: BaseException, details: str) -> None:
+        message = error_message(exc)
+        self.dry_run_view.show_error(message)
+        self.dry_run_view.message.setToolTip(details)
+        if isinstance(exc, CustomCodeError):
+            box = self._editor_for_label(exc.label)
+            if box is not None:
+                box.show_error(message, exc.lineno)
+
+    def _editor_for_label(self, label: str) -> CodeEditorWithMessage | None:
+        if self.project.loss_mode == JOINT:
+            return self.joint_code
+        for name in sorted(self.project.head_names, key=len, reverse=True):
+            if name in label and self.project.head(name).is_custom:
+                self.show_custom_head(name)
+                return self.head_code
+        return None
+
+    def shutdown(self) -> None:
+        """Wait for a running dry run (call before the window closes)."""
+        self.runner.wait()

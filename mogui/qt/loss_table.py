@@ -1,0 +1,204 @@
+"""Per-output loss table: one row per head with loss, weight and metrics widgets.
+
+The table only shows the project and forwards user choices as document edits; it is rebuilt
+when the heads change and updated in place (signals blocked) otherwise.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QHeaderView,
+    QMenu,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QWidget,
+)
+
+from mogui.core.project import HeadSpec, Project
+from mogui.core.tasks import CUSTOM_LOSS, LOSS_LABELS, TASKS, losses_for, metrics_for
+from mogui.qt.document import ProjectDocument
+
+NO_LOSS = "none"
+HEAD_COLUMN, TASK_COLUMN, LOSS_COLUMN, WEIGHT_COLUMN, METRICS_COLUMN = range(5)
+
+
+def head_loss_choice(head: HeadSpec) -> str:
+    """The loss id shown for ``head``: a built-in id, ``custom`` or ``none``."""
+    return head.loss.kind if head.has_loss else NO_LOSS
+
+
+def head_loss_template(head: HeadSpec) -> str:
+    """Starting source for a custom loss of ``head``."""
+    info = TASKS[head.task]
+    return (
+        "def loss(y_true, y_pred):\n"
+        f'    """Loss for head \'{head.name}\' ({info.label.lower()}).\n\n'
+        f"    y_true: {info.target}\n"
+        f"    y_pred: the head's output, shape (batch, {head.units}), {head.output_activation}\n"
+        "    Return one value per sample or a scalar.\n"
+        '    """\n'
+        f'    return keras.losses.get("{info.default_loss}")(y_true, y_pred)\n'
+    )
+
+
+class PerOutputLossTable(QTableWidget):
+    """Head | Task | Loss | Weight | Metrics."""
+
+    custom_chosen = Signal(str)  # head name whose loss was just set to custom
+
+    def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
+        super().__init__(0, 5, parent)
+        self.setObjectName("perOutputLossTable")
+        self._document = document
+        self._structure: tuple = ()
+        self.setHorizontalHeaderLabels(["Head", "Task", "Loss", "Weight", "Metrics"])
+        self.verticalHeader().hide()
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+
+    # -- widgets per row --------------------------------------------------------------------
+    def loss_combo(self, head: str) -> QComboBox:
+        return self.cellWidget(self._row(head), LOSS_COLUMN)  # type: ignore[return-value]
+
+    def weight_spin(self, head: str) -> QDoubleSpinBox:
+        return self.cellWidget(self._row(head), WEIGHT_COLUMN)  # type: ignore[return-value]
+
+    def metrics_button(self, head: str) -> QToolButton:
+        return self.cellWidget(self._row(head), METRICS_COLUMN)  # type: ignore[return-value]
+
+    def metric_actions(self, head: str) -> dict[str, QAction]:
+        menu = self.metrics_button(head).menu()
+        return {a.data(): a for a in menu.actions()}
+
+    def head_at(self, row: int) -> str | None:
+        item = self.item(row, HEAD_COLUMN)
+        return None if item is None else item.text()
+
+    def _row(self, head: str) -> int:
+        for row in range(self.rowCount()):
+            if self.head_at(row) == head:
+                return row
+        raise KeyError(head)
+
+    # -- sync -------------------------------------------------------------------------------
+    def sync(self, project: Project) -> None:
+        """Show ``project``'s heads; rebuild rows only when heads or tasks changed."""
+        structure = tuple((h.name, h.task, h.loss.kind) for h in project.heads)
+        if structure != self._structure:
+            self._structure = structure
+            self._rebuild(project)
+        for head in project.heads:
+            self._update_row(head)
+
+    def _rebuild(self, project: Project) -> None:
+        current = self.head_at(self.currentRow()) if self.currentRow() >= 0 else None
+        self.setRowCount(len(project.heads))
+        for row, head in enumerate(project.heads):
+            self.setItem(row, HEAD_COLUMN, QTableWidgetItem(head.name))
+            task = QTableWidgetItem(TASKS[head.task].label)
+            task.setToolTip(f"Targets: {TASKS[head.task].target}")
+            self.setItem(row, TASK_COLUMN, task)
+            self.setCellWidget(row, LOSS_COLUMN, self._make_loss_combo(head))
+            self.setCellWidget(row, WEIGHT_COLUMN, self._make_weight_spin(head.name))
+            self.setCellWidget(row, METRICS_COLUMN, self._make_metrics_button(head))
+        if current in project.head_names:
+            self.selectRow(project.head_names.index(current))
+        self.resizeColumnsToContents()
+
+    def _make_loss_combo(self, head: HeadSpec) -> QComboBox:
+        combo = QComboBox(self)
+        combo.setObjectName(f"lossCombo_{head.name}")
+        choices = [*losses_for(head.task), CUSTOM_LOSS, NO_LOSS]
+        if head.loss.kind and head.loss.kind not in choices:
+            choices.insert(0, head.loss.kind)
+        for loss_id in choices:
+            label = "No loss" if loss_id == NO_LOSS else LOSS_LABELS.get(loss_id, loss_id)
+            combo.addItem(label, loss_id)
+        combo.currentIndexChanged.connect(
+            lambda _i, name=head.name, c=combo: self._on_loss_chosen(name, c.currentData()))
+        return combo
+
+    def _make_weight_spin(self, name: str) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox(self)
+        spin.setObjectName(f"weightSpin_{name}")
+        spin.setRange(0.0, 1e6)
+        spin.setDecimals(3)
+        spin.setSingleStep(0.1)
+        spin.setKeyboardTracking(False)
+        spin.setToolTip("Multiplies this head's loss in the total")
+        spin.valueChanged.connect(lambda value, n=name: self._on_weight(n, value))
+        return spin
+
+    def _make_metrics_button(self, head: HeadSpec) -> QToolButton:
+        button = QToolButton(self)
+        button.setObjectName(f"metricsButton_{head.name}")
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(button)
+        for metric in metrics_for(head.task):
+            action = menu.addAction(metric)
+            action.setData(metric)
+            action.setCheckable(True)
+            action.toggled.connect(
+                lambda on, n=head.name, m=metric: self._on_metric(n, m, on))
+        button.setMenu(menu)
+        return button
+
+    def _update_row(self, head: HeadSpec) -> None:
+        row = self._row(head.name)
+        combo: QComboBox = self.cellWidget(row, LOSS_COLUMN)
+        combo.blockSignals(True)
+        combo.setCurrentIndex(max(0, combo.findData(head_loss_choice(head))))
+        combo.blockSignals(False)
+        spin: QDoubleSpinBox = self.cellWidget(row, WEIGHT_COLUMN)
+        spin.blockSignals(True)
+        spin.setValue(head.loss.weight)
+        spin.setEnabled(head.has_loss)
+        spin.blockSignals(False)
+        button: QToolButton = self.cellWidget(row, METRICS_COLUMN)
+        for action in button.menu().actions():
+            action.blockSignals(True)
+            action.setChecked(action.data() in head.loss.metrics)
+            action.blockSignals(False)
+        button.setText(", ".join(head.loss.metrics) or "none")
+
+    # -- edits ------------------------------------------------------------------------------
+    def _on_loss_chosen(self, name: str, loss_id: str) -> None:
+        def mutate(project: Project) -> None:
+            loss = project.head(name).loss
+            if loss_id == NO_LOSS:
+                loss.enabled = False
+                return
+            loss.enabled = True
+            loss.kind = loss_id
+            if loss_id == CUSTOM_LOSS and not loss.source.strip():
+                loss.source = head_loss_template(project.head(name))
+
+        label = "no loss" if loss_id == NO_LOSS else loss_id
+        self._document.edit(f"Loss of '{name}': {label}", mutate)
+        if loss_id == CUSTOM_LOSS:
+            self.custom_chosen.emit(name)
+
+    def _on_weight(self, name: str, value: float) -> None:
+        self._document.edit(f"Loss weight of '{name}': {value:g}",
+                            lambda p: setattr(p.head(name).loss, "weight", float(value)))
+
+    def _on_metric(self, name: str, metric: str, on: bool) -> None:
+        def mutate(project: Project) -> None:
+            metrics = project.head(name).loss.metrics
+            if on and metric not in metrics:
+                metrics.append(metric)
+            elif not on and metric in metrics:
+                metrics.remove(metric)
+
+        verb = "Add" if on else "Remove"
+        self._document.edit(f"{verb} metric {metric} of '{name}'", mutate)

@@ -1,0 +1,100 @@
+"""LossPlots: curves per head, growing buffers, views, visibility, log scale."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mogui.core.events import BatchEnded, EpochEnded
+from mogui.qt.loss_plots import BATCH_VIEW, EPOCH_VIEW, TOTAL, LossPlots, classify_key
+
+
+def _batch(epoch: int, batch: int, steps: int = 10, **logs: float) -> BatchEnded:
+    return BatchEnded(epoch=epoch, batch=batch, steps_per_epoch=steps, logs=logs,
+                      samples_per_second=100.0, elapsed=0.1)
+
+
+@pytest.fixture
+def plots(qtbot) -> LossPlots:
+    widget = LossPlots()
+    qtbot.addWidget(widget)
+    widget.reset(["bbox", "cls"])
+    return widget
+
+
+def test_classify_key_prefers_the_longest_head_name():
+    heads = ["a", "a_b"]
+    assert classify_key("a_b_loss", heads) == ("a_b", True, False)
+    assert classify_key("val_a_loss", heads) == ("a", True, True)
+    assert classify_key("a_b_mae", heads) == ("a_b", False, False)
+    assert classify_key("val_loss", heads) == (TOTAL, True, True)
+    assert classify_key("learning_rate", heads) is None
+
+
+def test_batches_grow_one_item_per_curve(plots: LossPlots):
+    plots.add_batches([_batch(0, 0, loss=3.0, bbox_loss=1.0, cls_loss=2.0, cls_acc=0.5)])
+    plots.refresh()
+    item = plots.curve_item("bbox_loss")
+    assert plots.curve_names() == ["bbox_loss", "cls_acc", "cls_loss", "loss"]
+    events = [_batch(i // 10, i % 10, loss=3.0 - i * 0.001, bbox_loss=1.0, cls_loss=2.0)
+              for i in range(1, 600)]
+    plots.add_batches(events)
+    assert plots.curve_points("bbox_loss") == 1  # nothing drawn before the timer fires
+    plots.refresh()
+    assert plots.curve_item("bbox_loss") is item
+    assert plots.curve_points("bbox_loss") == 600
+    assert plots.curve_points("cls_acc") == 1
+    x, y = item.xData, item.yData
+    assert x[0] == pytest.approx(0.1) and x[-1] == pytest.approx(60.0)
+    assert np.all(y == 1.0)
+    assert item.opts["downsample"] >= 1 and item.opts["autoDownsample"]
+    assert item.opts["downsampleMethod"] == "peak" and item.opts["clipToView"]
+    assert item.opts["pen"].width() == 1
+
+
+def test_redraw_happens_on_the_timer(qtbot, plots: LossPlots):
+    plots.add_batches([_batch(0, 0, loss=1.0, bbox_loss=0.5)])
+    qtbot.waitUntil(lambda: plots.curve_points("loss") == 1, timeout=1000)
+
+
+def test_epoch_view_has_dashed_validation_curves(plots: LossPlots):
+    plots.add_epoch(EpochEnded(0, {"loss": 2.0, "bbox_loss": 1.0, "val_loss": 2.5,
+                                   "val_bbox_loss": 1.2}, elapsed=1.0))
+    plots.refresh()
+    assert plots.curve_points("val_bbox_loss", EPOCH_VIEW) == 1
+    assert not plots.curve_visible("val_bbox_loss", EPOCH_VIEW)  # batch view shown
+    plots.set_view(EPOCH_VIEW)
+    assert plots.view == EPOCH_VIEW
+    assert plots.curve_visible("val_bbox_loss")
+    dashed = plots.curve_item("val_bbox_loss").opts["pen"].style()
+    solid = plots.curve_item("bbox_loss").opts["pen"].style()
+    assert dashed != solid
+
+
+def test_head_without_loss_gets_no_curve_and_hiding_a_head(plots: LossPlots):
+    plots.add_batches([_batch(0, 0, loss=1.0, bbox_loss=1.0)])
+    plots.refresh()
+    assert plots.curve_points("cls_loss") == 0
+    assert plots.curve_names(BATCH_VIEW) == ["bbox_loss", "loss"]
+    plots.set_head_visible("bbox", False)
+    assert not plots.curve_visible("bbox_loss")
+    assert plots.curve_visible("loss")
+    plots.set_head_visible("bbox", True)
+    assert plots.curve_visible("bbox_loss")
+
+
+def test_log_scale_toggle(plots: LossPlots):
+    plots.add_batches([_batch(0, 0, loss=10.0, bbox_loss=1.0), _batch(0, 1, loss=0.1)])
+    plots.refresh()
+    plots.log_check.setChecked(True)
+    assert plots.loss_plot.plotItem.ctrl.logYCheck.isChecked()
+    plots.log_check.setChecked(False)
+    assert not plots.loss_plot.plotItem.ctrl.logYCheck.isChecked()
+
+
+def test_reset_clears_curves(plots: LossPlots):
+    plots.add_batches([_batch(0, 0, loss=1.0, bbox_loss=1.0)])
+    plots.refresh()
+    plots.reset(["only"])
+    assert plots.curve_names() == []
+    assert list(plots.head_checks) == ["only", TOTAL]

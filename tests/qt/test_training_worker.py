@@ -1,0 +1,115 @@
+"""TrainingWorker: real training in a QThread, coalesced batches, pause/stop, failures."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from mogui.core.events import BatchEnded, TrainingFailed, TrainingFinished
+from mogui.qt.training_worker import TrainingWorker
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def worker(qtbot):
+    w = TrainingWorker()
+    yield w
+    w.shutdown()
+
+
+def _collect(worker: TrainingWorker) -> dict[str, list]:
+    seen: dict[str, list] = {"batches": [], "ticks": [], "epochs": [], "states": [],
+                             "failed": [], "finished": []}
+    worker.batches.connect(lambda items: (seen["ticks"].append(len(items)),
+                                          seen["batches"].extend(items)))
+    worker.epoch_ended.connect(seen["epochs"].append)
+    worker.state_changed.connect(seen["states"].append)
+    worker.failed.connect(seen["failed"].append)
+    worker.finished.connect(seen["finished"].append)
+    return seen
+
+
+def test_trains_and_delivers_every_batch_coalesced(qtbot, worker, demo_project):
+    demo_project.training.batch_size = 4
+    seen = _collect(worker)
+    starts: list = []
+    worker.started.connect(starts.append)
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        worker.start(demo_project, epochs=1)
+    started = starts[0]
+    qtbot.waitUntil(lambda: not worker.is_running, timeout=10_000)
+    assert started.heads == ("bbox", "classification")
+    assert [b.batch for b in seen["batches"]] == list(range(started.steps_per_epoch))
+    assert all(isinstance(b, BatchEnded) for b in seen["batches"])
+    assert len(seen["ticks"]) <= len(seen["batches"])
+    assert len(seen["epochs"]) == 1 and "val_bbox_loss" in seen["epochs"][0].logs
+    finished: TrainingFinished = seen["finished"][0]
+    assert not finished.stopped and finished.epochs_run == 1
+    assert seen["failed"] == []
+
+
+def test_pause_holds_and_resume_continues(qtbot, worker, demo_project):
+    demo_project.training.batch_size = 4
+    seen = _collect(worker)
+    worker.batches.connect(lambda _items: worker.pause())
+    worker.start(demo_project, epochs=1)
+    qtbot.waitUntil(lambda: "paused" in seen["states"], timeout=60_000)
+    assert worker.paused
+    count = len(seen["batches"]) + len(worker._pending)
+    qtbot.wait(400)
+    assert len(seen["batches"]) + len(worker._pending) == count
+    worker.batches.disconnect()
+    worker.batches.connect(lambda items: seen["batches"].extend(items))
+    worker.resume()
+    qtbot.waitUntil(lambda: not worker.is_running, timeout=60_000)
+    assert seen["states"][-1] == "running"
+    assert seen["finished"] and not seen["finished"][0].stopped
+
+
+def test_stop_mid_epoch_stops_within_one_batch(qtbot, worker, demo_project):
+    demo_project.training.batch_size = 4
+    seen = _collect(worker)
+    produced_at_stop: list[int] = []
+
+    def stop_now(items: list) -> None:
+        if not produced_at_stop:
+            worker.stop()
+            with worker._lock:
+                produced_at_stop.append(len(seen["batches"]) + len(worker._pending))
+
+    worker.batches.connect(stop_now)
+    worker.start(demo_project, epochs=3)
+    qtbot.waitUntil(lambda: not worker.is_running, timeout=60_000)
+    finished: TrainingFinished = seen["finished"][0]
+    assert finished.stopped and finished.epochs_run == 1
+    steps = seen["batches"][0].steps_per_epoch
+    assert len(seen["batches"]) <= produced_at_stop[0] + 1 < steps
+    assert "stopping" in seen["states"]
+
+
+def test_failure_is_signalled_and_the_worker_can_run_again(qtbot, worker, demo_project):
+    failing = demo_project.model_copy(deep=True)
+    head = failing.head("bbox")
+    head.loss.kind = "custom"
+    head.loss.source = "def loss(y_true, y_pred):\n    raise ValueError('broken loss')\n"
+    seen = _collect(worker)
+    with qtbot.waitSignal(worker.failed, timeout=60_000) as blocker:
+        worker.start(failing, epochs=1)
+    event: TrainingFailed = blocker.args[0]
+    assert "broken loss" in event.message
+    assert event.details
+    qtbot.waitUntil(lambda: not worker.is_running, timeout=10_000)
+    assert seen["finished"] == []
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        worker.start(demo_project, epochs=1)
+
+
+def test_unconnected_failure_is_logged_not_lost(qtbot, worker, demo_project, caplog):
+    demo_project.data.image_size = 48  # does not match the 32x32 input
+    with caplog.at_level(logging.ERROR, logger="mogui.qt.training_worker"):
+        worker.start(demo_project, epochs=1)
+        qtbot.waitUntil(lambda: not worker.is_running, timeout=60_000)
+    assert worker.last_failure is not None
+    assert worker.last_failure.message in caplog.text
