@@ -23,7 +23,7 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def small_project(tmp_path, demo_project) -> Path:
-    demo_project.data.samples = 48
+    demo_project.data.samples = 80  # 64 training samples: whole batches of 16
     path = tmp_path / "small.json"
     save_project(demo_project, path)
     return path
