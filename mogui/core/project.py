@@ -147,7 +147,57 @@ class NpzData(_Model):
     path: str = Field(min_length=1, description="relative to the project file")
 
 
-DataSource = Annotated[DemoShapesData | NpzData, Field(discriminator="kind")]
+class ColumnMap(_Model):
+    """Which table columns feed one input or one head's target, in order."""
+
+    name: Identifier = Field(description="the input or head these columns feed")
+    columns: list[str] = Field(min_length=1)
+    classes: list[str] = Field(
+        default_factory=list,
+        description="cells hold these category names; a name's position is its class id. "
+        "Empty: cells hold numbers")
+
+
+Streaming = Literal["auto", "always", "never"]
+
+
+class CsvData(_Model):
+    """A CSV table with a header row: columns chosen for each input and each head.
+
+    An empty cell in a head's columns means that row has no label for that head.
+    """
+
+    kind: Literal["csv"] = "csv"
+    path: str = Field(min_length=1, description="relative to the project file")
+    inputs: list[ColumnMap] = Field(default_factory=list)
+    targets: list[ColumnMap] = Field(default_factory=list)
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    streaming: Streaming = Field(
+        "auto", description="read the file in chunks while training instead of loading it; "
+        "auto streams files larger than 256 MB")
+    chunk_rows: int = Field(4096, ge=1, description="rows read at a time when streaming")
+
+
+class ImageFolderData(_Model):
+    """A folder of images plus a CSV with one row per image: its file name and targets."""
+
+    kind: Literal["image_folder"] = "image_folder"
+    folder: str = Field(min_length=1, description="relative to the project file")
+    labels: str = Field(min_length=1, description="CSV file, relative to the project file")
+    file_column: str = Field("file", min_length=1)
+    input: Identifier = Field("image", description="the input fed with the images")
+    targets: list[ColumnMap] = Field(default_factory=list)
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    resize: bool = Field(True, description="resize images to the input's height and width")
+    scale: Literal["unit", "symmetric", "none"] = Field(
+        "unit", description="pixel values: unit 0..1, symmetric -1..1, none 0..255")
+    streaming: Streaming = Field(
+        "auto", description="decode images batch by batch while training; auto streams when "
+        "the decoded images would exceed 256 MB")
+
+
+DataSource = Annotated[DemoShapesData | NpzData | CsvData | ImageFolderData,
+                       Field(discriminator="kind")]
 
 
 class Project(_Model):

@@ -26,7 +26,7 @@ from mogui.engine.losses import (
     make_head_loss,
     outputs_by_head,
 )
-from mogui.engine.targets import prepare_targets
+from mogui.engine.masking import prepare_masked_targets
 from mogui.engine.tensor_info import TensorInfo
 
 __all__ = ["DryRunReport", "HeadDryRun", "LossContract", "TensorInfo", "dry_run",
@@ -55,6 +55,7 @@ class HeadDryRun:
     weighted: float | None
     returned: TensorInfo | None = None
     note: str = ""
+    labelled: int | None = None
 
 
 @dataclass
@@ -81,6 +82,8 @@ class DryRunReport:
             weighted = "-" if h.weighted is None else f"{h.weighted:.6g}"
             line = (f"  {h.head}: {h.loss}(y_true {h.y_true}, y_pred {h.y_pred}) = {value}"
                     f" x {h.weight:g} = {weighted}")
+            if h.labelled is not None and h.labelled != self.batch_size:
+                line += f"  ({h.labelled} of {self.batch_size} rows labelled)"
             out.append(line + (f"  [{h.note}]" if h.note else ""))
         for name in self.untrained:
             out.append(f"  {name}: no loss (not trained)")
@@ -109,8 +112,12 @@ def _build(project: Project) -> keras.Model:
 
 
 def _first_batch(project: Project, data: _Data, batch_size: int | None
-                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int]:
+                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray],
+                            dict[str, np.ndarray], int]:
     size = int(batch_size or project.training.batch_size)
+    take = getattr(data, "take", None)
+    if callable(take):  # a Dataset or a streaming source: read only the first rows
+        data = take(size)
     missing = [name for name in project.input_names if name not in data.x]
     if missing:
         raise DataError(f"no input array for {missing}; the data holds {sorted(data.x)}")
@@ -121,8 +128,9 @@ def _first_batch(project: Project, data: _Data, batch_size: int | None
     for name, array in x.items():
         if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
             raise DataError(f"input {name!r} holds NaN or infinite values; clean the data")
-    y = prepare_targets(project, {k: np.asarray(v)[:size] for k, v in data.y.items()})
-    return x, y, n
+    y, weights = prepare_masked_targets(project,
+                                        {k: np.asarray(v)[:size] for k, v in data.y.items()})
+    return x, y, weights, n
 
 
 def dry_run(project: Project, data: _Data, batch_size: int | None = None, *,
@@ -132,15 +140,16 @@ def dry_run(project: Project, data: _Data, batch_size: int | None = None, *,
     ``model`` defaults to the project's built model. Raises :class:`CustomCodeError` (with the
     user's line) when custom code fails or returns a bad shape, NaN or infinity.
     """
-    x, y, n = _first_batch(project, data, batch_size)
+    x, y, weights, n = _first_batch(project, data, batch_size)
     model = model if model is not None else _build(project)
     if project.loss_mode == "joint":
-        return _joint_dry_run(project, model, x, y, n)
+        return _joint_dry_run(project, model, x, y, weights, n)
     y_pred = _predict(model, x)
     heads: list[HeadDryRun] = []
     for head in project.heads:
         if head.has_loss:
-            heads.append(_head_dry_run(head, y[head.name], y_pred[head.name]))
+            heads.append(_head_dry_run(head, y[head.name], y_pred[head.name],
+                                       weights.get(head.name)))
     regularization = _regularization(model)
     total = sum(h.weighted or 0.0 for h in heads) + regularization
     untrained = [h.name for h in project.heads if not h.has_loss]
@@ -160,10 +169,11 @@ def _regularization(model: keras.Model) -> float:
     return float(sum(float(ops.sum(loss)) for loss in model.losses)) if model.losses else 0.0
 
 
-def _head_dry_run(head: HeadSpec, y_true: np.ndarray, y_pred: Any) -> HeadDryRun:
+def _head_dry_run(head: HeadSpec, y_true: np.ndarray, y_pred: Any,
+                  weight_per_row: np.ndarray | None = None) -> HeadDryRun:
     loss = make_head_loss(head)
     assert loss is not None
-    value = float(loss(y_true, y_pred))
+    value = float(loss(y_true, y_pred, sample_weight=weight_per_row))
     received = (TensorInfo(tuple(y_true.shape), str(loss.dtype)),
                 TensorInfo(TensorInfo.of(y_pred).shape, str(loss.dtype)))
     returned = None
@@ -182,8 +192,9 @@ def _head_dry_run(head: HeadSpec, y_true: np.ndarray, y_pred: Any) -> HeadDryRun
                             f"{_bad(value)} on the first batch; check the data and the head's "
                             "activation")
     weight = float(head.loss.weight)
+    labelled = None if weight_per_row is None else int(np.count_nonzero(weight_per_row))
     return HeadDryRun(head.name, describe_head_loss(head), received[0], received[1], value,
-                      weight, weight * value, returned, note)
+                      weight, weight * value, returned, note, labelled)
 
 
 def _bad(value: float) -> str:
@@ -191,14 +202,15 @@ def _bad(value: float) -> str:
 
 
 def _joint_dry_run(project: Project, model: keras.Model, x: dict[str, np.ndarray],
-                   y: dict[str, np.ndarray], n: int) -> DryRunReport:
+                   y: dict[str, np.ndarray], weights: dict[str, np.ndarray],
+                   n: int) -> DryRunReport:
     joint = model if isinstance(model, JointLossModel) else JointLossModel(
         inputs=model.input, outputs=outputs_by_head(model),
         loss_source=project.joint_loss.source,
         term_weights=dict(project.joint_loss.term_weights))
     calls_before = joint.loss_calls
     y_pred = _predict(joint, x)
-    terms, total = joint.joint_terms(y, y_pred)
+    terms, total = joint.joint_terms(y, y_pred, weights)
     call = joint.last_call
     assert call is not None
     values = {head: float(v) for head, v in terms.items()}
@@ -218,9 +230,10 @@ def _joint_dry_run(project: Project, model: keras.Model, x: dict[str, np.ndarray
         note = ""
         if returned is not None and len(returned.shape) == 1:
             note = f"per-sample term {returned.shape_text()}, averaged over the batch"
+        labelled = int(np.count_nonzero(weights[head])) if head in weights else None
         heads.append(HeadDryRun(head, "joint", call.y_true[head], call.y_pred[head], value,
                                 weight, None if value is None else weight * value,
-                                returned, note))
+                                returned, note, labelled))
     if isinstance(call.returned, dict):
         returned_text = f"a dict of terms {sorted(call.returned)}"
     else:

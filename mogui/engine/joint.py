@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,12 @@ class JointLossModel(keras.Model):
     term_weights=...)``. The function may return a scalar or a dict of terms keyed by head
     name; each term is logged unweighted as ``<head>_loss`` and the total is
     ``sum(term_weight * term)`` plus regularization.
+
+    Rows without a label for a head (sample weight 0, see :mod:`mogui.engine.masking`) reach
+    the function with a filled placeholder target. A per-sample term (shape ``(batch,)``) is
+    averaged over the head's labelled rows only. A function declared as
+    ``loss(y_true, y_pred, mask)`` also gets ``mask[head]``: 1.0 for labelled rows, 0.0 for
+    the others, shape ``(batch,)``, to mask scalar or coupling terms itself.
     """
 
     def __init__(self, *args: Any, loss_source: str = "",
@@ -42,6 +49,7 @@ class JointLossModel(keras.Model):
         self.term_weights = {str(k): float(v) for k, v in (term_weights or {}).items()}
         self.loss_fn = compile_loss_source(loss_source, JOINT_LABEL)
         self.return_line = return_lineno(loss_source)
+        self.wants_mask = "mask" in inspect.signature(self.loss_fn).parameters
         self.loss_calls = 0
         self.last_call: JointCall | None = None
         self._terms_seen: tuple[str, ...] = ()
@@ -71,7 +79,13 @@ class JointLossModel(keras.Model):
         weights = self.by_head(sample_weight, "sample_weight") if sample_weight is not None \
             else {}
         self.loss_calls += 1
-        result = call_user_code(self.loss_fn, JOINT_LABEL, y_true, preds)
+        if self.wants_mask:
+            batch = ops.shape(next(iter(preds.values())))[0]
+            mask = {head: ops.reshape(ops.cast(weights[head], "float32"), (-1,))
+                    if head in weights else ops.ones((batch,), "float32") for head in preds}
+            result = call_user_code(self.loss_fn, JOINT_LABEL, y_true, preds, mask)
+        else:
+            result = call_user_code(self.loss_fn, JOINT_LABEL, y_true, preds)
         received_true = {k: TensorInfo.of(v) for k, v in y_true.items()}
         received_pred = {k: TensorInfo.of(v) for k, v in preds.items()}
         if isinstance(result, Mapping):
@@ -105,9 +119,9 @@ class JointLossModel(keras.Model):
         if rank == 0:
             return value
         if rank == 1:
-            if weight is not None:
+            if weight is not None:  # mean over the head's labelled rows only
                 weight = ops.reshape(ops.cast(ops.convert_to_tensor(weight), "float32"), (-1,))
-                value = value * weight
+                return ops.divide_no_nan(ops.sum(value * weight), ops.sum(weight))
             return ops.mean(value)
         raise CustomCodeError(
             f"{what} has shape {TensorInfo.of(value).shape_text()}; return a scalar or one "

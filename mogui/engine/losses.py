@@ -37,6 +37,10 @@ BUILTIN_LOSSES: dict[str, type[keras.losses.Loss]] = {
     "categorical_focal_crossentropy": keras.losses.CategoricalFocalCrossentropy,
 }
 
+#: Losses average over the rows whose sample weight is non-zero: rows without a label for a
+#: head (weight 0, see :mod:`mogui.engine.masking`) count for nothing, not even in the divisor.
+MASKED_MEAN = "mean_with_sample_weight"
+
 CROSSENTROPY_LOSSES = frozenset(k for k in BUILTIN_LOSSES if k.endswith("crossentropy"))
 
 #: Metrics whose threshold assumes probabilities, rebuilt for heads that output logits.
@@ -75,8 +79,8 @@ def make_head_loss(head: HeadSpec) -> keras.losses.Loss | None:
                               "or 'custom'", head_loss_label(head.name))
     loss_class = BUILTIN_LOSSES[kind]
     if kind in CROSSENTROPY_LOSSES:
-        return loss_class(from_logits=head_outputs_logits(head))
-    return loss_class()
+        return loss_class(from_logits=head_outputs_logits(head), reduction=MASKED_MEAN)
+    return loss_class(reduction=MASKED_MEAN)
 
 
 def describe_head_loss(head: HeadSpec) -> str:
@@ -167,7 +171,7 @@ class CustomLoss(keras.losses.Loss):
     """A head's user-written loss; stores its source so a saved model reloads without it."""
 
     def __init__(self, source: str, label: str, name: str | None = None,
-                 reduction: str = "sum_over_batch_size", dtype: Any = None) -> None:
+                 reduction: str = MASKED_MEAN, dtype: Any = None) -> None:
         super().__init__(name=name or "custom_loss", reduction=reduction, dtype=dtype)
         self.source = source
         self.label = label
