@@ -7,7 +7,9 @@ error comes back through Qt signals.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import (
@@ -107,7 +109,7 @@ class ContractView(QWidget):
 class DryRunView(QWidget):
     """Per head: received y_true/y_pred, returned value, weight, weighted; and the total."""
 
-    HEADERS = ["Head", "Loss", "y_true", "y_pred", "Value", "Weight", "Weighted"]
+    HEADERS = ["Head", "Loss", "y_true", "y_pred", "Returned", "Value", "Weight", "Weighted"]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -131,16 +133,29 @@ class DryRunView(QWidget):
         self.message.show()
 
     def show_report(self, report) -> None:
-        self.table.setRowCount(len(report.heads))
+        untrained = list(getattr(report, "untrained", []))
+        self.table.setRowCount(len(report.heads) + len(untrained))
         for row, h in enumerate(report.heads):
+            returned = getattr(h, "returned", None)
             _fill_row(self.table, row, [
                 h.head, h.loss, format_tensor(h.y_true), format_tensor(h.y_pred),
-                _format_number(h.value), _format_number(h.weight), _format_number(h.weighted)])
+                format_tensor(returned) if returned is not None else "–",
+                _format_number(h.value), _format_number(h.weight), _format_number(h.weighted)],
+                getattr(h, "note", ""))
+        for row, name in enumerate(untrained, start=len(report.heads)):
+            _fill_row(self.table, row, [name, "no loss", "–", "–", "–", "–", "–", "–"],
+                      "This head is not trained by any loss.")
         _fit_height(self.table)
         self.table.show()
-        mode = "joint loss" if report.mode == "joint" else "per-output losses"
-        self.total_label.setText(f"<b>Total loss: {report.total:.6g}</b> "
-                                 f"({mode}, batch of {report.batch_size})")
+        lines = [f"<b>Total loss: {report.total:.6g}</b> (batch of {report.batch_size})"]
+        if report.mode == "joint":
+            lines.append(f"loss() was called {getattr(report, 'calls', 1)} time(s) with every "
+                         f"head; it returned {getattr(report, 'returned', '') or 'a value'}.")
+        regularization = getattr(report, "regularization", 0.0)
+        if regularization:
+            lines.append(f"Includes regularization {regularization:.6g}.")
+        self.total_label.setText("<br>".join(lines))
+        self.total_label.setWordWrap(True)
         self.message.hide()
 
     def show_error(self, message: str) -> None:
@@ -155,52 +170,48 @@ class DryRunView(QWidget):
         return self.table.rowCount()
 
 
-class _DryRunJob(QObject):
+class _CallJob(QObject):
     succeeded = Signal(object)
     failed = Signal(object, str)  # exception, traceback text
     done = Signal()
 
-    def __init__(self, project: Project, project_dir: Path | None) -> None:
+    def __init__(self, fn: Callable[..., Any], args: tuple) -> None:
         super().__init__()
-        self._project = project
-        self._project_dir = project_dir
+        self._fn = fn
+        self._args = args
 
     @Slot()
     def run(self) -> None:
         try:
-            from mogui.engine.data import load_data
-            from mogui.engine.dry_run import dry_run
-
-            data = load_data(self._project, self._project_dir)
-            batch = min(DRY_RUN_BATCH, data.num_samples)
-            self.succeeded.emit(dry_run(self._project, data.take(batch), batch_size=batch))
+            self.succeeded.emit(self._fn(*self._args))
         except Exception as exc:  # noqa: BLE001 - shown to the user, never lost
             self.failed.emit(exc, traceback.format_exc())
         finally:
             self.done.emit()
 
 
-class DryRunRunner(QObject):
-    """Runs one dry run at a time in a worker thread."""
+class BackgroundCall(QObject):
+    """Runs one function call at a time in a worker thread; result or error come as signals."""
 
-    succeeded = Signal(object)  # DryRunReport
+    succeeded = Signal(object)
     failed = Signal(object, str)  # exception, traceback text
     running_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thread: QThread | None = None
-        self._job: _DryRunJob | None = None
+        self._job: _CallJob | None = None
 
     @property
     def is_running(self) -> bool:
         return self._thread is not None
 
-    def start(self, project: Project, project_dir: Path | None = None) -> None:
+    def start(self, fn: Callable[..., Any], *args: Any) -> bool:
+        """Call ``fn(*args)`` in a new thread; False (and nothing done) while one runs."""
         if self._thread is not None:
-            return
+            return False
         thread = QThread()
-        job = _DryRunJob(project.model_copy(deep=True), project_dir)
+        job = _CallJob(fn, args)
         job.moveToThread(thread)
         thread.started.connect(job.run)
         job.succeeded.connect(self.succeeded)
@@ -210,6 +221,7 @@ class DryRunRunner(QObject):
         self._thread, self._job = thread, job
         thread.start()
         self.running_changed.emit(True)
+        return True
 
     def wait(self, msecs: int = 60_000) -> bool:
         return True if self._thread is None else self._thread.wait(msecs)
@@ -223,6 +235,23 @@ class DryRunRunner(QObject):
         if thread is not None:
             thread.deleteLater()
         self.running_changed.emit(False)
+
+
+def dry_run_on_data(project: Project, project_dir: Path | None):
+    """Load the project's data and dry-run its losses on one small batch (worker thread)."""
+    from mogui.engine.data import load_data
+    from mogui.engine.dry_run import dry_run
+
+    data = load_data(project, project_dir)
+    batch = min(DRY_RUN_BATCH, data.num_samples)
+    return dry_run(project, data.take(batch), batch_size=batch)
+
+
+def contract_of(project: Project) -> list:
+    """The loss contract of ``project`` (builds the model; worker thread)."""
+    from mogui.engine.dry_run import loss_contract
+
+    return loss_contract(project)
 
 
 def error_message(exc: BaseException) -> str:

@@ -22,26 +22,43 @@ from PySide6.QtWidgets import (
 )
 
 from mogui.core.errors import CustomCodeError
-from mogui.core.project import Project
+from mogui.core.project import HeadSpec, Project
+from mogui.core.tasks import TASKS
 from mogui.qt.code_editor import CodeEditorWithMessage
 from mogui.qt.document import ProjectDocument
-from mogui.qt.dry_run_view import ContractView, DryRunRunner, DryRunView, error_message
+from mogui.qt.dry_run_view import (
+    BackgroundCall,
+    ContractView,
+    DryRunView,
+    contract_of,
+    dry_run_on_data,
+    error_message,
+)
 from mogui.qt.loss_table import PerOutputLossTable
 
 PER_OUTPUT, JOINT = "per_output", "joint"
-JOINT_LABEL = "joint loss"
 _CONTRACT_DELAY_MS = 250
 
 
 def head_code_label(head: str) -> str:
-    return f"loss of head '{head}'"
+    """The label the engine compiles a head's custom loss under (shown in messages)."""
+    from mogui.engine.losses import head_loss_label
+
+    return head_loss_label(head)
 
 
-def joint_loss_template(heads: list[str]) -> str:
-    """Starting source for a joint loss over ``heads``."""
-    names = ", ".join(f"'{h}'" for h in heads)
-    terms = "".join(f'        "{h}": ops.mean(ops.square(y_true["{h}"] - y_pred["{h}"])),\n'
-                    for h in heads)
+def joint_code_label() -> str:
+    from mogui.engine.joint import JOINT_LABEL
+
+    return JOINT_LABEL
+
+
+def joint_loss_template(heads: list[HeadSpec]) -> str:
+    """Starting source for a joint loss: each head's default loss as one term."""
+    names = ", ".join(f"'{h.name}'" for h in heads)
+    terms = "".join(
+        f'        "{h.name}": ops.mean(keras.losses.get("{TASKS[h.task].default_loss}")'
+        f'(y_true["{h.name}"], y_pred["{h.name}"])),\n' for h in heads)
     return (
         "def loss(y_true, y_pred):\n"
         '    """One loss over all heads.\n\n'
@@ -129,7 +146,7 @@ class LossPanel(QWidget):
         self.dry_run_button.setToolTip("Call the losses on one real batch of the data")
         self.dry_run_button.clicked.connect(self.dry_run)
         self.dry_run_view = DryRunView(self)
-        self.runner = DryRunRunner(self)
+        self.runner = BackgroundCall(self)
         self.runner.succeeded.connect(self._on_dry_run_report)
         self.runner.failed.connect(self._on_dry_run_error)
         self.runner.running_changed.connect(
@@ -162,6 +179,12 @@ class LossPanel(QWidget):
         layout.addLayout(mode_row)
         layout.addWidget(splitter, 1)
 
+        self._contract_call = BackgroundCall(self)
+        self._contract_call.succeeded.connect(self.contract.show_contract)
+        self._contract_call.failed.connect(
+            lambda exc, _details: self.contract.show_error(error_message(exc)))
+        self._contract_call.running_changed.connect(self._on_contract_running)
+        self._contract_stale = False
         self._contract_timer = QTimer(self, singleShot=True, interval=_CONTRACT_DELAY_MS)
         self._contract_timer.timeout.connect(self.refresh_contract)
         document.changed.connect(self.sync)
@@ -181,7 +204,7 @@ class LossPanel(QWidget):
         self.stack.setCurrentIndex(mode_index)
         self.table.sync(project)
         self._sync_term_weights(project)
-        self._sync_editor(self.joint_code, project.joint_loss.source, JOINT_LABEL)
+        self._sync_editor(self.joint_code, project.joint_loss.source, joint_code_label())
         customs = [h.name for h in project.heads if h.is_custom]
         if self._custom_head not in customs:
             self._custom_head = customs[0] if customs else None
@@ -252,7 +275,7 @@ class LossPanel(QWidget):
         def mutate(project: Project) -> None:
             project.loss_mode = mode
             if mode == JOINT and not project.joint_loss.source.strip():
-                project.joint_loss.source = joint_loss_template(project.head_names)
+                project.joint_loss.source = joint_loss_template(project.heads)
 
         self._document.edit("Joint loss" if mode == JOINT else "Per-output losses", mutate)
 
@@ -265,7 +288,7 @@ class LossPanel(QWidget):
                             lambda p: setattr(p.head(name).loss, "source", text))
 
     def _on_joint_source(self, text: str) -> None:
-        self.check_code(self.joint_code, text, JOINT_LABEL)
+        self.check_code(self.joint_code, text, joint_code_label())
         self._document.edit("Edit joint loss",
                             lambda p: setattr(p.joint_loss, "source", text))
 
@@ -290,12 +313,17 @@ class LossPanel(QWidget):
         return True
 
     def refresh_contract(self) -> None:
-        from mogui.engine.dry_run import loss_contract
+        """Work out the loss contract of the current project in a worker thread."""
+        self._contract_stale = not self._contract_call.start(
+            contract_of, self.project.model_copy(deep=True))
 
-        try:
-            self.contract.show_contract(loss_contract(self.project.model_copy(deep=True)))
-        except Exception as exc:  # noqa: BLE001 - shown in place of the contract
-            self.contract.show_error(error_message(exc))
+    def _on_contract_running(self, running: bool) -> None:
+        if not running and self._contract_stale:
+            self.refresh_contract()
+
+    @property
+    def contract_busy(self) -> bool:
+        return self._contract_call.is_running or self._contract_timer.isActive()
 
     def dry_run(self) -> None:
         """Run the losses on one real batch in a worker thread."""
@@ -303,7 +331,8 @@ class LossPanel(QWidget):
         self.joint_code.editor.commit()
         self.dry_run_view.show_running()
         path = self._document.path
-        self.runner.start(self.project, path.parent if path is not None else None)
+        self.runner.start(dry_run_on_data, self.project.model_copy(deep=True),
+                          path.parent if path is not None else None)
 
     def _on_dry_run_report(self, report) -> None:
         self.dry_run_view.show_report(report)
@@ -327,5 +356,8 @@ class LossPanel(QWidget):
         return None
 
     def shutdown(self) -> None:
-        """Wait for a running dry run (call before the window closes)."""
+        """Wait for background work (call before the window closes)."""
+        self._contract_timer.stop()
+        self._contract_stale = False
         self.runner.wait()
+        self._contract_call.wait()
