@@ -104,7 +104,8 @@ def compile_model(model: keras.Model, project: Project) -> keras.Model:
     """Compile ``model`` for the project's losses; joint mode returns a JointLossModel.
 
     Every compile argument is a dict keyed by head name, covering every head: heads without a
-    loss get ``None``.
+    loss get ``None``. Metrics are weighted metrics, so rows without a label for a head (sample
+    weight 0) count neither in its loss nor in its metrics.
     """
     optimizer = make_optimizer(project.training)
     metrics = {head.name: make_head_metrics(head) for head in project.heads}
@@ -118,13 +119,13 @@ def compile_model(model: keras.Model, project: Project) -> keras.Model:
             term_weights=dict(project.joint_loss.term_weights),
             name=model.name,
         )
-        joint.compile(optimizer=optimizer, metrics=metrics)
+        joint.compile(optimizer=optimizer, weighted_metrics=metrics)
         return joint
     model.compile(
         optimizer=optimizer,
         loss={head.name: make_head_loss(head) for head in project.heads},
         loss_weights={head.name: float(head.loss.weight) for head in project.heads},
-        metrics=metrics,
+        weighted_metrics=metrics,
     )
     return model
 
