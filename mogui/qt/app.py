@@ -1,0 +1,44 @@
+"""Start the desktop app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from mogui.core.io import load_example, load_project
+from mogui.core.validation import ProjectError
+from mogui.qt import error_dialog
+from mogui.qt.document import ProjectDocument
+from mogui.qt.main_window import MainWindow
+
+DEMO = "bbox_classification"
+
+
+def create_window(project_path: str | None = None) -> MainWindow:
+    """The main window on ``project_path``, or on the demo when none is given or it is broken."""
+    problem = None
+    document = None
+    if project_path:
+        try:
+            document = ProjectDocument(load_project(project_path), Path(project_path))
+        except ProjectError as exc:
+            problem = str(exc)
+    if document is None:
+        document = ProjectDocument(load_example(DEMO))
+    window = MainWindow(document)
+    if problem:
+        error_dialog.show_error(window, "Cannot open project",
+                                f"{problem}\n\nThe demo project was opened instead.")
+    return window
+
+
+def run_gui(argv: list[str], project_path: str | None = None) -> int:
+    """Run the app until its window closes; returns the exit status."""
+    app = QApplication.instance() or QApplication(argv)
+    app.setApplicationName("mogui")
+    app.setOrganizationName("mogui")
+    app.setApplicationDisplayName("mogui")
+    window = create_window(project_path)
+    window.show()
+    return app.exec()

@@ -1,0 +1,25 @@
+"""Message boxes for errors and the unsaved-changes question."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+Button = QMessageBox.StandardButton
+
+
+def show_error(parent: QWidget | None, title: str, message: str) -> None:
+    """Show a plain-language error; ``message`` is the text the user reads."""
+    QMessageBox.critical(parent, title, message)
+
+
+def ask_save_changes(parent: QWidget | None, name: str) -> str:
+    """Ask what to do with unsaved changes: returns ``"save"``, ``"discard"`` or ``"cancel"``."""
+    answer = QMessageBox.question(
+        parent, "Unsaved changes",
+        f"{name} has unsaved changes. Save them before continuing?",
+        Button.Save | Button.Discard | Button.Cancel, Button.Save)
+    if answer == Button.Save:
+        return "save"
+    if answer == Button.Discard:
+        return "discard"
+    return "cancel"

@@ -1,0 +1,116 @@
+"""File handling of the main window: new, open, recent files, save, unsaved-changes prompt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from mogui.core.io import load_example
+from mogui.core.validation import ProjectError
+from mogui.qt import error_dialog
+from mogui.qt.document import ProjectDocument
+from mogui.qt.settings import settings
+
+RECENT_KEY = "recentFiles"
+MAX_RECENT = 8
+FILE_FILTER = "mogui projects (*.json);;All files (*)"
+
+
+def recent_files() -> list[str]:
+    """Recently opened or saved project files, newest first."""
+    value = settings().value(RECENT_KEY, [])
+    if isinstance(value, str):
+        value = [value]
+    return [str(v) for v in (value or [])]
+
+
+def remember_file(path: Path) -> None:
+    text = str(Path(path).resolve())
+    files = [text, *(f for f in recent_files() if f != text)][:MAX_RECENT]
+    store = settings()
+    store.setValue(RECENT_KEY, files)
+    store.sync()
+
+
+class FileActions(QObject):
+    """Opens and saves the document for ``window``, asking before unsaved work is lost."""
+
+    recent_changed = Signal()
+
+    def __init__(self, document: ProjectDocument, window: QWidget) -> None:
+        super().__init__(window)
+        self._document = document
+        self._window = window
+
+    def display_name(self) -> str:
+        path = self._document.path
+        return path.name if path is not None else "Untitled"
+
+    def confirm_discard(self) -> bool:
+        """True when the current project may be replaced (saved, discarded or clean)."""
+        if not self._document.dirty:
+            return True
+        answer = error_dialog.ask_save_changes(self._window, self.display_name())
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    def new_from_example(self, name: str) -> bool:
+        if not self.confirm_discard():
+            return False
+        try:
+            project = load_example(name)
+        except ProjectError as exc:
+            error_dialog.show_error(self._window, "Cannot open example", str(exc))
+            return False
+        self._document.replace(project, None)
+        return True
+
+    def open_dialog(self) -> bool:
+        if not self.confirm_discard():
+            return False
+        start = str(self._document.path.parent) if self._document.path else ""
+        path, _ = QFileDialog.getOpenFileName(self._window, "Open project", start, FILE_FILTER)
+        return self.open_path(Path(path), confirmed=True) if path else False
+
+    def open_path(self, path: Path, confirmed: bool = False) -> bool:
+        """Open ``path``; a broken file is reported and the current project kept."""
+        if not confirmed and not self.confirm_discard():
+            return False
+        try:
+            self._document.open(Path(path))
+        except ProjectError as exc:
+            error_dialog.show_error(self._window, "Cannot open project",
+                                    f"{exc}\n\nThe current project is unchanged.")
+            return False
+        remember_file(Path(path))
+        self.recent_changed.emit()
+        return True
+
+    def save(self) -> bool:
+        if self._document.path is None:
+            return self.save_as()
+        return self.save_to(self._document.path)
+
+    def save_as(self) -> bool:
+        start = str(self._document.path or Path.home() / "project.json")
+        path, _ = QFileDialog.getSaveFileName(self._window, "Save project as", start,
+                                              FILE_FILTER)
+        return self.save_to(Path(path)) if path else False
+
+    def save_to(self, path: Path) -> bool:
+        """Save atomically; on failure show why and keep the unsaved changes."""
+        try:
+            self._document.save(Path(path))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            error_dialog.show_error(
+                self._window, "Cannot save project",
+                f"{path} could not be saved: {reason}.\n\nYour changes are still open; "
+                "use Save As to choose a folder you can write to.")
+            return False
+        remember_file(Path(path))
+        self.recent_changed.emit()
+        return True

@@ -1,0 +1,224 @@
+"""Property form for the selected input, layer or head, with typed editors and inline errors.
+
+Layer parameter editors are generated from the catalog's pydantic models: spin boxes bounded by
+the ``Field`` constraints, combo boxes for ``Literal`` choices, check boxes for booleans and a
+line edit for lists. Problems from validation are shown under the field their path names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from mogui.core.layers import ACTIVATIONS, LAYER_KINDS, default_params
+from mogui.core.project import HeadSpec, InputSpec, LayerSpec, Project
+from mogui.core.tasks import TASKS, Task
+from mogui.qt.document import ProjectDocument
+from mogui.qt.form_editors import (
+    Editor,
+    combo_editor,
+    editor_for_field,
+    int_list_editor,
+    name_list_editor,
+    spin_editor,
+    text_editor,
+)
+from mogui.qt.model_edits import item_at, rename_item
+from mogui.qt.selection import Selection
+
+NO_VALUE = "(default)"
+
+
+@dataclass
+class _Field:
+    key: str
+    editor: Editor
+    error: QLabel
+    read: Callable[[Any], Any]
+
+
+class LayerForm(QWidget):
+    """Edits the selected item through ``document.edit``; rebuilt when the selection changes."""
+
+    def __init__(self, document: ProjectDocument, selection: Selection,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("layerForm")
+        self._document = document
+        self._selection = selection
+        self._fields: dict[str, _Field] = {}
+        self._signature: tuple[Any, ...] | None = None
+        outer = QVBoxLayout(self)
+        self._title = QLabel(objectName="layerFormTitle")
+        self._title.setWordWrap(True)
+        self._title.setStyleSheet("font-weight: bold; font-size: 11pt;")
+        outer.addWidget(self._title)
+        self._body = QWidget()
+        self._layout = QFormLayout(self._body)
+        self._layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        outer.addWidget(self._body)
+        outer.addStretch(1)
+        document.changed.connect(self.refresh)
+        selection.changed.connect(lambda _path: self.refresh())
+        self.refresh()
+
+    # -- public -----------------------------------------------------------------------------
+    def editor(self, key: str) -> QWidget:
+        """The editor widget of field ``key`` (``name``, ``units``, ``params.units`` …)."""
+        return self._fields[key].editor.widget
+
+    def error_text(self, key: str) -> str:
+        """The reason shown under field ``key`` ("" when it is valid)."""
+        return self._fields[key].error.text()
+
+    def field_keys(self) -> list[str]:
+        return list(self._fields)
+
+    def refresh(self) -> None:
+        path = self._selection.path
+        item = item_at(self._document.project, path)
+        signature = (path, type(item).__name__, getattr(item, "kind", None))
+        if signature != self._signature:
+            self._signature = signature
+            self._rebuild(path, item)
+        elif item is not None:
+            for field in self._fields.values():
+                field.editor.set_value(field.read(item))
+        self._show_problems(path)
+
+    # -- building ---------------------------------------------------------------------------
+    def _rebuild(self, path: str, item: Any) -> None:
+        while self._layout.rowCount():
+            self._layout.removeRow(0)
+        self._fields = {}
+        if item is None:
+            self._title.setText("Select an input, layer or head to edit it.")
+            return
+        if isinstance(item, InputSpec):
+            self._title.setText(f"Input {item.name}")
+            self._add_name(path)
+            self._add("shape", "Shape", int_list_editor(self._setter(path, "shape")),
+                      lambda i: i.shape)
+            self._add("dtype", "Data type",
+                      combo_editor(["float32", "int32"], self._setter(path, "dtype")),
+                      lambda i: i.dtype)
+        elif isinstance(item, HeadSpec):
+            self._title.setText(f"Head {item.name}: a Dense output layer named {item.name}")
+            self._build_head(path)
+        elif isinstance(item, LayerSpec):
+            self._build_layer(path, item)
+
+    def _build_layer(self, path: str, layer: LayerSpec) -> None:
+        kind = LAYER_KINDS.get(layer.kind)
+        summary = f" — {kind.summary}" if kind else ""
+        self._title.setText(f"Layer {layer.name} ({layer.kind}){summary}")
+        self._add_name(path)
+
+        def set_kind(value: str) -> None:
+            def mutate(project: Project) -> None:
+                target = item_at(project, path)
+                target.kind = value
+                target.params = default_params(value)
+            self._document.edit(f"Change {layer.name} to {value}", mutate)
+
+        self._add("kind", "Kind", combo_editor(sorted(LAYER_KINDS), set_kind), lambda i: i.kind)
+        self._add("inputs", "Inputs", name_list_editor(self._setter(path, "inputs"),
+                                                      "blank: the layer above"),
+                  lambda i: i.inputs)
+        if kind is None:
+            return
+        for name, info in kind.params.model_fields.items():
+            def set_param(value: Any, key: str = name) -> None:
+                def mutate(project: Project) -> None:
+                    item_at(project, path).params[key] = value
+                self._document.edit(f"Change {layer.name}.{key}", mutate)
+
+            default = info.get_default(call_default_factory=True)
+            editor = editor_for_field(info.annotation, info.metadata, set_param)
+            self._add(f"params.{name}", name.replace("_", " ").capitalize(), editor,
+                      lambda i, key=name, fallback=default: i.params.get(key, fallback))
+
+    def _build_head(self, path: str) -> None:
+        self._add_name(path)
+        self._add("task", "Task", combo_editor([t.value for t in Task],
+                                               self._setter(path, "task", Task)),
+                  lambda h: h.task.value)
+        self._add("units", "Units", spin_editor(1, 100_000, self._setter(path, "units")),
+                  lambda h: h.units)
+        project = self._document.project
+        head = item_at(project, path)
+        task_default = TASKS[head.task].activation
+        activation = combo_editor([f"{NO_VALUE}: {task_default}", *ACTIVATIONS],
+                                  self._setter(path, "activation", _none_if_default))
+        self._add("activation", "Activation", activation,
+                  lambda h: h.activation or f"{NO_VALUE}: {TASKS[h.task].activation}")
+        sources = [f"{NO_VALUE}: end of trunk", *project.input_names,
+                   *(layer.name for layer in project.trunk)]
+        self._add("source", "Source",
+                  combo_editor(sources, self._setter(path, "source", _none_if_default)),
+                  lambda h: h.source or sources[0])
+
+    def _add_name(self, path: str) -> None:
+        def rename(value: str) -> None:
+            old = item_at(self._document.project, path).name
+            self._document.edit(f"Rename {old} to {value}",
+                                lambda project: rename_item(project, path, value))
+
+        self._add("name", "Name", text_editor(rename), lambda i: i.name)
+
+    def _add(self, key: str, label: str, editor: Editor, read: Callable[[Any], Any]) -> None:
+        error = QLabel(objectName=f"error_{key}")
+        error.setWordWrap(True)
+        error.setStyleSheet("color: #c62828;")
+        error.hide()
+        holder = QWidget()
+        box = QVBoxLayout(holder)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(2)
+        editor.widget.setObjectName(f"field_{key}")
+        box.addWidget(editor.widget)
+        box.addWidget(error)
+        self._layout.addRow(label, holder)
+        field = _Field(key, editor, error, read)
+        self._fields[key] = field
+        editor.on_local_error = lambda message, f=field: self._mark(f, message)
+        item = item_at(self._document.project, self._selection.path)
+        editor.set_value(read(item))
+
+    def _setter(self, path: str, attribute: str,
+                convert: Callable[[Any], Any] = lambda v: v) -> Callable[[Any], None]:
+        def commit(value: Any) -> None:
+            def mutate(project: Project) -> None:
+                setattr(item_at(project, path), attribute, convert(value))
+            name = item_at(self._document.project, path).name
+            self._document.edit(f"Change {name}.{attribute}", mutate)
+        return commit
+
+    # -- problems ---------------------------------------------------------------------------
+    def _show_problems(self, path: str) -> None:
+        for field in self._fields.values():
+            if field.editor.local_error:
+                self._mark(field, field.editor.local_error)
+                continue
+            prefix = f"{path}.{field.key}"
+            messages = [p.message if p.path == prefix else str(p)
+                        for p in self._document.problems
+                        if p.path == prefix or p.path.startswith((prefix + "[", prefix + "."))]
+            self._mark(field, "\n".join(messages))
+
+    @staticmethod
+    def _mark(field: _Field, message: str) -> None:
+        field.error.setText(message)
+        field.error.setVisible(bool(message))
+        field.editor.widget.setProperty("invalid", bool(message))
+        style = "border: 1px solid #c62828;" if message else ""
+        if isinstance(field.editor.widget, QLineEdit):
+            field.editor.widget.setStyleSheet(style)
+        field.editor.widget.setToolTip(message)
+
+
+def _none_if_default(value: str) -> str | None:
+    return None if value.startswith(NO_VALUE) else value

@@ -1,0 +1,156 @@
+"""The main window: menus, tabs (Model | Losses | Training), title and status bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QWidget
+
+from mogui.core.io import example_names
+from mogui.qt.document import ProjectDocument
+from mogui.qt.file_actions import FileActions, recent_files
+from mogui.qt.model_editor import ModelEditor
+from mogui.qt.settings import settings
+
+GEOMETRY_KEY = "mainWindow/geometry"
+STATE_KEY = "mainWindow/state"
+
+
+def _panel(module: str, class_name: str, document: ProjectDocument, title: str) -> QWidget:
+    """The other tabs' panels, or a placeholder while they are not available."""
+    try:
+        panel_class = getattr(__import__(module, fromlist=[class_name]), class_name)
+    except (ImportError, AttributeError):
+        label = QLabel(f"{title} will appear here.")
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        return label
+    return panel_class(document, None)
+
+
+class MainWindow(QMainWindow):
+    """Hosts the editors of one :class:`ProjectDocument`."""
+
+    def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.document = document
+        self.files = FileActions(document, self)
+        self.editor = ModelEditor(document)
+        self.loss_panel = _panel("mogui.qt.loss_panel", "LossPanel", document, "Losses")
+        self.training_panel = _panel("mogui.qt.training_panel", "TrainingPanel", document,
+                                     "Training")
+        self.tabs = QTabWidget(objectName="mainTabs")
+        self.tabs.addTab(self.editor, "Model")
+        self.tabs.addTab(self.loss_panel, "Losses")
+        self.tabs.addTab(self.training_panel, "Training")
+        self.setCentralWidget(self.tabs)
+        self.problems_label = QLabel(objectName="problemsLabel")
+        self.problems_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.statusBar().addWidget(self.problems_label, 1)
+        self._build_menus()
+
+        running = getattr(self.training_panel, "running_changed", None)
+        if running is not None:
+            running.connect(self.set_training_running)
+        document.changed.connect(self._update_status)
+        document.path_changed.connect(self._update_title)
+        document.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
+        self.files.recent_changed.connect(self._fill_recent_menu)
+        self._update_title()
+        self._update_status()
+        self.resize(1400, 860)
+        stored = settings()
+        geometry = stored.value(GEOMETRY_KEY)
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = stored.value(STATE_KEY)
+        if state is not None:
+            self.restoreState(state)
+
+    # -- menus ------------------------------------------------------------------------------
+    def _action(self, name: str, text: str, slot, shortcut=None) -> QAction:  # noqa: ANN001
+        action = QAction(text, self, objectName=name)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.examples_menu = file_menu.addMenu("New from example")
+        self.examples_menu.setObjectName("menuNewFromExample")
+        for name in example_names():
+            stem = name.removesuffix(".json")
+            self.examples_menu.addAction(self._action(
+                f"actionExample_{stem}", stem.replace("_", " "),
+                lambda s=stem: self.files.new_from_example(s)))
+        self.action_open = self._action("actionOpen", "&Open…", self.files.open_dialog,
+                                        QKeySequence.StandardKey.Open)
+        file_menu.addAction(self.action_open)
+        self.recent_menu = QMenu("Open &Recent", self, objectName="menuOpenRecent")
+        file_menu.addMenu(self.recent_menu)
+        self._fill_recent_menu()
+        file_menu.addSeparator()
+        self.action_save = self._action("actionSave", "&Save", self.files.save,
+                                        QKeySequence.StandardKey.Save)
+        self.action_save_as = self._action("actionSaveAs", "Save &As…", self.files.save_as,
+                                           QKeySequence.StandardKey.SaveAs)
+        self.action_quit = self._action("actionQuit", "&Quit", self.close,
+                                        QKeySequence.StandardKey.Quit)
+        file_menu.addActions([self.action_save, self.action_save_as])
+        file_menu.addSeparator()
+        file_menu.addAction(self.action_quit)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        stack = self.document.undo_stack
+        self.action_undo = stack.createUndoAction(self)
+        self.action_undo.setObjectName("actionUndo")
+        self.action_undo.setShortcut(QKeySequence.StandardKey.Undo)
+        self.action_redo = stack.createRedoAction(self)
+        self.action_redo.setObjectName("actionRedo")
+        self.action_redo.setShortcut(QKeySequence.StandardKey.Redo)
+        edit_menu.addActions([self.action_undo, self.action_redo])
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = recent_files()
+        for path in files:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _checked=False, p=path: self.files.open_path(p))
+        self.recent_menu.setEnabled(bool(files))
+
+    # -- state ------------------------------------------------------------------------------
+    def set_training_running(self, running: bool) -> None:
+        """Lock model edits (and undo, new, open) while training runs."""
+        self.editor.set_locked(running)
+        self.action_undo.setEnabled(not running and self.document.undo_stack.canUndo())
+        self.action_redo.setEnabled(not running and self.document.undo_stack.canRedo())
+        self.action_open.setEnabled(not running)
+        self.examples_menu.setEnabled(not running)
+        self.recent_menu.setEnabled(not running and bool(recent_files()))
+
+    def _update_title(self) -> None:
+        dirty = self.document.dirty
+        self.setWindowTitle(f"{self.files.display_name()}{'*' if dirty else ''} — mogui")
+
+    def _update_status(self) -> None:
+        problems = self.document.problems
+        if not problems:
+            self.problems_label.setText("No problems")
+            self.problems_label.setStyleSheet("")
+            return
+        count = len(problems)
+        self.problems_label.setText(f"{count} problem{'s' if count > 1 else ''}: {problems[0]}")
+        self.problems_label.setToolTip("\n".join(str(p) for p in problems))
+        self.problems_label.setStyleSheet("color: #c62828;")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.files.confirm_discard():
+            event.ignore()
+            return
+        stored = settings()
+        stored.setValue(GEOMETRY_KEY, self.saveGeometry())
+        stored.setValue(STATE_KEY, self.saveState())
+        stored.sync()
+        self.editor.inspection.wait()
+        event.accept()

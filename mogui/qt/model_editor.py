@@ -1,0 +1,230 @@
+"""The model editor: tree, graph, shape inspector and property form around one selection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QDialog,
+    QGridLayout,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mogui.core.project import Project
+from mogui.qt.document import ProjectDocument
+from mogui.qt.inspection import LiveInspection
+from mogui.qt.layer_form import LayerForm
+from mogui.qt.model_dialogs import AddHeadDialog, AddLayerDialog
+from mogui.qt.model_edits import (
+    add_head,
+    add_head_layer,
+    add_input,
+    add_trunk_layer,
+    item_at,
+    move_item,
+    parse_path,
+    remove_item,
+    rename_item,
+    unique_name,
+)
+from mogui.qt.model_graph import ModelGraph
+from mogui.qt.model_tree import ModelTree
+from mogui.qt.selection import Selection
+from mogui.qt.shape_inspector import ShapeInspector
+
+LOCK_MESSAGE = "Training in progress: model edits are locked until it stops"
+
+
+class ModelEditor(QWidget):
+    """Every structural edit goes through ``document.edit`` and then selects what it made."""
+
+    def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("modelEditor")
+        self.document = document
+        self.selection = Selection(self)
+        self.inspection = LiveInspection(document, self)
+        self.locked = False
+
+        self.banner = QLabel(LOCK_MESSAGE, objectName="trainingLockBanner")
+        self.banner.setStyleSheet("background: #fff3cd; color: #7a5300; padding: 6px; "
+                                  "border: 1px solid #e0c060; font-weight: bold;")
+        self.banner.hide()
+        self.tree = ModelTree(document, self.selection)
+        self.graph = ModelGraph(document, self.selection, self.inspection)
+        self.inspector = ShapeInspector(document, self.selection, self.inspection)
+        self.form = LayerForm(document, self.selection)
+
+        self.buttons: dict[str, QPushButton] = {}
+        grid = QGridLayout()
+        specs = [
+            ("addInputButton", "Add input", self.add_input),
+            ("addLayerButton", "Add trunk layer", self.add_trunk_layer),
+            ("addHeadButton", "Add head", self.add_head),
+            ("addHeadLayerButton", "Add layer to head", self.add_head_layer),
+            ("renameButton", "Rename…", self.rename_selected),
+            ("removeButton", "Remove", self.remove_selected),
+            ("moveUpButton", "Move up", lambda: self.move_selected(-1)),
+            ("moveDownButton", "Move down", lambda: self.move_selected(1)),
+        ]
+        for i, (name, text, slot) in enumerate(specs):
+            button = QPushButton(text, objectName=name)
+            button.clicked.connect(lambda _checked=False, s=slot: s())
+            grid.addWidget(button, i // 2, i % 2)
+            self.buttons[name] = button
+            action = QAction(text, self)
+            action.triggered.connect(lambda _checked=False, s=slot: s())
+            self.tree.addAction(action)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.tree)
+        left_layout.addLayout(grid)
+        middle = QSplitter(Qt.Orientation.Vertical)
+        middle.addWidget(self.graph)
+        middle.addWidget(self.inspector)
+        middle.setSizes([560, 300])
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form)
+        scroll.setMinimumWidth(300)
+        splitter = QSplitter(Qt.Orientation.Horizontal, objectName="modelSplitter")
+        splitter.addWidget(left)
+        splitter.addWidget(middle)
+        splitter.addWidget(scroll)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([300, 780, 340])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter)
+
+        self.selection.changed.connect(lambda _path: self._update_buttons())
+        document.changed.connect(self._after_change)
+        self._update_buttons()
+
+    # -- edits ------------------------------------------------------------------------------
+    def _edit(self, text: str, mutate: Callable[[Project], str | None]) -> None:
+        if self.locked:
+            return
+        made: list[str | None] = []
+        self.document.edit(text, lambda project: made.append(mutate(project)))
+        if made and made[0]:
+            self.selection.select(made[0])
+
+    def add_input(self) -> None:
+        name = unique_name(self.document.project, "input")
+        self._edit(f"Add input {name}", lambda p: add_input(p, name, [8]))
+
+    def _ask_layer(self, title: str) -> tuple[str, str] | None:
+        project = self.document.project
+        dialog = AddLayerDialog(title, lambda kind: unique_name(project, kind), self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return dialog.values()
+
+    def add_trunk_layer(self) -> None:
+        ref = parse_path(self.selection.path)
+        after = ref.index if ref is not None and ref.section == "trunk" else None
+        answer = self._ask_layer("Add trunk layer")
+        if answer:
+            kind, name = answer
+            self._edit(f"Add {kind} {name}", lambda p: add_trunk_layer(p, kind, name, after))
+
+    def add_head(self) -> None:
+        dialog = AddHeadDialog(unique_name(self.document.project, "head"), self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        name, task, units = dialog.values()
+        self._edit(f"Add head {name}", lambda p: add_head(p, name, task, units))
+
+    def add_head_layer(self) -> None:
+        ref = parse_path(self.selection.path)
+        if ref is None or ref.section not in ("head", "head_layer"):
+            return
+        head = ref.index if ref.section == "head" else ref.head
+        after = ref.index if ref.section == "head_layer" else None
+        answer = self._ask_layer(f"Add layer to head {self.document.project.heads[head].name}")
+        if answer:
+            kind, name = answer
+            self._edit(f"Add {kind} {name}",
+                       lambda p: add_head_layer(p, head, kind, name, after))
+
+    def remove_selected(self) -> None:
+        path = self.selection.path
+        item = item_at(self.document.project, path)
+        if item is None or not self._can_remove(path):
+            return
+        self._edit(f"Remove {item.name}", lambda p: remove_item(p, path))
+
+    def rename_selected(self, new_name: str | None = None) -> None:
+        path = self.selection.path
+        item = item_at(self.document.project, path)
+        if item is None:
+            return
+        if new_name is None:
+            text, ok = QInputDialog.getText(self, "Rename", f"New name for {item.name}:",
+                                            text=item.name)
+            if not ok:
+                return
+            new_name = text.strip()
+        if new_name and new_name != item.name:
+            self._edit(f"Rename {item.name} to {new_name}",
+                       lambda p: rename_item(p, path, new_name) or path)
+
+    def move_selected(self, offset: int) -> None:
+        path = self.selection.path
+        item = item_at(self.document.project, path)
+        if item is not None:
+            self._edit(f"Move {item.name}", lambda p: move_item(p, path, offset))
+
+    # -- state ------------------------------------------------------------------------------
+    def set_locked(self, locked: bool) -> None:
+        """Make the editor read-only (while training runs) with a visible banner."""
+        self.locked = locked
+        self.banner.setVisible(locked)
+        self.form.setEnabled(not locked)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu if locked
+                                       else Qt.ContextMenuPolicy.ActionsContextMenu)
+        self._update_buttons()
+
+    def _can_remove(self, path: str) -> bool:
+        ref = parse_path(path)
+        project = self.document.project
+        if ref is None:
+            return False
+        if ref.section == "input":
+            return len(project.inputs) > 1
+        if ref.section == "head":
+            return len(project.heads) > 1
+        return True
+
+    def _after_change(self) -> None:
+        if self.selection.path and item_at(self.document.project, self.selection.path) is None:
+            self.selection.select("")
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        ref = parse_path(self.selection.path)
+        has_item = item_at(self.document.project, self.selection.path) is not None
+        enabled = {
+            "addInputButton": True,
+            "addLayerButton": True,
+            "addHeadButton": True,
+            "addHeadLayerButton": ref is not None and ref.section in ("head", "head_layer"),
+            "renameButton": has_item,
+            "removeButton": has_item and self._can_remove(self.selection.path),
+            "moveUpButton": has_item,
+            "moveDownButton": has_item,
+        }
+        for name, button in self.buttons.items():
+            button.setEnabled(enabled[name] and not self.locked)

@@ -1,0 +1,158 @@
+"""Main window: demo on start, files (open, save, recent), unsaved changes, title, settings."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from mogui.core.io import load_project, save_project
+from mogui.qt.app import create_window
+from mogui.qt.document import ProjectDocument
+from mogui.qt.file_actions import recent_files
+from mogui.qt.main_window import MainWindow
+from mogui.qt.settings import settings
+
+pytestmark = pytest.mark.gui
+
+
+def make_edit(window: MainWindow, units: int = 100) -> None:
+    window.document.edit("Change units",
+                         lambda p: p.trunk[7].params.__setitem__("units", units))
+
+
+def test_opens_on_the_demo_with_its_heads(window):
+    assert window.windowTitle() == "Untitled — mogui"
+    assert window.document.project.head_names == ["bbox", "classification"]
+    tree = window.editor.tree
+    heads = tree.item_for("group:heads")
+    assert [heads.child(i).text(0) for i in range(heads.childCount())] == \
+        ["bbox", "classification"]
+    for name in ("bbox", "classification"):
+        assert window.editor.graph.node_by_name(name) is not None
+    assert window.problems_label.text() == "No problems"
+    assert [window.tabs.tabText(i) for i in range(3)] == ["Model", "Losses", "Training"]
+
+
+def test_run_gui_window_falls_back_to_demo_on_broken_file(qtbot, dialogs, tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{ not json", encoding="utf-8")
+    window = create_window(str(broken))
+    qtbot.addWidget(window)
+    assert "is not valid JSON" in dialogs.errors[0]
+    assert window.document.project.head_names == ["bbox", "classification"]
+    window.editor.inspection.wait()
+
+
+def test_broken_project_names_the_field_and_keeps_current(window, dialogs, tmp_path):
+    data = json.loads(window.document.project.to_json())
+    data["heads"][0]["units"] = 0
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(data), encoding="utf-8")
+    make_edit(window)
+
+    assert window.files.open_path(broken) is False
+    assert len(dialogs.errors) == 1
+    assert "heads[0].units must be >= 1, got 0" in dialogs.errors[0]
+    assert "current project is unchanged" in dialogs.errors[0]
+    assert window.document.project.trunk[7].params["units"] == 100
+    assert window.document.path is None and window.document.dirty
+
+
+def test_save_as_is_atomic_and_clears_dirty_title(window, dialogs, tmp_path):
+    make_edit(window)
+    assert window.windowTitle() == "Untitled* — mogui"
+    target = tmp_path / "shapes.json"
+    assert window.files.save_to(target)
+    assert window.windowTitle() == "shapes.json — mogui"
+    assert load_project(target).trunk[7].params["units"] == 100
+    assert sorted(os.listdir(tmp_path)) == ["settings", "shapes.json"]
+
+    make_edit(window, 64)
+    assert window.windowTitle() == "shapes.json* — mogui"
+    window.action_save.trigger()
+    assert window.windowTitle() == "shapes.json — mogui"
+    assert load_project(target).trunk[7].params["units"] == 64
+    assert dialogs.errors == []
+
+
+def test_save_error_is_shown_and_nothing_is_lost(window, dialogs, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x", encoding="utf-8")
+    make_edit(window)
+    assert window.files.save_to(blocker / "sub" / "p.json") is False
+    assert "could not be saved" in dialogs.errors[0]
+    assert "Save As" in dialogs.errors[0]
+    assert window.document.dirty and window.document.path is None
+    assert window.document.project.trunk[7].params["units"] == 100
+
+
+def test_unsaved_changes_prompt_cancel_discard_save(window, dialogs, tmp_path):
+    make_edit(window)
+    dialogs.answer = QMessageBox.StandardButton.Cancel
+    assert window.files.new_from_example("multi_input") is False
+    assert "unsaved changes" in dialogs.questions[0]
+    assert window.document.project.head_names == ["bbox", "classification"]
+
+    dialogs.answer = QMessageBox.StandardButton.Discard
+    assert window.files.new_from_example("multi_input")
+    assert window.document.project.head_names == ["temperature", "alarm", "tags"]
+    assert not window.document.dirty
+
+    target = tmp_path / "kept.json"
+    save_project(window.document.project, target)
+    window.files.open_path(target)
+    window.document.edit("Rename", lambda p: setattr(p.heads[0], "units", 3))
+    dialogs.answer = QMessageBox.StandardButton.Save
+    window.close()
+    assert load_project(target).heads[0].units == 3
+
+
+def test_close_with_cancel_keeps_window_open(window, dialogs):
+    make_edit(window)
+    dialogs.answer = QMessageBox.StandardButton.Cancel
+    assert window.close() is False
+    assert window.isVisible()
+
+
+def test_recent_files_and_geometry_are_remembered(qtbot, window, dialogs, tmp_path):
+    first, second = tmp_path / "one.json", tmp_path / "two.json"
+    for path in (first, second):
+        save_project(window.document.project, path)
+        assert window.files.open_path(path)
+    assert recent_files() == [str(second.resolve()), str(first.resolve())]
+    assert Path(settings().fileName()).parent == tmp_path / "settings"
+    recent = [a.text() for a in window.recent_menu.actions()]
+    assert recent == [str(second.resolve()), str(first.resolve())]
+
+    window.resize(700, 500)
+    window.close()
+    again = MainWindow(ProjectDocument(window.document.project))
+    qtbot.addWidget(again)
+    assert (again.width(), again.height()) == (700, 500)
+    assert [a.text() for a in again.recent_menu.actions()][0] == str(second.resolve())
+    again.recent_menu.actions()[1].trigger()
+    assert again.document.path == first.resolve()
+    again.editor.inspection.wait()
+
+
+def test_undo_redo_actions_have_standard_shortcuts(window):
+    assert not window.action_undo.shortcut().isEmpty()
+    assert not window.action_redo.shortcut().isEmpty()
+    assert window.action_undo.objectName() == "actionUndo"
+
+
+def test_training_locks_the_model_editor(window):
+    running = getattr(window.training_panel, "running_changed", None)
+    lock = running.emit if running is not None else window.set_training_running
+    window.document.edit("Change units", lambda p: p.heads[0].__setattr__("units", 5))
+    lock(True)
+    assert window.editor.banner.isVisible()
+    assert not window.editor.buttons["addHeadButton"].isEnabled()
+    assert not window.action_undo.isEnabled()
+    lock(False)
+    assert not window.editor.banner.isVisible()
+    assert window.action_undo.isEnabled()
