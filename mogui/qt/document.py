@@ -9,12 +9,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from pydantic import ValidationError
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from mogui.core.io import load_project, save_project
 from mogui.core.project import Project
-from mogui.core.validation import Problem, check_project
+from mogui.core.validation import Problem, check_project, problems_from_validation_error
+
+
+def _problems_of(project: Project) -> list[Problem]:
+    """Field checks (as on loading the saved file) plus cross-field checks."""
+    problems: list[Problem] = []
+    try:
+        Project.model_validate(project.model_dump(mode="json", warnings=False))
+    except ValidationError as exc:
+        problems = problems_from_validation_error(exc)
+    seen = set(problems)
+    problems += [p for p in check_project(project.model_copy(deep=True)) if p not in seen]
+    return problems
 
 
 class _SnapshotCommand(QUndoCommand):
@@ -45,9 +58,9 @@ class ProjectDocument(QObject):
         super().__init__(parent)
         self._project = project
         self._path = path
-        self._problems: list[Problem] = check_project(project.model_copy(deep=True))
+        self._problems: list[Problem] = _problems_of(project)
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda _clean: self.path_changed.emit())
+        self.undo_stack.cleanChanged.connect(self.path_changed)
 
     # -- state ------------------------------------------------------------------------------
     @property
@@ -88,7 +101,7 @@ class ProjectDocument(QObject):
 
     def _set(self, project: Project) -> None:
         self._project = project
-        self._problems = check_project(project.model_copy(deep=True))
+        self._problems = _problems_of(project)
         self.changed.emit()
 
     # -- files ------------------------------------------------------------------------------
