@@ -16,6 +16,7 @@ from mogui.core.project import DemoShapesData, NpzData, Project
 from mogui.core.tasks import Task
 from mogui.engine.dataset import Dataset
 from mogui.engine.demo_shapes import SHAPE_CLASSES, make_demo_shapes
+from mogui.engine.targets import heads_needing_targets
 
 __all__ = [
     "SHAPE_CLASSES",
@@ -82,7 +83,7 @@ def load_npz(path: Path, project: Project) -> Dataset:
         raise DataError(f"The data file '{path}' cannot be read as a NumPy .npz archive "
                         f"({exc}). Save it with numpy.savez or numpy.savez_compressed.") from None
     missing_inputs = [n for n in project.input_names if n not in x]
-    missing_targets = [h.name for h in project.loss_heads() if h.name not in y]
+    missing_targets = [h.name for h in heads_needing_targets(project) if h.name not in y]
     if missing_inputs or missing_targets:
         parts = []
         if missing_inputs:
@@ -100,15 +101,16 @@ def check_dataset(project: Project, data: Dataset, label: str = "the data") -> D
     """Check rows, shapes and values against the project; return arrays in the input dtypes.
 
     Targets of heads not in the project are dropped; heads without a target are allowed only
-    when no loss trains them.
+    when neither a loss nor a metric reads them.
     """
     missing = [n for n in project.input_names if n not in data.x]
     if missing:
         raise DataError(f"{_cap(label)} has no array for input {_quoted(missing)}.")
-    no_target = [h.name for h in project.loss_heads() if h.name not in data.y]
+    no_target = [h.name for h in heads_needing_targets(project) if h.name not in data.y]
     if no_target:
-        raise DataError(f"{_cap(label)} has no target for head {_quoted(no_target)}, which a "
-                        f"loss trains. Provide the targets or switch that head's loss off.")
+        raise DataError(f"{_cap(label)} has no target for head {_quoted(no_target)}, whose "
+                        f"loss or metrics need one. Provide the targets, or switch off that "
+                        f"head's loss and remove its metrics.")
     arrays = {**{n: data.x[n] for n in project.input_names},
               **{n: data.y[n] for n in project.head_names if n in data.y}}
     rows = {name: (a.shape[0] if a.ndim else 0) for name, a in arrays.items()}

@@ -13,6 +13,7 @@ from mogui.core.project import NpzData
 from mogui.engine.data import (
     SHAPE_CLASSES,
     Dataset,
+    check_dataset,
     load_data,
     make_demo_shapes,
     predict_mean_baseline,
@@ -206,13 +207,18 @@ def test_missing_arrays_are_named_and_the_file_contents_listed(npz_project, tmp_
     assert "'sensors', 'temperature', 'tags'" in message
 
 
-def test_head_without_target_is_allowed_only_without_a_loss(npz_project, tmp_path):
+def test_head_without_target_is_allowed_only_without_loss_and_metrics(npz_project, tmp_path):
     project, arrays = npz_project
     del arrays["alarm"]
     _save(tmp_path, arrays)
     project.head("alarm").loss.enabled = False
+    with pytest.raises(DataError, match="target 'alarm'"):
+        load_data(project, tmp_path)  # its metric still reads the target
+    project.head("alarm").loss.metrics = []
     data = load_data(project, tmp_path)
     assert "alarm" not in data.y
+    with pytest.raises(DataError, match="no target for head 'tags'"):
+        check_dataset(project, Dataset(x=data.x, y={"temperature": data.y["temperature"]}))
 
 
 def test_row_count_mismatch(npz_project, tmp_path):

@@ -1,0 +1,117 @@
+"""Training control (stop / pause from any thread) and the Keras callback that reports progress."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import keras
+
+from mogui.core.events import (
+    BatchEnded,
+    EpochEnded,
+    Reporter,
+    StateChanged,
+    TrainingStarted,
+)
+
+
+class TrainingControl:
+    """Stop or pause a training run from another thread.
+
+    ``stop()`` works at any time, also before training starts; the run ends after the batch in
+    progress. ``pause()`` holds the training thread after the current batch until ``resume()``
+    or ``stop()``.
+    """
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()  # wake a paused run so it can stop
+
+    def pause(self) -> None:
+        if not self._stop.is_set():
+            self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def wait_while_paused(self) -> None:
+        """Block until resumed or stopped (returns at once when not paused)."""
+        self._running.wait()
+
+
+class ProgressCallback(keras.callbacks.Callback):
+    """Sends training events to a reporter and honours a :class:`TrainingControl`.
+
+    Runs in the training thread; per batch it only converts the logs and calls the reporter.
+    """
+
+    def __init__(self, reporter: Reporter, control: TrainingControl, *, started: TrainingStarted,
+                 batch_size: int) -> None:
+        super().__init__()
+        self.reporter = reporter
+        self.control = control
+        self.started = started
+        self.batch_size = batch_size
+        self.t0 = time.perf_counter()
+        self.epoch = 0
+        self.epoch_t0 = self.t0
+        self.epochs_run = 0
+        self.stopping = False
+
+    def _check_stop(self) -> None:
+        if self.control.stop_requested:
+            if not self.stopping:
+                self.stopping = True
+                self.reporter(StateChanged("stopping"))
+            self.model.stop_training = True
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.t0 = time.perf_counter()
+        self.reporter(self.started)
+        self._check_stop()
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch = epoch
+        self.epoch_t0 = time.perf_counter()
+        self._check_stop()
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        self._check_stop()
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        now = time.perf_counter()
+        done = min((batch + 1) * self.batch_size, self.started.train_samples)
+        rate = done / max(now - self.epoch_t0, 1e-9)
+        self.reporter(BatchEnded(
+            epoch=self.epoch, batch=batch, steps_per_epoch=self.started.steps_per_epoch,
+            logs=_floats(logs), samples_per_second=rate, elapsed=now - self.t0))
+        if self.control.paused and not self.control.stop_requested:
+            self.reporter(StateChanged("paused"))
+            self.control.wait_while_paused()
+            if not self.control.stop_requested:
+                self.reporter(StateChanged("running"))
+        self._check_stop()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.epochs_run = epoch + 1
+        self.reporter(EpochEnded(epoch=epoch, logs=_floats(logs),
+                                 elapsed=time.perf_counter() - self.t0))
+        self._check_stop()
+
+
+def _floats(logs: dict | None) -> dict[str, float]:
+    return {str(k): float(v) for k, v in (logs or {}).items()}

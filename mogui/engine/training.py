@@ -1,0 +1,213 @@
+"""The training runner: a plain function with a reporter and a stop/pause control.
+
+It runs on the calling thread (the GUI calls it from a worker thread, the CLI directly) and
+reports through :mod:`mogui.core.events`. Keras state that is per thread (dtype policy, seeds)
+is set here, inside the calling thread, and put back afterwards.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import tempfile
+import time
+import traceback
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+
+from mogui.core.errors import MoguiError, TrainingError
+from mogui.core.events import Reporter, TrainingFailed, TrainingFinished, TrainingStarted
+from mogui.core.io import atomic_write_text
+from mogui.core.project import Project
+from mogui.engine.callbacks import ProgressCallback, TrainingControl
+from mogui.engine.dataset import Dataset
+from mogui.engine.devices import configure_devices, device_description
+
+__all__ = ["TrainingControl", "TrainingResult", "run_training", "write_history_csv"]
+
+MIXED_PRECISION_POLICY = "mixed_float16"
+
+
+@dataclass
+class TrainingResult:
+    history: dict[str, list[float]]
+    model: keras.Model | None
+    stopped: bool
+    device: str
+    epochs_run: int
+
+
+def run_training(project: Project, data: Dataset, reporter: Reporter,
+                 control: TrainingControl | None = None, *, epochs: int | None = None,
+                 out_dir: Path | None = None) -> TrainingResult:
+    """Train the project's model on ``data``; report events; honour ``control``.
+
+    Emits TrainingStarted, BatchEnded, EpochEnded, StateChanged and finally TrainingFinished,
+    or TrainingFailed and re-raises (a :class:`MoguiError`; unexpected errors are wrapped in
+    :class:`TrainingError`). With ``out_dir`` it writes ``history.csv`` and ``model.keras``
+    there (and ``checkpoint.keras`` when checkpointing is on).
+    """
+    control = control or TrainingControl()
+    try:
+        configure_devices()
+        with _dtype_policy(MIXED_PRECISION_POLICY if project.training.mixed_precision else None):
+            result = _train(project, data, reporter, control, epochs, out_dir)
+    except MoguiError as exc:
+        reporter(TrainingFailed(str(exc), traceback.format_exc()))
+        raise
+    except Exception as exc:
+        error = TrainingError(_plain_message(exc))
+        reporter(TrainingFailed(str(error), traceback.format_exc()))
+        raise error from exc
+    return result
+
+
+def _train(project: Project, data: Dataset, reporter: Reporter, control: TrainingControl,
+           epochs: int | None, out_dir: Path | None) -> TrainingResult:
+    from mogui.engine.losses import make_training_model
+    from mogui.engine.targets import prepare_targets
+
+    settings = project.training
+    epochs = settings.epochs if epochs is None else epochs
+    if epochs < 1:
+        raise TrainingError(f"The number of epochs must be at least 1, got {epochs}.")
+    keras.utils.set_random_seed(settings.seed)
+    targets = prepare_targets(project, data.y)
+    train, val = Dataset(x=data.x, y=targets).split(settings.validation_split, settings.seed)
+    model = make_training_model(project)
+
+    device = device_description()
+    steps = math.ceil(train.num_samples / settings.batch_size)
+    started = TrainingStarted(
+        device=device, epochs=epochs, steps_per_epoch=steps, train_samples=train.num_samples,
+        val_samples=val.num_samples if val is not None else 0,
+        heads=tuple(h.name for h in project.loss_heads()))
+    progress = ProgressCallback(reporter, control, started=started,
+                                batch_size=settings.batch_size)
+    callbacks: list[keras.callbacks.Callback] = [progress]
+    callbacks += _settings_callbacks(project, has_validation=val is not None, out_dir=out_dir)
+
+    t0 = time.perf_counter()
+    history: dict[str, list[float]] = {}
+    if control.stop_requested:
+        reporter(started)
+    else:
+        fit = model.fit(
+            x=train.x, y=train.y,
+            validation_data=(val.x, val.y) if val is not None else None,
+            batch_size=settings.batch_size, epochs=epochs, shuffle=settings.shuffle,
+            callbacks=callbacks, verbose=0)
+        history = {k: [float(v) for v in values] for k, values in fit.history.items()}
+    epochs_run = len(history.get("loss", []))
+
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_history_csv(history, out_dir / "history.csv", started.heads)
+        save_model_atomic(model, out_dir / "model.keras")
+    reporter(TrainingFinished(history=history, stopped=control.stop_requested,
+                              elapsed=time.perf_counter() - t0, epochs_run=epochs_run))
+    return TrainingResult(history=history, model=model, stopped=control.stop_requested,
+                          device=device, epochs_run=epochs_run)
+
+
+def _settings_callbacks(project: Project, *, has_validation: bool,
+                        out_dir: Path | None) -> list[keras.callbacks.Callback]:
+    """Early stopping and checkpointing as the project's training settings ask."""
+    settings = project.training
+    callbacks: list[keras.callbacks.Callback] = []
+    early = settings.early_stopping
+    if early.enabled:
+        _check_monitor("Early stopping", early.monitor, has_validation)
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor=early.monitor, patience=early.patience,
+            restore_best_weights=early.restore_best_weights))
+    checkpoint = settings.checkpointing
+    if checkpoint.enabled and out_dir is not None:
+        _check_monitor("Checkpointing", checkpoint.monitor, has_validation)
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        callbacks.append(keras.callbacks.ModelCheckpoint(
+            str(Path(out_dir) / "checkpoint.keras"), monitor=checkpoint.monitor,
+            save_best_only=checkpoint.save_best_only))
+    return callbacks
+
+
+def _check_monitor(what: str, monitor: str, has_validation: bool) -> None:
+    if monitor.startswith("val_") and not has_validation:
+        raise TrainingError(
+            f"{what} watches '{monitor}', but there is no validation data (the validation "
+            f"split is 0). Set a validation split above 0 or watch '{monitor[4:]}' instead.")
+
+
+@contextmanager
+def _dtype_policy(name: str | None) -> Iterator[None]:
+    """Set the Keras dtype policy for this thread only, and restore it afterwards."""
+    if name is None:
+        yield
+        return
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _plain_message(exc: BaseException) -> str:
+    """A one-paragraph explanation of an unexpected error during training."""
+    kind = type(exc).__name__
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    if "ResourceExhausted" in kind or "OOM" in first or "out of memory" in first.lower():
+        return ("Training ran out of memory. Lower the batch size or make the model smaller, "
+                f"then try again. ({kind}: {first[:300]})")
+    return (f"Training stopped with an unexpected error: {kind}: {first[:500]} "
+            "See the details for the full report.")
+
+
+# -- files --------------------------------------------------------------------------------------
+
+def history_columns(history: dict[str, list[float]], heads: Iterable[str]) -> list[str]:
+    """``loss``, ``<head>_loss``…, ``val_loss``, ``val_<head>_loss``…, then the other keys."""
+    heads = list(heads)
+    train = ["loss", *(f"{h}_loss" for h in heads)]
+    val = [f"val_{c}" for c in train]
+    ordered = [c for c in [*train, *val] if c in history]
+    rest = [k for k in history if k not in ordered]
+    rest.sort(key=lambda k: k.startswith("val_"))
+    return ordered + rest
+
+
+def write_history_csv(history: dict[str, list[float]], path: Path,
+                      heads: Iterable[str]) -> None:
+    """Write the history as CSV, one row per epoch (atomic: readers never see half a file)."""
+    columns = history_columns(history, heads)
+    rows = max((len(history[c]) for c in columns), default=0)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["epoch", *columns])
+    for i in range(rows):
+        values = [history[c][i] if i < len(history[c]) else "" for c in columns]
+        writer.writerow([i + 1, *(repr(float(v)) if v != "" else "" for v in values)])
+    atomic_write_text(path, buffer.getvalue())
+
+
+def save_model_atomic(model: keras.Model, path: Path) -> None:
+    """Save a ``.keras`` file via a temporary file in the same folder and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
+    os.close(fd)
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
