@@ -97,10 +97,41 @@ def cmd_train(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
     heads = [h.name for h in project.loss_heads()]
     write_history_csv(result.history, out_dir / "history.csv", heads)
+    _print_baseline(project, data, result.history)
     note = " (stopped early)" if result.stopped else ""
     print(f"Done{note}: {result.epochs_run} epochs. Wrote {out_dir / 'history.csv'} and "
           f"{out_dir / 'model.keras'}")
     return EXIT_OK
+
+
+#: Built-in losses whose value is comparable to ``predict_mean_baseline`` for each task.
+_BASELINE_LOSSES = {"regression": "mse", "multiclass": "sparse_categorical_crossentropy",
+                    "multiclass_onehot": "categorical_crossentropy",
+                    "binary": "binary_crossentropy", "multilabel": "binary_crossentropy"}
+
+
+def _print_baseline(project: Project, data: object, history: dict[str, list[float]]) -> None:
+    """Compare each head's final validation loss with always predicting the training mean."""
+    from mogui.engine.data import Dataset, predict_mean_baseline
+
+    if not isinstance(data, Dataset) or project.loss_mode != "per_output":
+        return
+    settings = project.training
+    train, val = data.split(settings.validation_split, settings.seed)
+    baseline = predict_mean_baseline(train, val, project)
+    prefix = "val_" if val is not None else ""
+    lines = []
+    for head in project.loss_heads():
+        key = f"{prefix}{head.name}_loss" if len(project.loss_heads()) > 1 else f"{prefix}loss"
+        comparable = head.loss.kind == _BASELINE_LOSSES[head.task.value]
+        if comparable and history.get(key) and head.name in baseline:
+            final, base = history[key][-1], baseline[head.name]
+            lines.append(f"  {head.name}: {final:.4f} vs {base:.4f} "
+                         f"({final / base:.1%} of the baseline)")
+    if lines:
+        split = "validation" if val is not None else "training"
+        print(f"Final {split} loss vs predicting the training mean:")
+        print("\n".join(lines))
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -140,10 +171,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
           f"{report.mode.replace('_', '-')} loss on a batch of {report.batch_size}:")
     for h in report.heads:
         print(f"  {h.head}: {h.loss} received y_true {h.y_true.dtype} {h.y_true.shape}, "
-              f"y_pred {h.y_pred.dtype} {h.y_pred.shape} -> {h.value:.4f} x {h.weight:g} "
-              f"= {h.weighted:.4f}")
+              f"y_pred {h.y_pred.dtype} {h.y_pred.shape} -> {_number(h.value)} x {h.weight:g} "
+              f"= {_number(h.weighted)}")
     print(f"  total loss: {report.total:.4f}")
     return EXIT_OK
+
+
+def _number(value: float | None) -> str:
+    """A dry-run value; ``-`` where a joint loss returned one scalar instead of terms."""
+    return "-" if value is None else f"{value:.4f}"
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
