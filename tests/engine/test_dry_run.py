@@ -1,0 +1,137 @@
+"""The dry run reports what each loss received and returned, and equals Keras' own loss."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mogui.core.errors import CustomCodeError
+from mogui.engine.dry_run import TensorInfo, dry_run, loss_contract
+from mogui.engine.losses import compile_model
+from mogui.engine.targets import prepare_targets
+from tests.engine.loss_models import (
+    class_labels,
+    hand_model,
+    head,
+    regression_target,
+    tiny_data,
+    tiny_project,
+)
+
+N = 16
+
+
+def _per_output(source=None):
+    box = head("box", weight=2.0) if source is None else head("box", kind="custom",
+                                                              source=source, weight=2.0)
+    project = tiny_project([box, head("cls", "multiclass", 3, weight=0.5),
+                            head("idle", enabled=False)])
+    data = tiny_data({"box": regression_target(N, 2, 1.0), "cls": class_labels(N, 3)}, n=N)
+    return project, data
+
+
+def test_per_output_report_matches_keras_evaluate():
+    project, data = _per_output()
+    model = hand_model(project)
+    report = dry_run(project, data, batch_size=8, model=model)
+    assert report.mode == "per_output" and report.batch_size == 8 and report.calls == 2
+    box, cls = report.heads
+    assert (box.head, box.loss, box.weight) == ("box", "mse", 2.0)
+    assert box.y_true == TensorInfo((8, 2), "float32")
+    assert box.y_pred == TensorInfo((8, 2), "float32")
+    assert cls.y_true == TensorInfo((8, 1), "float32")
+    assert cls.weighted == pytest.approx(0.5 * cls.value)
+    assert report.untrained == ["idle"]
+    compiled = compile_model(model, project)
+    x = {"x": data.x["x"][:8]}
+    y = prepare_targets(project, {k: v[:8] for k, v in data.y.items()})
+    logs = compiled.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
+    assert report.total == pytest.approx(logs["loss"], rel=1e-5)
+    assert box.value == pytest.approx(logs["box_loss"], rel=1e-5)
+    assert any("total loss" in line for line in report.lines())
+
+
+def test_custom_per_sample_return_is_reported():
+    source = "def loss(y_true, y_pred):\n    return ops.mean(ops.abs(y_true - y_pred), axis=-1)\n"
+    project, data = _per_output(source)
+    report = dry_run(project, data, batch_size=4, model=hand_model(project))
+    box = report.heads[0]
+    assert box.loss == "custom"
+    assert box.returned == TensorInfo((4,), "float32")
+    assert "Keras averages" in box.note
+
+
+@pytest.mark.parametrize(("source", "line", "pattern"), [
+    ("def loss(y_true, y_pred):\n    d = y_true - y_pred\n    return ops.mean(d, axis=0)\n",
+     3, r"returned shape \(2,\)"),
+    ("def loss(y_true, y_pred):\n    return ops.mean(ops.log(y_pred - 100.0))\n",
+     2, r"NaN for head 'box'.*clip"),
+    ("def loss(y_true, y_pred):\n    x = 1\n    return ops.mean(y_pred) / x[0]\n",
+     3, "TypeError"),
+])
+def test_custom_loss_problems_carry_the_user_line(source, line, pattern):
+    project, data = _per_output(source)
+    with pytest.raises(CustomCodeError, match=pattern) as info:
+        dry_run(project, data, batch_size=4, model=hand_model(project))
+    assert info.value.lineno == line
+    assert info.value.label == "box loss"
+
+
+JOINT = '''
+def loss(y_true, y_pred):
+    box = ops.mean(ops.square(y_true["box"] - y_pred["box"]), axis=-1)
+    return {"box": box, "cls": ops.mean(y_pred["cls"])}
+'''
+
+
+def test_joint_report_shows_what_the_function_received_and_returned():
+    project = tiny_project([head("box"), head("cls", "multiclass", 3)], loss_mode="joint",
+                           joint_source=JOINT, term_weights={"cls": 3.0})
+    data = tiny_data({"box": regression_target(N, 2, 1.0), "cls": class_labels(N, 3)}, n=N)
+    model = compile_model(hand_model(project), project)
+    report = dry_run(project, data, batch_size=N, model=model)
+    assert report.mode == "joint" and report.calls == 1
+    assert "['box', 'cls']" in report.returned
+    by_head = {h.head: h for h in report.heads}
+    assert by_head["cls"].y_true == TensorInfo((N, 1), "int32")
+    assert by_head["box"].returned == TensorInfo((N,), "float32")
+    assert by_head["cls"].weighted == pytest.approx(3.0 * by_head["cls"].value)
+    y = prepare_targets(project, data.y)
+    logs = model.evaluate(data.x, y, batch_size=N, verbose=0, return_dict=True)
+    assert report.total == pytest.approx(logs["loss"], rel=1e-5)
+    assert by_head["box"].value == pytest.approx(logs["box_loss"], rel=1e-5)
+
+
+def test_joint_nan_term_names_the_head():
+    source = ("def loss(y_true, y_pred):\n"
+              "    bad = ops.sqrt(ops.mean(y_pred['cls']) - 5.0)\n"
+              "    return {'box': ops.mean(y_pred['box']), 'cls': bad}\n")
+    project = tiny_project([head("box"), head("cls", "multiclass", 3)], loss_mode="joint",
+                           joint_source=source)
+    data = tiny_data({"box": regression_target(N, 2, 1.0), "cls": class_labels(N, 3)}, n=N)
+    with pytest.raises(CustomCodeError, match="term for head 'cls' is NaN") as info:
+        dry_run(project, data, model=hand_model(project))
+    assert info.value.lineno == 3
+
+
+def test_demo_dry_run_and_contract_with_the_built_model(demo_project):
+    from mogui.engine.data import load_data
+
+    report = dry_run(demo_project, load_data(demo_project), batch_size=4)
+    assert [h.head for h in report.heads] == ["bbox", "classification"]
+    assert np.isfinite(report.total)
+    contracts = loss_contract(demo_project)
+    assert [c.description for c in contracts] == [
+        "bbox: mse(y_true float32 (batch, 4), y_pred float32 (batch, 4)) x 1",
+        "classification: sparse_categorical_crossentropy(y_true float32 (batch, 1), "
+        "y_pred float32 (batch, 6)) x 1.5",
+    ]
+
+
+def test_joint_contract_lists_every_head(joint_project):
+    (contract,) = loss_contract(joint_project)
+    assert contract.heads == ("bbox", "classification")
+    assert contract.weight is None
+    assert contract.y_true["classification"] == TensorInfo((None, 1), "int32")
+    assert "called once per batch" in contract.description
+    assert "classification: 1.5" in contract.description
