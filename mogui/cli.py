@@ -84,7 +84,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     _quiet_tensorflow()
     project, path = _load(args.project)
     from mogui.engine.data import load_data
-    from mogui.engine.training import TrainingControl, run_training, write_history_csv
+    from mogui.engine.training import TrainingControl, run_training
 
     data = load_data(project, path.parent)
     out_dir = Path(args.out) if args.out else Path("runs") / path.stem
@@ -95,8 +95,6 @@ def cmd_train(args: argparse.Namespace) -> int:
                               epochs=args.epochs, out_dir=out_dir)
     finally:
         signal.signal(signal.SIGINT, previous)
-    heads = [h.name for h in project.loss_heads()]
-    write_history_csv(result.history, out_dir / "history.csv", heads)
     _print_baseline(project, data, result.history)
     note = " (stopped early)" if result.stopped else ""
     print(f"Done{note}: {result.epochs_run} epochs. Wrote {out_dir / 'history.csv'} and "
