@@ -9,22 +9,13 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QWidget
 from mogui.core.io import example_names
 from mogui.qt.document import ProjectDocument
 from mogui.qt.file_actions import FileActions, recent_files
+from mogui.qt.loss_panel import LossPanel
 from mogui.qt.model_editor import ModelEditor
 from mogui.qt.settings import settings
+from mogui.qt.training_panel import TrainingPanel
 
 GEOMETRY_KEY = "mainWindow/geometry"
 STATE_KEY = "mainWindow/state"
-
-
-def _panel(module: str, class_name: str, document: ProjectDocument, title: str) -> QWidget:
-    """The other tabs' panels, or a placeholder while they are not available."""
-    try:
-        panel_class = getattr(__import__(module, fromlist=[class_name]), class_name)
-    except (ImportError, AttributeError):
-        label = QLabel(f"{title} will appear here.")
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        return label
-    return panel_class(document, None)
 
 
 class MainWindow(QMainWindow):
@@ -36,9 +27,8 @@ class MainWindow(QMainWindow):
         self.document = document
         self.files = FileActions(document, self)
         self.editor = ModelEditor(document)
-        self.loss_panel = _panel("mogui.qt.loss_panel", "LossPanel", document, "Losses")
-        self.training_panel = _panel("mogui.qt.training_panel", "TrainingPanel", document,
-                                     "Training")
+        self.loss_panel = LossPanel(document)
+        self.training_panel = TrainingPanel(document)
         self.tabs = QTabWidget(objectName="mainTabs")
         self.tabs.addTab(self.editor, "Model")
         self.tabs.addTab(self.loss_panel, "Losses")
@@ -49,10 +39,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.problems_label, 1)
         self._build_menus()
 
-        running = getattr(self.training_panel, "running_changed", None)
-        if running is not None:
-            running.connect(self.set_training_running)
+        self.training_panel.running_changed.connect(self.set_training_running)
         document.changed.connect(self._update_status)
+        self.editor.inspection.updated.connect(self._update_status)
         document.path_changed.connect(self._update_title)
         document.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
         self.files.recent_changed.connect(self._fill_recent_menu)
@@ -136,8 +125,14 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         problems = self.document.problems
         if not problems:
-            self.problems_label.setText("No problems")
-            self.problems_label.setStyleSheet("")
+            result = self.editor.inspection.inspection
+            build_error = getattr(result, "error", None)
+            if build_error is not None:
+                self.problems_label.setText(f"The model cannot be built: {build_error}")
+                self.problems_label.setStyleSheet("color: #c62828;")
+            else:
+                self.problems_label.setText("No problems")
+                self.problems_label.setStyleSheet("")
             return
         count = len(problems)
         self.problems_label.setText(f"{count} problem{'s' if count > 1 else ''}: {problems[0]}")
@@ -152,5 +147,7 @@ class MainWindow(QMainWindow):
         stored.setValue(GEOMETRY_KEY, self.saveGeometry())
         stored.setValue(STATE_KEY, self.saveState())
         stored.sync()
+        self.training_panel.shutdown()
+        self.loss_panel.shutdown()
         self.editor.inspection.wait()
         event.accept()

@@ -146,8 +146,7 @@ def test_undo_redo_actions_have_standard_shortcuts(window):
 
 
 def test_training_locks_the_model_editor(window):
-    running = getattr(window.training_panel, "running_changed", None)
-    lock = running.emit if running is not None else window.set_training_running
+    lock = window.training_panel.running_changed.emit
     window.document.edit("Change units", lambda p: p.heads[0].__setattr__("units", 5))
     lock(True)
     assert window.editor.banner.isVisible()
