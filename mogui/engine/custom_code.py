@@ -38,12 +38,14 @@ def _register_lines(filename: str, source: str) -> None:
     linecache.cache[filename] = (len(source), None, lines, filename)
 
 
-def compile_loss_source(source: str, label: str) -> Callable[..., Any]:
+def compile_loss_source(source: str, label: str, *,
+                        allow_mask: bool = False) -> Callable[..., Any]:
     """Compile ``source`` and return its ``loss(y_true, y_pred)`` function.
 
     The code runs in a fresh namespace where ``keras``, ``ops`` (``keras.ops``) and ``np``
     are already imported. Raises :class:`CustomCodeError` for syntax errors, errors while the
-    module runs, and a missing, non-callable or wrongly shaped ``loss``.
+    module runs, and a missing, non-callable or wrongly shaped ``loss``. With ``allow_mask``
+    (the joint loss) ``loss(y_true, y_pred, mask)`` is accepted too.
     """
     filename = code_filename(label)
     if not source.strip():
@@ -75,22 +77,26 @@ def compile_loss_source(source: str, label: str) -> Callable[..., Any]:
     if not callable(fn):
         raise CustomCodeError(f"'loss' is a {type(fn).__name__}, not a function; define "
                               "def loss(y_true, y_pred): ...", label)
-    _check_signature(fn, label)
+    _check_signature(fn, label, allow_mask)
     return fn
 
 
-def _check_signature(fn: Callable[..., Any], label: str) -> None:
+def _check_signature(fn: Callable[..., Any], label: str, allow_mask: bool) -> None:
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):
         return
+    with_mask = allow_mask and "mask" in signature.parameters
     try:
-        signature.bind(None, None)
+        signature.bind(*([None] * (3 if with_mask else 2)))
     except TypeError:
         params = ", ".join(signature.parameters)
         line = getattr(getattr(fn, "__code__", None), "co_firstlineno", None)
-        raise CustomCodeError(f"loss({params}) must accept exactly two arguments: "
-                              "def loss(y_true, y_pred)", label, line) from None
+        wanted = "def loss(y_true, y_pred)"
+        if allow_mask:
+            wanted += " or def loss(y_true, y_pred, mask)"
+        raise CustomCodeError(f"loss({params}) must accept exactly the arguments of {wanted}",
+                              label, line) from None
 
 
 def user_lineno(tb: TracebackType | None, label: str) -> int | None:

@@ -47,7 +47,7 @@ class JointLossModel(keras.Model):
         super().__init__(*args, **kwargs)
         self.loss_source = loss_source
         self.term_weights = {str(k): float(v) for k, v in (term_weights or {}).items()}
-        self.loss_fn = compile_loss_source(loss_source, JOINT_LABEL)
+        self.loss_fn = compile_loss_source(loss_source, JOINT_LABEL, allow_mask=True)
         self.return_line = return_lineno(loss_source)
         self.wants_mask = "mask" in inspect.signature(self.loss_fn).parameters
         self.loss_calls = 0

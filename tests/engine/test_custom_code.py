@@ -48,9 +48,16 @@ def test_missing_or_non_callable_loss_is_explained():
 
 
 def test_wrong_signature_points_at_the_def_line():
-    with pytest.raises(CustomCodeError, match="exactly two arguments") as info:
+    with pytest.raises(CustomCodeError, match="exactly the arguments") as info:
         compile_loss_source("import math\n\ndef loss(y_true):\n    return 0\n", LABEL)
     assert info.value.lineno == 3
+
+
+def test_joint_loss_may_take_a_mask_argument():
+    source = "def loss(y_true, y_pred, mask):\n    return 0.0\n"
+    assert compile_loss_source(source, "joint loss", allow_mask=True)(1, 2, 3) == 0.0
+    with pytest.raises(CustomCodeError, match="y_pred, mask"):
+        compile_loss_source(source, LABEL)
 
 
 def test_error_while_module_loads_reports_its_line():

@@ -127,6 +127,24 @@ def test_sample_weight_dict_weighs_per_sample_terms():
     assert logs["a_loss"] == pytest.approx(labelled_mean, rel=1e-4)
 
 
+def test_function_taking_mask_gets_each_heads_labelled_rows():
+    source = ("def loss(y_true, y_pred, mask):\n"
+              "    err = ops.mean(ops.square(y_pred['a'] - y_true['a']), axis=-1)\n"
+              "    return ops.sum(err * mask['a']) / ops.sum(mask['a'])\n")
+    project = tiny_project([head("a")], loss_mode="joint", joint_source=source)
+    data = tiny_data({"a": regression_target(N, 2, 1.0)})
+    model = compile_model(hand_model(project), project)
+    y = prepare_targets(project, data.y)
+    weights = np.zeros(N, "float32")
+    weights[5:9] = 1.0
+    per_sample = np.mean((model.predict(data.x, verbose=0)["a"] - y["a"]) ** 2, axis=-1)
+    masked = model.evaluate(data.x, y, sample_weight={"a": weights}, batch_size=N, verbose=0,
+                            return_dict=True)
+    unmasked = model.evaluate(data.x, y, batch_size=N, verbose=0, return_dict=True)
+    assert masked["loss"] == pytest.approx(float(per_sample[5:9].mean()), rel=1e-4)
+    assert unmasked["loss"] == pytest.approx(float(per_sample.mean()), rel=1e-4)
+
+
 def test_unknown_term_names_list_the_heads():
     source = "def loss(y_true, y_pred):\n    return {'box': ops.mean(y_pred['z_box'])}\n"
     project, data, y, model = _joint_setup(source)
