@@ -305,7 +305,7 @@ class LossPanel(QWidget):
             box.clear_error()
             return True
         try:
-            compile_loss_source(source, label)
+            compile_loss_source(source, label, allow_mask=label == joint_code_label())
         except CustomCodeError as exc:
             box.show_error(str(exc), exc.lineno)
             return False
