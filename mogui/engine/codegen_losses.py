@@ -58,24 +58,32 @@ def _custom_head_losses(project: Project) -> str:
     for head in heads:
         parts.append(_factory(f"make_{head.name}_loss",
                               f'The custom loss of head "{head.name}".', head.loss.source))
+    factories = ", ".join(f'"{h.name}": make_{h.name}_loss' for h in heads)
+    parts.append(f"CUSTOM_LOSSES = {{{factories}}}\n")
     parts.append(HEAD_LOSS_CLASS)
     return "\n\n".join(parts)
 
 
 HEAD_LOSS_CLASS = '''
+@keras.saving.register_keras_serializable(package="exported")
 class HeadLoss(keras.losses.Loss):
     """A plain ``loss(y_true, y_pred)`` function as a Keras loss for one head.
 
     Keras averages what the function returns over the batch (one value per sample, or a
-    scalar) and calls it once per step with this head's targets and predictions only.
+    scalar) and calls it once per step with this head's targets and predictions only. The
+    head name is saved with the model, so model.keras reloads while this script is imported.
     """
 
-    def __init__(self, fn, name):
-        super().__init__(name=name)
-        self.fn = fn
+    def __init__(self, head, **kwargs):
+        super().__init__(**kwargs)
+        self.head = head
+        self.fn = CUSTOM_LOSSES[head]()
 
     def call(self, y_true, y_pred):
         return self.fn(y_true, y_pred)
+
+    def get_config(self):
+        return {**super().get_config(), "head": self.head}
 '''.strip("\n") + "\n"
 
 
@@ -180,7 +188,7 @@ def _loss_expression(head: HeadSpec) -> str:
         return "None"
     kind = str(head.loss.kind)
     if kind == CUSTOM_LOSS:
-        return f'HeadLoss(make_{head.name}_loss(), name="{head.name}_loss")'
+        return f'HeadLoss("{head.name}", name="{head.name}_loss")'
     name = BUILTIN_LOSSES[kind].__name__
     if kind in CROSSENTROPY_LOSSES:
         return f"keras.losses.{name}(from_logits={head_outputs_logits(head)})"
