@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from mogui.core.io import load_example, load_project
@@ -39,6 +41,11 @@ def run_gui(argv: list[str], project_path: str | None = None) -> int:
     app.setApplicationName("mogui")
     app.setOrganizationName("mogui")
     app.setApplicationDisplayName("mogui")
+    app.setWindowIcon(QIcon(str(resources.files("mogui.resources") / "icons" / "mogui.svg")))
+    # GPU memory growth must be set before TensorFlow runs its first op (the shape worker).
+    from mogui.engine.devices import configure_devices
+
+    configure_devices()
     window = create_window(project_path)
     window.show()
     return app.exec()
