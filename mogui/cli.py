@@ -180,6 +180,24 @@ def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    _quiet_tensorflow()
+    project, path = _load(args.project)
+    from mogui.engine.export import ExportError, export_project
+
+    formats = [f for f in (args.formats or "keras").split(",") if f.strip()]
+    reporter = EpochTable(sys.stdout) if args.from_run is None else None
+    try:
+        result = export_project(project, Path(args.out), formats=formats, epochs=args.epochs,
+                                from_run=args.from_run, project_dir=path.parent,
+                                reporter=reporter)
+    except ExportError as exc:
+        print(f"mogui: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"Exported to {result.folder}: {', '.join(result.files)}")
+    return EXIT_OK
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from mogui.qt.app import run_gui
@@ -212,6 +230,19 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a project, its data and a loss dry run")
     validate.add_argument("project", help=project_help)
     validate.set_defaults(func=cmd_validate)
+
+    export = sub.add_parser("export", help="train (or take a trained run) and export the "
+                            "model files, a standalone training script, history and plots")
+    export.add_argument("project", help=project_help)
+    export.add_argument("--out", required=True, help="export folder (new, empty, or a previous "
+                        "mogui export, which is replaced)")
+    export.add_argument("--formats", default="keras",
+                        help="comma-separated model formats: keras, savedmodel, onnx "
+                        "(default: keras)")
+    export.add_argument("--epochs", type=int, help="override the project's epoch count")
+    export.add_argument("--from-run", metavar="RUN_DIR",
+                        help="export the model a 'mogui train' run wrote instead of training")
+    export.set_defaults(func=cmd_export)
 
     gui = sub.add_parser("gui", help="open the desktop app (the default)")
     gui.add_argument("project", nargs="?", help=project_help)
