@@ -1,0 +1,207 @@
+"""Exports: model files that reload (with and without mogui), ONNX, and no partial folders."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from mogui.cli import main
+from mogui.core.io import load_example, load_project, save_project
+from mogui.core.project import LayerSpec, Project
+from mogui.engine.data import load_data
+from mogui.engine.dataset import Dataset
+from mogui.engine.export import (
+    INFERENCE_MODEL,
+    ExportError,
+    export_project,
+    read_history_csv,
+)
+from mogui.engine.targets import prepare_targets
+
+
+def tiny_joint() -> Project:
+    """The joint-loss demo with a very small trunk: trains in about a second."""
+    project = load_example("bbox_classification_joint")
+    project.data.samples = 40
+    project.data.image_size = 16
+    project.inputs[0].shape = [16, 16, 1]
+    project.trunk = [
+        LayerSpec(name="conv", kind="Conv2D", params={"filters": 4, "kernel_size": 3}),
+        LayerSpec(name="pool", kind="MaxPooling2D", params={"pool_size": 4}),
+        LayerSpec(name="flatten", kind="Flatten"),
+    ]
+    for head in project.heads:
+        head.layers = []
+    project.training.batch_size = 16
+    project.training.epochs = 1
+    return project
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("export") / "out"
+    project = tiny_joint()
+    result = export_project(project, folder, formats=["keras", "savedmodel", "onnx"]
+                            if _has_onnx() else ["keras", "savedmodel"], epochs=2)
+    return project, result
+
+
+def _has_onnx() -> bool:
+    from mogui.engine.export import onnx_missing
+
+    return onnx_missing() is None
+
+
+def sample_inputs(project: Project) -> dict[str, np.ndarray]:
+    return load_data(project).take(5).x
+
+
+def test_export_writes_every_file(exported):
+    project, result = exported
+    folder = result.folder
+    names = {p.name for p in folder.iterdir() if not p.name.startswith(".")}
+    assert set(result.files) == names
+    for name in ("history.csv", "loss.png", "loss.svg", "project.json", "README.txt",
+                 "model.keras", INFERENCE_MODEL, "saved_model"):
+        assert name in names
+    assert any(n.startswith("train_") and n.endswith(".py") for n in names)
+    assert (folder / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<svg" in (folder / "loss.svg").read_text()
+    assert read_history_csv(folder / "history.csv") == result.history
+    assert len(result.history["loss"]) == 2  # --epochs reached training
+    copy = load_project(folder / "project.json")
+    assert copy.training.epochs == 2 and copy.joint_loss == project.joint_loss
+    readme = (folder / "README.txt").read_text()
+    for name in result.files:
+        assert name in readme or name == "README.txt"
+    assert not [p for p in folder.parent.iterdir() if p.name.endswith((".partial", ".old"))]
+
+
+def test_inference_model_loads_without_mogui(exported, tmp_path):
+    project, result = exported
+    x = sample_inputs(project)
+    np.savez(tmp_path / "x.npz", **x)
+    expected = keras.saving.load_model(result.folder / INFERENCE_MODEL).predict(x, verbose=0)
+    code = textwrap.dedent(f"""
+        import sys
+        sys.modules["mogui"] = None  # mogui cannot be imported from here on
+        try:
+            import mogui  # noqa: F401
+        except ImportError:
+            pass
+        else:
+            raise SystemExit("mogui is importable")
+        import keras, numpy as np
+        model = keras.saving.load_model({str(result.folder / INFERENCE_MODEL)!r})
+        x = dict(np.load({str(tmp_path / 'x.npz')!r}))
+        np.savez({str(tmp_path / 'y.npz')!r}, **model.predict(x, verbose=0))
+    """)
+    done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with np.load(tmp_path / "y.npz") as predicted:
+        assert set(predicted.files) == set(project.head_names)
+        for head in project.head_names:
+            np.testing.assert_allclose(predicted[head], expected[head], rtol=1e-6, atol=1e-7)
+
+
+def test_training_model_predicts_like_inference_model_and_resumes(exported):
+    project, result = exported
+    model = keras.saving.load_model(result.folder / "model.keras")
+    plain = keras.saving.load_model(result.folder / INFERENCE_MODEL)
+    x = sample_inputs(project)
+    for head, values in plain.predict(x, verbose=0).items():
+        np.testing.assert_allclose(model.predict(x, verbose=0)[head], values, rtol=1e-6)
+    data = load_data(project)
+    train, val = Dataset(data.x, prepare_targets(project, data.y)).split(0.2, 0)
+    history = model.fit(train.x, train.y, validation_data=(val.x, val.y), epochs=1,
+                        batch_size=16, verbose=0)
+    assert set(history.history) == set(result.history)
+
+
+def test_onnx_matches_keras(exported):
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
+    if not _has_onnx():
+        pytest.skip("the 'onnx' extra (tf2onnx, onnx) is not installed")
+    project, result = exported
+    x = sample_inputs(project)
+    expected = keras.saving.load_model(result.folder / INFERENCE_MODEL).predict(x, verbose=0)
+    session = ort.InferenceSession(str(result.folder / "model.onnx"))
+    feed = {i.name: x[i.name] for i in session.get_inputs()}
+    outputs = session.run(None, feed)
+    names = [o.name for o in session.get_outputs()]
+    assert sorted(names) == sorted(project.head_names)
+    for name, value in zip(names, outputs, strict=True):
+        np.testing.assert_allclose(value, expected[name], atol=1e-5)
+
+
+def test_export_from_run_replaces_a_previous_export(exported, tmp_path):
+    project, result = exported
+    target = tmp_path / "again"
+    first = export_project(project, target, from_run=result.folder, formats=[])
+    assert not first.trained
+    assert first.history == result.history
+    assert "model.keras" not in first.files
+    assert "EPOCHS = 2" in first.script  # the run's epoch count
+    second = export_project(project, target, from_run=result.folder, formats=["keras"])
+    assert "model.keras" in second.files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["again"]
+
+
+def _listing(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.mark.parametrize("case", ["format", "under_a_file", "foreign_folder", "no_model",
+                                  "missing_run", "epochs", "bad_data"])
+def test_bad_requests_leave_no_files(case, tmp_path, exported):
+    project = tiny_joint()
+    out = tmp_path / "out"
+    kwargs: dict = {}
+    if case == "format":
+        kwargs["formats"] = ["keras", "pdf"]
+    elif case == "under_a_file":
+        (tmp_path / "file.txt").write_text("x")
+        out = tmp_path / "file.txt" / "deeper" / "out"
+    elif case == "foreign_folder":
+        out.mkdir()
+        (out / "notes.txt").write_text("mine")
+    elif case == "no_model":
+        (tmp_path / "run").mkdir()
+        (tmp_path / "run" / "history.csv").write_text("epoch,loss\n1,0.5\n")
+        kwargs["from_run"] = tmp_path / "run"
+    elif case == "missing_run":
+        kwargs["from_run"] = tmp_path / "nowhere"
+    elif case == "epochs":
+        kwargs["epochs"] = 0
+    elif case == "bad_data":  # fails after the temporary folder exists
+        project.inputs[0].shape = [8, 8, 1]
+        out = tmp_path / "new" / "out"
+    before = _listing(tmp_path)
+    error = ExportError if case != "bad_data" else Exception
+    with pytest.raises(error) as info:
+        export_project(project, out, **kwargs)
+    assert "\n" not in str(info.value).strip()
+    assert _listing(tmp_path) == before
+
+
+def test_cli_export(exported, tmp_path, capsys):
+    project, result = exported
+    path = tmp_path / "project.json"
+    save_project(project, path)
+    assert main(["export", str(path), "--out", str(tmp_path / "x"), "--formats", "keras,zip"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("mogui: Unknown export format 'zip'") and "\n" not in err
+    assert not (tmp_path / "x").exists()
+    code = main(["export", str(path), "--out", str(tmp_path / "y"), "--formats", "keras",
+                 "--from-run", str(result.folder)])
+    assert code == 0
+    assert (tmp_path / "y" / INFERENCE_MODEL).is_file()
+    assert json.loads((tmp_path / "y" / "project.json").read_text())["loss_mode"] == "joint"
