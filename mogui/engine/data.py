@@ -1,7 +1,8 @@
 """Loading training data for a project and checking that it fits the project's inputs and heads.
 
-Two sources: the synthetic demo shapes and a NumPy ``.npz`` file whose arrays are named after
-the project's inputs and heads. Every problem is a :class:`DataError` that says what to change.
+Read here: the synthetic demo shapes and a NumPy ``.npz`` file whose arrays are named after
+the project's inputs and heads; CSV tables and image folders are read by
+:mod:`mogui.engine.sources`. Every problem is a :class:`DataError` that says what to change.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from mogui.core.project import DemoShapesData, NpzData, Project
 from mogui.core.tasks import Task
 from mogui.engine.dataset import Dataset
 from mogui.engine.demo_shapes import SHAPE_CLASSES, make_demo_shapes
+from mogui.engine.sources.streaming import StreamingDataset
 from mogui.engine.targets import heads_needing_targets
 
 __all__ = [
@@ -31,12 +33,22 @@ __all__ = [
 EPSILON = 1e-7  # clip for probabilities, as Keras' crossentropy does
 
 
-def load_data(project: Project, project_dir: Path | None = None) -> Dataset:
+def load_data(project: Project, project_dir: Path | None = None
+              ) -> Dataset | StreamingDataset:
     """The project's data, checked against its inputs and heads.
 
-    ``project_dir`` is the folder of the project file; an npz path is relative to it (to the
-    working directory when it is ``None``).
+    ``project_dir`` is the folder of the project file; data paths are relative to it (to the
+    working directory when it is ``None``). Large CSV tables and image folders come back as a
+    :class:`~mogui.engine.sources.streaming.StreamingDataset`, which training streams. Every
+    problem found by :mod:`mogui.engine.data_checks` is raised as one :class:`DataError`.
     """
+    from mogui.engine.data_checks import load_checked
+
+    return load_checked(project, project_dir)
+
+
+def read_builtin(project: Project, project_dir: Path | None = None) -> Dataset:
+    """Demo or ``.npz`` data checked by :func:`check_dataset` (rows, shapes, dtypes)."""
     source = project.data
     if isinstance(source, DemoShapesData):
         _check_demo_fits(project, source)
@@ -48,7 +60,7 @@ def load_data(project: Project, project_dir: Path | None = None) -> Dataset:
             path = Path(project_dir) / path
         data = load_npz(path, project)
         label = f"'{path.name}'"
-    else:  # pragma: no cover - the project model allows only the two kinds above
+    else:  # pragma: no cover - other kinds are read by mogui.engine.sources
         raise DataError(f"Unknown data source {source!r}.")
     return check_dataset(project, data, label)
 
@@ -138,9 +150,9 @@ def check_dataset(project: Project, data: Dataset, label: str = "the data") -> D
         if not (np.issubdtype(target.dtype, np.number) or target.dtype == np.bool_):
             raise DataError(f"The target of head '{head.name}' in {label} holds "
                             f"{target.dtype} values; targets must be numbers.")
-        if np.issubdtype(target.dtype, np.floating) and not np.isfinite(target).all():
-            raise DataError(f"The target of head '{head.name}' in {label} contains NaN or "
-                            f"infinite values. Remove or fill those rows.")
+        if np.issubdtype(target.dtype, np.floating) and np.isinf(target).any():
+            raise DataError(f"The target of head '{head.name}' in {label} contains infinite "
+                            f"values. Replace them, or use NaN to mark rows without a label.")
         y[head.name] = target
     return Dataset(x=x, y=y)
 

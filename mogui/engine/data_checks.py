@@ -102,7 +102,7 @@ def check_data(project: Project, project_dir: Path | None = None) -> DataReport:
 
 def scan(project: Project, data: Dataset | StreamingDataset) -> DataReport:
     """Read ``data`` once and check inputs and targets against the project."""
-    report = DataReport(summaries={h.name: TargetSummary(h.name, h.task.value)
+    report = DataReport(summaries={h.name: TargetSummary(h.name, str(h.task))
                                    for h in project.heads})
     try:
         if isinstance(data, StreamingDataset):

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import keras
 
@@ -28,6 +29,7 @@ from mogui.core.project import Project
 from mogui.engine.callbacks import ProgressCallback, TrainingControl
 from mogui.engine.dataset import Dataset
 from mogui.engine.devices import configure_devices, device_description
+from mogui.engine.sources.streaming import StreamingDataset
 
 __all__ = ["TrainingControl", "TrainingResult", "run_training", "write_history_csv"]
 
@@ -43,7 +45,7 @@ class TrainingResult:
     epochs_run: int
 
 
-def run_training(project: Project, data: Dataset, reporter: Reporter,
+def run_training(project: Project, data: Dataset | StreamingDataset, reporter: Reporter,
                  control: TrainingControl | None = None, *, epochs: int | None = None,
                  out_dir: Path | None = None) -> TrainingResult:
     """Train the project's model on ``data``; report events; honour ``control``.
@@ -68,41 +70,37 @@ def run_training(project: Project, data: Dataset, reporter: Reporter,
     return result
 
 
-def _train(project: Project, data: Dataset, reporter: Reporter, control: TrainingControl,
-           epochs: int | None, out_dir: Path | None) -> TrainingResult:
+def _train(project: Project, data: Dataset | StreamingDataset, reporter: Reporter,
+           control: TrainingControl, epochs: int | None, out_dir: Path | None
+           ) -> TrainingResult:
     from mogui.engine.losses import make_training_model
-    from mogui.engine.targets import prepare_targets
 
     settings = project.training
     epochs = settings.epochs if epochs is None else epochs
     if epochs < 1:
         raise TrainingError(f"The number of epochs must be at least 1, got {epochs}.")
     keras.utils.set_random_seed(settings.seed)
-    targets = prepare_targets(project, data.y)
-    train, val = Dataset(x=data.x, y=targets).split(settings.validation_split, settings.seed)
+    feed = _fit_inputs(project, data)
     model = make_training_model(project)
 
     device = device_description()
-    steps = math.ceil(train.num_samples / settings.batch_size)
+    steps = math.ceil(feed.train_samples / settings.batch_size)
     started = TrainingStarted(
-        device=device, epochs=epochs, steps_per_epoch=steps, train_samples=train.num_samples,
-        val_samples=val.num_samples if val is not None else 0,
+        device=device, epochs=epochs, steps_per_epoch=steps, train_samples=feed.train_samples,
+        val_samples=feed.val_samples,
         heads=tuple(h.name for h in project.loss_heads()))
     progress = ProgressCallback(reporter, control, started=started,
                                 batch_size=settings.batch_size)
     callbacks: list[keras.callbacks.Callback] = [progress]
-    callbacks += _settings_callbacks(project, has_validation=val is not None, out_dir=out_dir)
+    callbacks += _settings_callbacks(project, has_validation=feed.val_samples > 0,
+                                     out_dir=out_dir)
 
     t0 = time.perf_counter()
     history: dict[str, list[float]] = {}
     if control.stop_requested:
         reporter(started)
     else:
-        fit = model.fit(
-            x=train.x, y=train.y,
-            validation_data=(val.x, val.y) if val is not None else None,
-            batch_size=settings.batch_size, epochs=epochs, shuffle=settings.shuffle,
-            callbacks=callbacks, verbose=0)
+        fit = model.fit(**feed.fit_kwargs, epochs=epochs, callbacks=callbacks, verbose=0)
         history = {k: [float(v) for v in values] for k, values in fit.history.items()}
     epochs_run = len(history.get("loss", []))
 
@@ -115,6 +113,39 @@ def _train(project: Project, data: Dataset, reporter: Reporter, control: Trainin
                               elapsed=time.perf_counter() - t0, epochs_run=epochs_run))
     return TrainingResult(history=history, model=model, stopped=control.stop_requested,
                           device=device, epochs_run=epochs_run)
+
+
+@dataclass
+class _FitInputs:
+    """What ``fit`` reads: arrays with per-head sample weights, or streamed batches."""
+
+    fit_kwargs: dict[str, Any]
+    train_samples: int
+    val_samples: int
+
+
+def _fit_inputs(project: Project, data: Dataset | StreamingDataset) -> _FitInputs:
+    """Split the data and attach per-head sample weights (0 for rows missing that label)."""
+    from mogui.engine.masking import prepare_masked_targets
+
+    settings = project.training
+    if isinstance(data, StreamingDataset):
+        train_rows, val_rows = data.split(settings.validation_split, settings.seed)
+        batches = data.batches(project, train_rows, settings.batch_size,
+                               shuffle=settings.shuffle, seed=settings.seed)
+        val_batches = None if val_rows is None else \
+            data.batches(project, val_rows, settings.batch_size)
+        return _FitInputs({"x": batches, "validation_data": val_batches, "shuffle": False},
+                          train_rows.count, val_rows.count if val_rows else 0)
+    targets, weights = prepare_masked_targets(project, data.y)
+    split = settings.validation_split, settings.seed
+    train, val = Dataset(x=data.x, y=targets).split(*split)
+    train_w, val_w = Dataset(x={}, y=weights).split(*split)  # same seed: same rows
+    validation = None if val is None or val_w is None else (val.x, val.y, val_w.y)
+    kwargs = {"x": train.x, "y": train.y, "sample_weight": train_w.y,
+              "validation_data": validation, "batch_size": settings.batch_size,
+              "shuffle": settings.shuffle}
+    return _FitInputs(kwargs, train.num_samples, val.num_samples if val is not None else 0)
 
 
 def _settings_callbacks(project: Project, *, has_validation: bool,

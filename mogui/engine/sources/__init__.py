@@ -41,11 +41,9 @@ def open_source(project: Project, project_dir: Path | None = None
 
 
 def open_data(project: Project, project_dir: Path | None = None) -> Dataset | StreamingDataset:
-    """The project's data from any source: demo and ``.npz`` checked by
-    :func:`mogui.engine.data.check_dataset`; CSV and image folders as opened."""
+    """The project's data from any source, before :mod:`mogui.engine.data_checks` reads it."""
     if isinstance(project.data, CsvData | ImageFolderData):
         return open_source(project, project_dir)
-    from mogui.engine.data import check_dataset, load_data
+    from mogui.engine.data import read_builtin
 
-    data = load_data(project, project_dir)
-    return check_dataset(project, data) if isinstance(data, Dataset) else data
+    return read_builtin(project, project_dir)

@@ -128,11 +128,10 @@ class ChunkConverter:
         return np.array([row[i].strip() for row in chunk.rows], dtype=str)
 
     def _numbers(self, column: str, chunk: Chunk) -> np.ndarray:
-        cells = self._cells(column, chunk)
-        empty = cells == ""
-        cells[empty] = "nan"
+        i = self.index[column]
+        cells = [row[i].strip() or "nan" for row in chunk.rows]
         try:
-            return cells.astype(np.float64)
+            return np.array(cells, dtype=np.float64)
         except ValueError:
             for offset, cell in enumerate(cells):
                 try:
@@ -169,8 +168,19 @@ class ChunkConverter:
         spec = self.project.inputs[self.project.input_names.index(m.name)]
         if m.classes:
             return self._class_ids(m, chunk).reshape(-1, *spec.shape)
-        values = np.stack([self._numbers(c, chunk) for c in m.columns], axis=1)
-        return _reshape_input(spec, values, m)
+        columns = []
+        for column in m.columns:
+            numbers = self._numbers(column, chunk)
+            empty = np.flatnonzero(~np.isfinite(numbers))
+            if empty.size:
+                raise DataError(
+                    f"Column '{column}' of '{self.path.name}' is empty or not finite on line "
+                    f"{chunk.start + int(empty[0]) + 2} ({empty.size} row(s) in lines "
+                    f"{chunk.start + 2}-{chunk.start + len(chunk.rows) + 1}), but it feeds "
+                    f"input '{m.name}'. Only targets may be left empty: fill the cells or "
+                    "remove those rows.")
+            columns.append(numbers)
+        return _reshape_input(spec, np.stack(columns, axis=1), m)
 
     def _target(self, m: ColumnMap, chunk: Chunk) -> np.ndarray:
         head = self.project.head(m.name)
