@@ -87,6 +87,8 @@ class MainWindow(QMainWindow):
         self.action_quit = self._action("actionQuit", "&Quit", self.close,
                                         QKeySequence.StandardKey.Quit)
         file_menu.addActions([self.action_save, self.action_save_as])
+        self.action_export = self._action("actionExport", "&Export…", self._open_export)
+        file_menu.addAction(self.action_export)
         file_menu.addSeparator()
         file_menu.addAction(self.action_quit)
 
@@ -99,6 +101,11 @@ class MainWindow(QMainWindow):
         self.action_redo.setObjectName("actionRedo")
         self.action_redo.setShortcut(QKeySequence.StandardKey.Redo)
         edit_menu.addActions([self.action_undo, self.action_redo])
+
+    def _open_export(self) -> None:
+        from mogui.qt.export_dialog import ExportDialog
+
+        ExportDialog(self.document, self).exec()
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
