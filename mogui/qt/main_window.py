@@ -101,6 +101,14 @@ class MainWindow(QMainWindow):
         self.action_redo.setObjectName("actionRedo")
         self.action_redo.setShortcut(QKeySequence.StandardKey.Redo)
         edit_menu.addActions([self.action_undo, self.action_redo])
+        edit_menu.addSeparator()
+        self.action_data = self._action("actionData", "&Data…", self.open_data_dialog)
+        edit_menu.addAction(self.action_data)
+
+    def open_data_dialog(self) -> None:
+        from mogui.qt.data_dialog import DataDialog
+
+        DataDialog(self.document, self).exec()
 
     def _open_export(self) -> None:
         from mogui.qt.export_dialog import ExportDialog
@@ -122,6 +130,7 @@ class MainWindow(QMainWindow):
         self.action_undo.setEnabled(not running and self.document.undo_stack.canUndo())
         self.action_redo.setEnabled(not running and self.document.undo_stack.canRedo())
         self.action_open.setEnabled(not running)
+        self.action_data.setEnabled(not running)
         self.examples_menu.setEnabled(not running)
         self.recent_menu.setEnabled(not running and bool(recent_files()))
 

@@ -1,0 +1,406 @@
+"""The Data dialog: pick a data source, map its columns to inputs and heads, check it.
+
+The dialog edits a copy of the project's data settings; OK applies them (and the validation
+split, seed and shuffle) as one undoable step through :meth:`ProjectDocument.edit`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mogui.core.errors import DataError
+from mogui.core.project import (
+    ColumnMap,
+    CsvData,
+    DemoShapesData,
+    ImageFolderData,
+    NpzData,
+    Project,
+)
+from mogui.core.tasks import Task
+from mogui.qt.data_widgets import PathField, column_values, read_preview
+from mogui.qt.document import ProjectDocument
+
+KINDS = (("demo_shapes", "Demo shapes"), ("npz", "NumPy .npz"), ("csv", "CSV table"),
+         ("image_folder", "Image folder + labels CSV"))
+STREAMING = (("auto", "Automatic (stream large data)"), ("always", "Always stream"),
+             ("never", "Load into memory"))
+SCALES = (("unit", "0..1"), ("symmetric", "-1..1"), ("none", "0..255 (unchanged)"))
+CLASS_TASKS = (Task.BINARY, Task.MULTICLASS, Task.MULTICLASS_ONEHOT)
+ERROR_COLOUR = QColor("#b00020")
+
+
+def _combo(items: tuple[tuple[str, str], ...], name: str) -> QComboBox:
+    combo = QComboBox(objectName=name)
+    for value, label in items:
+        combo.addItem(label, value)
+    return combo
+
+
+def _select(combo: QComboBox, value: str) -> None:
+    index = combo.findData(value)
+    combo.setCurrentIndex(max(index, 0))
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+class DataDialog(QDialog):
+    """Choose and check the project's training data. ``accept()`` applies it (undoable)."""
+
+    def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dataDialog")
+        self.setWindowTitle("Data")
+        self.document = document
+        project = document.project
+        base = self.project_dir
+        self.kind = _combo(KINDS, "sourceKind")
+        self.pages = QStackedWidget(objectName="sourcePages")
+
+        self.demo_samples = QSpinBox(objectName="demoSamples", minimum=16, maximum=1_000_000)
+        self.demo_size = QSpinBox(objectName="demoImageSize", minimum=16, maximum=256)
+        self.demo_seed = QSpinBox(objectName="demoSeed", minimum=0, maximum=2**31 - 1)
+        self.npz_path = PathField("NumPy archive (*.npz)", base, name="npzPath")
+        self.csv_path = PathField("CSV table (*.csv *.txt)", base, name="csvPath")
+        self.image_folder = PathField("", base, folder=True, name="imageFolder")
+        self.labels_path = PathField("CSV table (*.csv *.txt)", base, name="labelsPath")
+        self.delimiter = QComboBox(objectName="delimiter", editable=True)
+        self.delimiter.addItems([",", ";", "\t", "|"])
+        self.streaming = _combo(STREAMING, "streaming")
+        self.chunk_rows = QSpinBox(objectName="chunkRows", minimum=1, maximum=10_000_000)
+        self.file_column = QComboBox(objectName="fileColumn", editable=True)
+        self.image_input = QComboBox(objectName="imageInput")
+        self.image_input.addItems(project.input_names)
+        self.resize_images = QCheckBox("Resize images to the input's size",
+                                       objectName="resizeImages")
+        self.scale = _combo(SCALES, "pixelScale")
+        self._build_pages()
+
+        self.mapping = QTableWidget(0, 4, objectName="columnMapping")
+        self.mapping.setHorizontalHeaderLabels(["Feeds", "Task / shape", "Columns",
+                                                "Classes (names, in id order)"])
+        self.mapping.horizontalHeader().setStretchLastSection(True)
+        self.mapping.verticalHeader().hide()
+        self.auto_map = QPushButton("Auto-map columns", objectName="autoMap")
+        self.preview = QTableWidget(0, 0, objectName="preview")
+        self.preview.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+
+        self.validation_split = QDoubleSpinBox(objectName="validationSplit", minimum=0.0,
+                                               maximum=0.95, singleStep=0.05, decimals=2)
+        self.seed = QSpinBox(objectName="splitSeed", minimum=0, maximum=2**31 - 1)
+        self.shuffle = QCheckBox("Shuffle training rows each epoch", objectName="shuffle")
+
+        self.check_button = QPushButton("Check data", objectName="checkData")
+        self.summary = QTableWidget(0, 5, objectName="targetSummary")
+        self.summary.setHorizontalHeaderLabels(["Head", "Labelled", "Missing", "Range",
+                                                "Class counts"])
+        self.summary.horizontalHeader().setStretchLastSection(True)
+        self.summary.verticalHeader().hide()
+        self.summary.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.problems = QLabel(objectName="checkProblems", wordWrap=True)
+        self.problems.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.report = None
+        self._layout()
+        self._load(project)
+
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.csv_path.changed.connect(self._refresh_preview)
+        self.labels_path.changed.connect(self._refresh_preview)
+        self.npz_path.changed.connect(self._refresh_preview)
+        self.auto_map.clicked.connect(self.auto_map_columns)
+        self.check_button.clicked.connect(self.run_checks)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self._kind_changed()
+        self.resize(900, 760)
+
+    # -- layout ------------------------------------------------------------------------------
+    def _build_pages(self) -> None:
+        demo, npz, table, images = (QWidget() for _ in range(4))
+        form = QFormLayout(demo)
+        form.addRow("Samples", self.demo_samples)
+        form.addRow("Image size (pixels)", self.demo_size)
+        form.addRow("Seed", self.demo_seed)
+        QFormLayout(npz).addRow("Archive", self.npz_path)
+        form = QFormLayout(table)
+        form.addRow("Table", self.csv_path)
+        form.addRow("Delimiter", self.delimiter)
+        form.addRow("Reading", self.streaming)
+        form.addRow("Rows per chunk", self.chunk_rows)
+        form = QFormLayout(images)
+        form.addRow("Image folder", self.image_folder)
+        form.addRow("Labels table", self.labels_path)
+        form.addRow("File-name column", self.file_column)
+        form.addRow("Feeds input", self.image_input)
+        form.addRow("", self.resize_images)
+        form.addRow("Pixel values", self.scale)
+        for page in (demo, npz, table, images):
+            self.pages.addWidget(page)
+
+    def _layout(self) -> None:
+        top = QFormLayout()
+        top.addRow("Source", self.kind)
+        mapping_box = QGroupBox("Columns for each input and head", objectName="mappingBox")
+        mapping_layout = QVBoxLayout(mapping_box)
+        mapping_layout.addWidget(self.mapping)
+        mapping_layout.addWidget(self.auto_map, 0, Qt.AlignmentFlag.AlignLeft)
+        self.mapping_box = mapping_box
+        preview_box = QGroupBox("Preview (first rows)")
+        QVBoxLayout(preview_box).addWidget(self.preview)
+        split_box = QGroupBox("Training / validation split")
+        split = QHBoxLayout(split_box)
+        split.addWidget(QLabel("Validation fraction"))
+        split.addWidget(self.validation_split)
+        split.addWidget(QLabel("Seed"))
+        split.addWidget(self.seed)
+        split.addWidget(self.shuffle)
+        split.addStretch(1)
+        check_box = QGroupBox("Checks")
+        check = QVBoxLayout(check_box)
+        check.addWidget(self.check_button, 0, Qt.AlignmentFlag.AlignLeft)
+        check.addWidget(self.summary)
+        check.addWidget(self.problems)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.pages)
+        layout.addWidget(mapping_box, 2)
+        layout.addWidget(preview_box, 2)
+        layout.addWidget(split_box)
+        layout.addWidget(check_box, 2)
+        layout.addWidget(self.buttons)
+
+    # -- project <-> form --------------------------------------------------------------------
+    @property
+    def project_dir(self) -> Path | None:
+        path = self.document.path
+        return Path(path).parent if path is not None else None
+
+    def _load(self, project: Project) -> None:
+        data = project.data
+        _select(self.kind, data.kind)
+        demo = data if isinstance(data, DemoShapesData) else DemoShapesData()
+        self.demo_samples.setValue(demo.samples)
+        self.demo_size.setValue(demo.image_size)
+        self.demo_seed.setValue(demo.seed)
+        if isinstance(data, NpzData):
+            self.npz_path.set_path(data.path)
+        table = data if isinstance(data, CsvData) else CsvData(path="-")
+        images = data if isinstance(data, ImageFolderData) else ImageFolderData(
+            folder="-", labels="-", input=project.input_names[0])
+        if isinstance(data, CsvData):
+            self.csv_path.set_path(data.path)
+        if isinstance(data, ImageFolderData):
+            self.image_folder.set_path(data.folder)
+            self.labels_path.set_path(data.labels)
+        delimiter = data.delimiter if isinstance(data, CsvData | ImageFolderData) else ","
+        self.delimiter.setCurrentText(delimiter)
+        _select(self.streaming, data.streaming if isinstance(data, CsvData | ImageFolderData)
+                else "auto")
+        self.chunk_rows.setValue(table.chunk_rows)
+        self.file_column.setCurrentText(images.file_column)
+        self.image_input.setCurrentText(images.input)
+        self.resize_images.setChecked(images.resize)
+        _select(self.scale, images.scale)
+        maps = {m.name: m for m in (*table.inputs, *table.targets, *images.targets)}
+        self._fill_mapping(project, maps)
+        settings = project.training
+        self.validation_split.setValue(settings.validation_split)
+        self.seed.setValue(settings.seed)
+        self.shuffle.setChecked(settings.shuffle)
+
+    def _fill_mapping(self, project: Project, maps: dict[str, ColumnMap]) -> None:
+        rows = [(spec.name, f"input {list(spec.shape)}") for spec in project.inputs]
+        rows += [(h.name, f"{h.task.value}, {h.units} unit(s)") for h in project.heads]
+        self.mapping.setRowCount(len(rows))
+        for r, (name, kind) in enumerate(rows):
+            for c, text in enumerate((name, kind)):
+                item = QTableWidgetItem(text)
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.mapping.setItem(r, c, item)
+            found = maps.get(name)
+            self.mapping.setItem(r, 2, QTableWidgetItem(", ".join(found.columns)
+                                                        if found else ""))
+            self.mapping.setItem(r, 3, QTableWidgetItem(", ".join(found.classes)
+                                                        if found else ""))
+        self.mapping.resizeColumnsToContents()
+
+    def _maps(self, names: list[str]) -> list[ColumnMap]:
+        maps = []
+        for r in range(self.mapping.rowCount()):
+            name = self.mapping.item(r, 0).text()
+            columns = _names(self.mapping.item(r, 2).text())
+            if name in names and columns:
+                maps.append(ColumnMap(name=name, columns=columns,
+                                      classes=_names(self.mapping.item(r, 3).text())))
+        return maps
+
+    def source(self) -> DemoShapesData | NpzData | CsvData | ImageFolderData:
+        """The data settings as the form shows them; DataError when a path is missing."""
+        project = self.document.project
+        kind = self.kind.currentData()
+        if kind == "demo_shapes":
+            return DemoShapesData(samples=self.demo_samples.value(),
+                                  image_size=self.demo_size.value(),
+                                  seed=self.demo_seed.value())
+        common = {"delimiter": self.delimiter.currentText()[:1] or ",",
+                  "streaming": self.streaming.currentData()}
+        if kind == "npz":
+            return NpzData(path=self.npz_path.require("the .npz archive"))
+        if kind == "csv":
+            return CsvData(path=self.csv_path.require("the CSV table"),
+                           inputs=self._maps(project.input_names),
+                           targets=self._maps(project.head_names),
+                           chunk_rows=self.chunk_rows.value(), **common)
+        return ImageFolderData(folder=self.image_folder.require("the image folder"),
+                               labels=self.labels_path.require("the labels table"),
+                               file_column=self.file_column.currentText().strip() or "file",
+                               input=self.image_input.currentText(),
+                               targets=self._maps(project.head_names),
+                               resize=self.resize_images.isChecked(),
+                               scale=self.scale.currentData(), **common)
+
+    def candidate(self) -> Project:
+        """The project as it would be after OK."""
+        project = self.document.project.model_copy(deep=True)
+        self._apply_to(project)
+        return project
+
+    def _apply_to(self, project: Project) -> None:
+        project.data = self.source()
+        project.training.validation_split = round(self.validation_split.value(), 4)
+        project.training.seed = self.seed.value()
+        project.training.shuffle = self.shuffle.isChecked()
+
+    # -- actions -----------------------------------------------------------------------------
+    def _kind_changed(self) -> None:
+        kind = self.kind.currentData()
+        self.pages.setCurrentIndex(self.kind.currentIndex())
+        self.mapping_box.setVisible(kind in ("csv", "image_folder"))
+        inputs = set(self.document.project.input_names)
+        for r in range(self.mapping.rowCount()):
+            is_input = self.mapping.item(r, 0).text() in inputs
+            self.mapping.setRowHidden(r, kind == "image_folder" and is_input)
+        self._refresh_preview()
+
+    def _table_path(self) -> Path | None:
+        kind = self.kind.currentData()
+        field = {"csv": self.csv_path, "image_folder": self.labels_path,
+                 "npz": self.npz_path}.get(kind)
+        return field.resolved() if field is not None else None
+
+    def _refresh_preview(self) -> None:
+        path = self._table_path()
+        header, rows = read_preview(path, self.delimiter.currentText()[:1] or ",")
+        self.preview.clear()
+        self.preview.setColumnCount(len(header))
+        self.preview.setRowCount(len(rows))
+        self.preview.setHorizontalHeaderLabels(header)
+        for r, row in enumerate(rows):
+            for c, cell in enumerate(row[:len(header)]):
+                self.preview.setItem(r, c, QTableWidgetItem(cell))
+        if self.kind.currentData() == "image_folder" and header:
+            current = self.file_column.currentText()
+            self.file_column.clear()
+            self.file_column.addItems(header)
+            self.file_column.setCurrentText(current if current in header else header[0])
+
+    def auto_map_columns(self) -> None:
+        """Map empty rows to same-named columns; fill classes of text-valued class columns."""
+        header = [self.preview.horizontalHeaderItem(c).text()
+                  for c in range(self.preview.columnCount())]
+        project = self.document.project
+        for r in range(self.mapping.rowCount()):
+            name = self.mapping.item(r, 0).text()
+            columns_item = self.mapping.item(r, 2)
+            if not columns_item.text().strip() and name in header:
+                columns_item.setText(name)
+            columns = _names(columns_item.text())
+            if name in project.head_names and project.head(name).task in CLASS_TASKS \
+                    and len(columns) == 1 and not self.mapping.item(r, 3).text().strip():
+                values = self._column_values(header, columns[0])
+                if values and not all(_is_number(v) for v in values):
+                    self.mapping.item(r, 3).setText(", ".join(sorted(values)))
+
+    def _column_values(self, header: list[str], column: str) -> set[str]:
+        return column_values(self._table_path(), self.delimiter.currentText()[:1] or ",",
+                             column)
+
+    def run_checks(self):  # noqa: ANN201 - returns a DataReport
+        """Check the data as configured; show per-head summaries and problems."""
+        from mogui.engine.data_checks import DataReport, check_data
+
+        self.setCursor(Qt.CursorShape.WaitCursor)
+        try:
+            report = check_data(self.candidate(), self.project_dir)
+        except DataError as exc:
+            report = DataReport()
+            report.add("error", str(exc))
+        finally:
+            self.unsetCursor()
+        self.report = report
+        self._show_report(report)
+        return report
+
+    def _show_report(self, report) -> None:  # noqa: ANN001
+        self.summary.setRowCount(len(report.summaries))
+        for r, summary in enumerate(report.summaries.values()):
+            value_range = "" if summary.low is None else f"{summary.low:.4g} .. {summary.high:.4g}"
+            counts = ", ".join(f"{k}: {v}" for k, v in sorted(summary.class_counts.items()))
+            cells = (summary.head, str(summary.labelled), str(summary.missing), value_range,
+                     counts)
+            for c, text in enumerate(cells):
+                self.summary.setItem(r, c, QTableWidgetItem(text))
+        self.summary.resizeColumnsToContents()
+        lines = [f"<b style='color:{ERROR_COLOUR.name()}'>Error:</b> {m}" for m in report.errors]
+        lines += [f"<b>Warning:</b> {m}" for m in report.warnings]
+        if not lines:
+            lines = [f"<b style='color:#1b5e20'>Ready:</b> {report.rows} rows, no problems "
+                     "found."]
+        self.problems.setText("<br>".join(line.replace("\n", "<br>") for line in lines))
+        for r in range(self.summary.rowCount()):
+            item = self.summary.item(r, 1)
+            if item is not None and item.text() == "0":
+                item.setForeground(QBrush(ERROR_COLOUR))
+
+    def accept(self) -> None:
+        try:
+            self.source()
+        except DataError as exc:
+            self.problems.setText(f"<b style='color:{ERROR_COLOUR.name()}'>Error:</b> {exc}")
+            return
+        self.document.edit("Change data", self._apply_to)
+        super().accept()
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
