@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QTableWidget,
@@ -104,9 +105,11 @@ class DataDialog(QDialog):
                                                 "Classes (names, in id order)"])
         self.mapping.horizontalHeader().setStretchLastSection(True)
         self.mapping.verticalHeader().hide()
+        self.mapping.setMinimumHeight(150)
         self.auto_map = QPushButton("Auto-map columns", objectName="autoMap")
         self.preview = QTableWidget(0, 0, objectName="preview")
         self.preview.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.preview.setMinimumHeight(150)
 
         self.validation_split = QDoubleSpinBox(objectName="validationSplit", minimum=0.0,
                                                maximum=0.95, singleStep=0.05, decimals=2)
@@ -120,6 +123,7 @@ class DataDialog(QDialog):
         self.summary.horizontalHeader().setStretchLastSection(True)
         self.summary.verticalHeader().hide()
         self.summary.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.summary.setMinimumHeight(110)
         self.problems = QLabel(objectName="checkProblems", wordWrap=True)
         self.problems.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
@@ -137,7 +141,7 @@ class DataDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self._kind_changed()
-        self.resize(900, 760)
+        self.resize(920, 900)
 
     # -- layout ------------------------------------------------------------------------------
     def _build_pages(self) -> None:
@@ -300,6 +304,11 @@ class DataDialog(QDialog):
     def _kind_changed(self) -> None:
         kind = self.kind.currentData()
         self.pages.setCurrentIndex(self.kind.currentIndex())
+        for index in range(self.pages.count()):  # the stack takes the height of its page only
+            policy = QSizePolicy.Policy.Preferred if index == self.pages.currentIndex() \
+                else QSizePolicy.Policy.Ignored
+            self.pages.widget(index).setSizePolicy(policy, policy)
+        self.pages.adjustSize()
         self.mapping_box.setVisible(kind in ("csv", "image_folder"))
         inputs = set(self.document.project.input_names)
         for r in range(self.mapping.rowCount()):
@@ -367,10 +376,13 @@ class DataDialog(QDialog):
         return report
 
     def _show_report(self, report) -> None:  # noqa: ANN001
+        classes = {m.name: m.classes for m in self._maps(self.document.project.head_names)}
         self.summary.setRowCount(len(report.summaries))
         for r, summary in enumerate(report.summaries.values()):
             value_range = "" if summary.low is None else f"{summary.low:.4g} .. {summary.high:.4g}"
-            counts = ", ".join(f"{k}: {v}" for k, v in sorted(summary.class_counts.items()))
+            names = classes.get(summary.head) or []
+            counts = ", ".join(f"{names[k] if 0 <= k < len(names) else k}: {v}"
+                               for k, v in sorted(summary.class_counts.items()))
             cells = (summary.head, str(summary.labelled), str(summary.missing), value_range,
                      counts)
             for c, text in enumerate(cells):
