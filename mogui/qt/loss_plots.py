@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QSplitter,
@@ -129,13 +130,18 @@ class LossPlots(QWidget):
         plot.setLabel("bottom", "epoch")
         plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
         plot.setMinimumSize(220, 180)
+        for name in ("left", "bottom"):
+            plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         plot.setDownsampling(auto=True, mode="peak")
         plot.setClipToView(True)
         return plot
 
     # -- set-up -----------------------------------------------------------------------------
-    def reset(self, heads: Iterable[str]) -> None:
-        """Forget all data and prepare for a run training ``heads``."""
+    def reset(self, heads: Iterable[str], epochs: int | None = None) -> None:
+        """Forget all data and prepare for a run training ``heads`` for ``epochs``.
+
+        Knowing ``epochs`` fixes the x axis, so it is not re-drawn on every update.
+        """
         self._heads = list(heads)
         self._colors = {h: _PALETTE[i % len(_PALETTE)] for i, h in enumerate(self._heads)}
         self._colors[TOTAL] = "#222222"
@@ -144,6 +150,11 @@ class LossPlots(QWidget):
             legend = plot.plotItem.legend
             if legend is not None:
                 legend.clear()
+            if epochs:
+                plot.setXRange(0, epochs, padding=0.02)
+                plot.enableAutoRange(x=False, y=True)
+            else:
+                plot.enableAutoRange()
         self._curves.clear()
         for check in self.head_checks.values():
             self._head_box.removeWidget(check)
@@ -230,7 +241,7 @@ class LossPlots(QWidget):
                 plot = self.loss_plot if curve.is_loss else self.metric_plot
                 plot.plotItem.legend.addItem(curve.item, curve.key)
         for plot in (self.loss_plot, self.metric_plot):
-            plot.enableAutoRange()
+            plot.enableAutoRange(y=True)
 
     def _on_log_toggled(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)

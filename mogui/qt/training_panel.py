@@ -114,7 +114,7 @@ class TrainingPanel(QWidget):
         epochs = self.epochs_spin.value() or None
         self._epochs = epochs or project.training.epochs
         path = self._document.path
-        self.plots.reset(h.name for h in project.loss_heads())
+        self.plots.reset((h.name for h in project.loss_heads()), self._epochs)
         self.status_label.setText("Preparing data and building the model…")
         self.progress.setRange(0, 0)
         self.progress.setFormat("Starting…")
@@ -129,7 +129,7 @@ class TrainingPanel(QWidget):
     def _on_started(self, event: Started) -> None:
         self._epochs = event.epochs
         self.device_label.setText(f"Device: {event.device}")
-        self.plots.reset(event.heads)
+        self.plots.reset(event.heads, event.epochs)
         self.progress.setRange(0, max(1, event.epochs * event.steps_per_epoch))
         self.progress.setValue(0)
         self.progress.setFormat(f"Epoch 1/{event.epochs}")
@@ -188,6 +188,8 @@ class TrainingPanel(QWidget):
         dialog.open()
 
     def _on_running_changed(self, running: bool) -> None:
+        if not running:
+            self.plots.refresh()  # draw the last points now rather than on the next tick
         self.snapshot_label.setVisible(running)
         self.epochs_spin.setEnabled(not running)
         self._update_buttons("running" if running else None)

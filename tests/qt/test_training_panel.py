@@ -70,7 +70,9 @@ def test_pause_then_resume(qtbot, panel, document):
     qtbot.waitUntil(lambda: _button(panel, "resumeButton").isEnabled(), timeout=90_000)
     assert "Paused" in panel.status_label.text()
     assert not _button(panel, "pauseButton").isEnabled()
+    qtbot.wait(100)
     points = panel.plots.curve_points("loss", BATCH_VIEW)
+    assert points > 0
     qtbot.wait(300)
     assert panel.plots.curve_points("loss", BATCH_VIEW) == points
     _click(qtbot, panel, "resumeButton")
