@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from mogui.core.errors import DataError
-from mogui.core.project import DemoShapesData, NpzData, Project
+from mogui.core.project import DemoShapesData, HeadSpec, NpzData, Project
 from mogui.core.tasks import Task
 from mogui.engine.dataset import Dataset
 from mogui.engine.demo_shapes import SHAPE_CLASSES, make_demo_shapes
@@ -203,6 +203,9 @@ def predict_mean_baseline(train: Dataset, val: Dataset | None,
         task = tasks.get(name)
         if task is None:
             task = Task.MULTICLASS if np.issubdtype(y_train.dtype, np.integer) else Task.REGRESSION
+        y_train, y_val = _labelled(y_train, task), _labelled(y_val, task)
+        if not len(y_train) or not len(y_val):
+            continue
         if task == Task.MULTICLASS:
             result[name] = _sparse_frequency_crossentropy(y_train, y_val, units.get(name))
         elif task == Task.MULTICLASS_ONEHOT:
@@ -216,6 +219,15 @@ def predict_mean_baseline(train: Dataset, val: Dataset | None,
             mean = y_train.astype(np.float64).mean(axis=0)
             result[name] = float(((y_val.astype(np.float64) - mean) ** 2).mean())
     return result
+
+
+def _labelled(target: np.ndarray, task: Task) -> np.ndarray:
+    """Rows that carry a label (see :mod:`mogui.engine.masking`)."""
+    from mogui.engine.masking import missing_rows
+
+    head = HeadSpec(name="head", task=task, units=max(1, target.shape[-1] if target.ndim > 1
+                                                      else 1))
+    return target[~missing_rows(head, target)]
 
 
 def _sparse_frequency_crossentropy(y_train: np.ndarray, y_val: np.ndarray,

@@ -153,3 +153,13 @@ def test_dry_run_reports_labelled_rows_and_masked_values(tmp_path, mode):
     assert values["size"] == pytest.approx(hand["size"], rel=1e-4)
     assert values["kind"] == pytest.approx(hand["kind"], rel=1e-4)
     assert "15 of 20 rows labelled" in "\n".join(report.lines())
+
+
+def test_mean_baseline_skips_unlabelled_rows():
+    from mogui.engine.data import predict_mean_baseline
+
+    data = Dataset(x={}, y={"size": np.array([[1.0], [np.nan], [3.0]], dtype=np.float32),
+                            "kind": np.array([[0], [-1], [2]], dtype=np.int32)})
+    baseline = predict_mean_baseline(data, data, table_project())
+    assert baseline["size"] == pytest.approx(1.0)
+    assert baseline["kind"] == pytest.approx(np.log(2))
