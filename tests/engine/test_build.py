@@ -254,14 +254,16 @@ def test_failure_in_a_head_layer_names_it():
     assert "'shared' gives (None, 8)" in str(error)
 
 
-def test_unexpected_keras_error_becomes_one_line_build_error():
-    project = make_project([{"name": "odd", "kind": "Reshape",
-                             "params": {"target_shape": [-1, -1]}}])
-    error = build_error(project)
-    assert error.layer == "odd"
-    assert str(error).startswith("Reshape 'odd'")
-    assert "at most one unknown dimension" in str(error)
-    assert "\n" not in str(error) and "\x1b" not in str(error)
+def test_unexpected_keras_error_becomes_one_line_message():
+    from mogui.engine.shape_errors import Source, explain_failure
+
+    source = Source("x", (None, 64), "float32")
+    with pytest.raises(ValueError) as info:  # an error no rule of mogui's rewords
+        keras.layers.Reshape((-1, -1), name="odd")(keras.Input((64,)))
+    message = explain_failure("Reshape", "odd", {"target_shape": [-1, -1]}, [source], info.value)
+    assert message.startswith("Reshape 'odd' cannot take its input ('x' gives (None, 64))")
+    assert "at most one unknown dimension" in message
+    assert "\n" not in message and "\x1b" not in message
 
 
 def test_keras_layer_passes_params_through():
