@@ -52,7 +52,6 @@ def _table(parent: QWidget, name: str, headers: list[str]) -> QTableWidget:
     table.setAlternatingRowColors(True)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
     return table
 
 
@@ -64,15 +63,23 @@ def _fill_row(table: QTableWidget, row: int, cells: list[str], tooltip: str = ""
         table.setItem(row, column, item)
 
 
-def _fit_height(table: QTableWidget) -> None:
+def fit_table_height(table: QTableWidget) -> None:
+    """Make ``table`` exactly as tall as its rows (it never scrolls vertically)."""
+    table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.resizeColumnsToContents()
+    table.resizeRowsToContents()
     rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
-    table.setFixedHeight(table.horizontalHeader().height() + rows + 2 * table.frameWidth() + 2)
+    header = table.horizontalHeader().sizeHint().height()
+    table.setFixedHeight(header + rows + 2 * table.frameWidth() + 2)
+    columns = sum(table.columnWidth(c) for c in range(table.columnCount()))
+    table.setFixedWidth(columns + 2 * table.frameWidth() + 2)
 
 
 class ContractView(QWidget):
     """The loss contract: which head's tensors each loss sees, their shapes and weight."""
 
-    HEADERS = ["Loss", "Sees heads", "y_true", "y_pred", "Weight"]
+    HEADERS = ["Loss", "Head", "y_true", "y_pred", "Weight"]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,14 +96,15 @@ class ContractView(QWidget):
     def show_contract(self, contracts: list) -> None:
         self.message.hide()
         self.table.show()
-        self.table.setRowCount(len(contracts))
-        for row, c in enumerate(contracts):
-            y_true = "; ".join(f"{h}: {format_tensor(i)}" for h, i in c.y_true.items())
-            y_pred = "; ".join(f"{h}: {format_tensor(i)}" for h, i in c.y_pred.items())
+        rows = [(c, head) for c in contracts for head in c.heads]
+        self.table.setRowCount(len(rows))
+        for row, (c, head) in enumerate(rows):
             weight = "–" if c.weight is None else f"{c.weight:g}"
-            _fill_row(self.table, row, [c.label, ", ".join(c.heads), y_true, y_pred, weight],
+            label = c.label if len(c.heads) == 1 else f"{c.label} (sees all heads)"
+            _fill_row(self.table, row, [label, head, format_tensor(c.y_true.get(head)),
+                                        format_tensor(c.y_pred.get(head)), weight],
                       c.description)
-        _fit_height(self.table)
+        fit_table_height(self.table)
 
     def show_error(self, message: str) -> None:
         self.table.setRowCount(0)
@@ -145,7 +153,7 @@ class DryRunView(QWidget):
         for row, name in enumerate(untrained, start=len(report.heads)):
             _fill_row(self.table, row, [name, "no loss", "–", "–", "–", "–", "–", "–"],
                       "This head is not trained by any loss.")
-        _fit_height(self.table)
+        fit_table_height(self.table)
         self.table.show()
         lines = [f"<b>Total loss: {report.total:.6g}</b> (batch of {report.batch_size})"]
         if report.mode == "joint":

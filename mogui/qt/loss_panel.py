@@ -33,6 +33,7 @@ from mogui.qt.dry_run_view import (
     contract_of,
     dry_run_on_data,
     error_message,
+    fit_table_height,
 )
 from mogui.qt.loss_table import PerOutputLossTable
 
@@ -123,7 +124,6 @@ class LossPanel(QWidget):
         self.term_table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents)
         self.term_table.horizontalHeader().setStretchLastSection(True)
-        self.term_table.setMaximumHeight(150)
         joint = QWidget(self)
         joint_layout = QVBoxLayout(joint)
         joint_layout.setContentsMargins(0, 0, 0, 0)
@@ -132,9 +132,14 @@ class LossPanel(QWidget):
                             "their weight and summed.", joint)
         joint_hint.setWordWrap(True)
         joint_layout.addWidget(joint_hint)
-        joint_layout.addWidget(self.joint_code, 1)
-        joint_layout.addWidget(QLabel("Term weights", joint))
-        joint_layout.addWidget(self.term_table)
+        joint_row = QHBoxLayout()
+        joint_row.addWidget(self.joint_code, 1)
+        terms = QVBoxLayout()
+        terms.addWidget(QLabel("Term weights", joint))
+        terms.addWidget(self.term_table)
+        terms.addStretch(1)
+        joint_row.addLayout(terms)
+        joint_layout.addLayout(joint_row, 1)
 
         self.stack = QStackedWidget(self)
         self.stack.addWidget(per_output)
@@ -166,11 +171,12 @@ class LossPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(side)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.stack)
         splitter.addWidget(scroll)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([450, 350])
         mode_row = QHBoxLayout()
         mode_row.addWidget(QLabel("Loss mode:", self))
         mode_row.addWidget(self.mode_combo)
@@ -203,7 +209,9 @@ class LossPanel(QWidget):
         self.mode_combo.blockSignals(False)
         self.stack.setCurrentIndex(mode_index)
         self.table.sync(project)
+        fit_table_height(self.table)
         self._sync_term_weights(project)
+        fit_table_height(self.term_table)
         self._sync_editor(self.joint_code, project.joint_loss.source, joint_code_label())
         customs = [h.name for h in project.heads if h.is_custom]
         if self._custom_head not in customs:

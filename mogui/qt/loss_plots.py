@@ -128,7 +128,7 @@ class LossPlots(QWidget):
         plot.setTitle(title, color="#333", size="10pt")
         plot.showGrid(x=True, y=True, alpha=0.25)
         plot.setLabel("bottom", "epoch")
-        plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        plot.addLegend(offset=(-10, 10), labelTextSize="8pt", labelTextColor="#333")
         plot.setMinimumSize(220, 180)
         for name in ("left", "bottom"):
             plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)

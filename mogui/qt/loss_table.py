@@ -93,7 +93,7 @@ class PerOutputLossTable(QTableWidget):
     # -- sync -------------------------------------------------------------------------------
     def sync(self, project: Project) -> None:
         """Show ``project``'s heads; rebuild rows only when heads or tasks changed."""
-        structure = tuple((h.name, h.task, h.loss.kind) for h in project.heads)
+        structure = tuple((h.name, h.task) for h in project.heads)
         if structure != self._structure:
             self._structure = structure
             self._rebuild(project)
@@ -118,10 +118,7 @@ class PerOutputLossTable(QTableWidget):
     def _make_loss_combo(self, head: HeadSpec) -> QComboBox:
         combo = QComboBox(self)
         combo.setObjectName(f"lossCombo_{head.name}")
-        choices = [*losses_for(head.task), CUSTOM_LOSS, NO_LOSS]
-        if head.loss.kind and head.loss.kind not in choices:
-            choices.insert(0, head.loss.kind)
-        for loss_id in choices:
+        for loss_id in [*losses_for(head.task), CUSTOM_LOSS, NO_LOSS]:
             label = "No loss" if loss_id == NO_LOSS else LOSS_LABELS.get(loss_id, loss_id)
             combo.addItem(label, loss_id)
         combo.currentIndexChanged.connect(
@@ -157,7 +154,10 @@ class PerOutputLossTable(QTableWidget):
         row = self._row(head.name)
         combo: QComboBox = self.cellWidget(row, LOSS_COLUMN)
         combo.blockSignals(True)
-        combo.setCurrentIndex(max(0, combo.findData(head_loss_choice(head))))
+        choice = head_loss_choice(head)
+        if combo.findData(choice) < 0:
+            combo.insertItem(0, LOSS_LABELS.get(choice, choice), choice)
+        combo.setCurrentIndex(combo.findData(choice))
         combo.blockSignals(False)
         spin: QDoubleSpinBox = self.cellWidget(row, WEIGHT_COLUMN)
         spin.blockSignals(True)
