@@ -19,11 +19,13 @@ from mogui.engine.codegen_data import (
     banner,
     data_section,
     lit,
+    masking_section,
     names_used,
     targets_section,
 )
 from mogui.engine.codegen_losses import compile_section, custom_sources, losses_section
 from mogui.engine.codegen_model import model_section
+from mogui.engine.losses import MASKED_MEAN
 
 #: Line length the script is formatted for (mogui's own).
 LINE_LENGTH = 100
@@ -68,6 +70,7 @@ def generate_script(project: Project, project_dir: Path | None = None, *,
     sections = [
         preamble,
         data_section(project, project_dir),
+        masking_section(project),
         targets_section(project),
         SPLIT_SECTION,
         losses_section(project),
@@ -99,7 +102,9 @@ def _header(project: Project) -> str:
 def _imports(project: Project) -> str:
     needs_ops = project.loss_mode == "joint" or any(
         "ops" in names_used(source) for source in custom_sources(project))
-    lines = ["import csv", "import sys", "from pathlib import Path", "",
+    joint = project.loss_mode == "joint"
+    lines = ["import csv", *(["import inspect"] if joint else []), "import sys",
+             "from pathlib import Path", "",
              "import keras", "import numpy as np"]
     if needs_ops:
         lines.append("from keras import ops")
@@ -122,6 +127,8 @@ def _settings(project: Project) -> str:
         f"SHUFFLE = {settings.shuffle}",
         f"LOSS_HEADS = {lit(loss_heads)}",
         f"LOG_KEYS = {lit(log_keys)}",
+        "# Losses average over the rows whose sample weight is not 0 (rows with a label).",
+        f"MASKED_MEAN = {lit(MASKED_MEAN)}",
     ]
     if project.loss_mode == "joint":
         lines.append("# Weight of each term the joint loss returns (missing terms weigh 1).")
@@ -170,14 +177,21 @@ def _main(project: Project) -> str:
     lines += [
         "    # Seeds Python, NumPy and TensorFlow: initial weights and shuffling repeat.",
         "    keras.utils.set_random_seed(SEED)",
+        "    y, weights = mask_missing(y)",
         "    y = prepare_targets(y)",
-        "    (x_train, y_train), validation = split(x, y, VALIDATION_SPLIT, SEED)",
+        "    # Heads that got a placeholder target weigh 1, like labelled rows.",
+        "    weights = {name: weights.get(name, np.ones(len(y[name]), \"float32\")) for name in y}",
+        "    x_train, x_val = split(x, VALIDATION_SPLIT, SEED)",
+        "    y_train, y_val = split(y, VALIDATION_SPLIT, SEED)",
+        "    w_train, w_val = split(weights, VALIDATION_SPLIT, SEED)",
+        "    validation = None if x_val is None else (x_val, y_val, w_val)",
         "    model = build_model()",
         "    compile_model(model)",
         *_callbacks(project),
         "    history = model.fit(",
         "        x=x_train,",
         "        y=y_train,  # a dict keyed by head name, like the outputs",
+        "        sample_weight=w_train,  # also keyed by head name",
         "        validation_data=validation,",
         "        batch_size=BATCH_SIZE,",
         "        epochs=EPOCHS,",

@@ -71,7 +71,6 @@ def data_section(project: Project, project_dir: Path | None) -> str:
     if isinstance(project.data, DemoShapesData):
         return _demo_section(project, project.data)
     path = resolve_npz_path(project, project_dir)
-    assert path is not None
     return _npz_section(project, path)
 
 
@@ -101,12 +100,21 @@ def _demo_targets(project: Project) -> str:
     return ", ".join(f'"{h.name}": {arrays[h.name]}' for h in project.heads if h.name in arrays)
 
 
-def _npz_section(project: Project, path: Path) -> str:
+#: File name of the arrays an export writes for data the script cannot read itself.
+EXPORTED_DATA = "data.npz"
+
+
+def _npz_section(project: Project, path: Path | None) -> str:
     dtypes = {spec.name: spec.dtype for spec in project.inputs}
+    if path is None:  # CSV or image folder: mogui exports the arrays it read
+        where = (f"# The arrays mogui read from the project's {project.data.kind} data, "
+                 "saved beside\n# this script by the export, named after inputs and heads.\n\n"
+                 f'DATA_FILE = Path(__file__).parent / "{EXPORTED_DATA}"\n')
+    else:
+        where = ("# Arrays named after the model's inputs and heads. Change DATA_FILE if you "
+                 f"move it.\n\nDATA_FILE = Path({lit(str(path))})\n")
     return (
-        banner("data") + "\n"
-        "# Arrays named after the model's inputs and heads. Change DATA_FILE if you move it.\n\n"
-        f"DATA_FILE = Path({lit(str(path))})\n"
+        banner("data") + "\n" + where +
         f"INPUT_DTYPES = {lit(dtypes)}\n"
         f"HEAD_NAMES = {lit(project.head_names)}\n\n\n"
         "def load_data():\n"
@@ -167,21 +175,63 @@ def targets_section(project: Project) -> str:
 
 
 SPLIT_SECTION = '''
-def split(x, y, validation_split, seed):
-    """Shuffle the samples with ``seed`` and keep the last part for validation."""
-    n = len(next(iter(x.values())))
+def split(arrays, validation_split, seed):
+    """Shuffle the rows with ``seed`` and keep the last part for validation.
+
+    The same seed gives the same rows for inputs, targets and sample weights.
+    """
+    n = len(next(iter(arrays.values())))
     n_val = int(round(n * validation_split))
     if validation_split > 0.0:
         n_val = min(max(n_val, 1), n - 1)
     if n_val <= 0:
-        return (x, y), None
+        return arrays, None
     order = np.random.default_rng(seed).permutation(n)
     train, val = order[: n - n_val], order[n - n_val :]
+    return (
+        {name: array[train] for name, array in arrays.items()},
+        {name: array[val] for name, array in arrays.items()},
+    )
+'''.lstrip("\n")
 
-    def rows(arrays, index):
-        return {name: array[index] for name, array in arrays.items()}
 
-    return (rows(x, train), rows(y, train)), (rows(x, val), rows(y, val))
+def masking_section(project: Project) -> str:
+    """``mask_missing(y)``: unlabelled rows get a placeholder target and sample weight 0."""
+    classification = [h.name for h in project.heads if h.task in _CLASSIFICATION]
+    one_hot = [h.name for h in project.heads if h.task == Task.MULTICLASS_ONEHOT]
+    return (
+        f"CLASSIFICATION_HEADS = {lit(classification)}\n"
+        f"ONE_HOT_HEADS = {lit(one_hot)}\n\n\n"
+        + MASK_FUNCTION
+    )
+
+
+_CLASSIFICATION = (Task.BINARY, Task.MULTICLASS, Task.MULTICLASS_ONEHOT, Task.MULTILABEL)
+
+MASK_FUNCTION = '''
+def mask_missing(y):
+    """Targets with unlabelled rows filled in, and a sample weight per head and row.
+
+    A row has no label for a head when its target holds NaN, or when an integer class label
+    is -1. Such rows get a harmless placeholder and weight 0, so every head's loss averages
+    over its labelled rows only. Keras takes the weights as a dict keyed by head name.
+    """
+    targets, weights = {}, {}
+    for name, target in y.items():
+        target = np.array(target, copy=True)
+        flat = target.reshape(len(target), -1)
+        if target.dtype.kind == "f":
+            missing = np.isnan(flat).any(axis=1)
+        elif target.dtype.kind in "iu" and name in CLASSIFICATION_HEADS:
+            missing = (flat == -1).all(axis=1)
+        else:
+            missing = np.zeros(len(target), dtype=bool)
+        target[missing] = 0
+        if name in ONE_HOT_HEADS and target.ndim == 2 and target.shape[1] > 1:
+            target[missing, 0] = 1
+        targets[name] = target
+        weights[name] = (~missing).astype("float32")
+    return targets, weights
 '''.lstrip("\n")
 
 

@@ -119,7 +119,18 @@ class JointLossModel(keras.Model):
         y_true = {k: ops.convert_to_tensor(v) for k, v in self.by_head(y).items()}
         preds = {k: as_float32(ops.convert_to_tensor(v)) for k, v in self.by_head(y_pred).items()}
         weights = self.by_head(sample_weight) if sample_weight is not None else {}
-        result = self.loss_fn(y_true, preds)
+        if "mask" in inspect.signature(self.loss_fn).parameters:
+            # loss(y_true, y_pred, mask): mask[head] is 1.0 for labelled rows, else 0.0.
+            batch = ops.shape(next(iter(preds.values())))[0]
+            mask = {
+                head: ops.reshape(ops.cast(weights[head], "float32"), (-1,))
+                if head in weights
+                else ops.ones((batch,), "float32")
+                for head in preds
+            }
+            result = self.loss_fn(y_true, preds, mask)
+        else:
+            result = self.loss_fn(y_true, preds)
         if isinstance(result, dict):
             # Each term is reduced to a scalar, logged unweighted and weighted in the total.
             terms = {head: reduce_term(value, weights.get(head)) for head, value in result.items()}
@@ -156,14 +167,14 @@ def as_float32(tensor):
 
 
 def reduce_term(value, weight):
-    """A scalar stays as is; one value per sample is (weighted and) averaged."""
+    """A scalar stays as is; one value per sample is averaged over the labelled rows."""
     value = ops.cast(ops.convert_to_tensor(value), "float32")
     if len(value.shape) == 0:
         return value
     if len(value.shape) == 1:
         if weight is not None:
             weight = ops.reshape(ops.cast(ops.convert_to_tensor(weight), "float32"), (-1,))
-            value = value * weight
+            return ops.divide_no_nan(ops.sum(value * weight), ops.sum(weight))
         return ops.mean(value)
     raise ValueError(f"a loss term has shape {value.shape}; return a scalar or one per sample")
 '''.strip("\n") + "\n"
@@ -188,11 +199,12 @@ def _loss_expression(head: HeadSpec) -> str:
         return "None"
     kind = str(head.loss.kind)
     if kind == CUSTOM_LOSS:
-        return f'HeadLoss("{head.name}", name="{head.name}_loss")'
+        return f'HeadLoss("{head.name}", name="{head.name}_loss", reduction=MASKED_MEAN)'
     name = BUILTIN_LOSSES[kind].__name__
     if kind in CROSSENTROPY_LOSSES:
-        return f"keras.losses.{name}(from_logits={head_outputs_logits(head)})"
-    return f"keras.losses.{name}()"
+        return (f"keras.losses.{name}(from_logits={head_outputs_logits(head)}, "
+                "reduction=MASKED_MEAN)")
+    return f"keras.losses.{name}(reduction=MASKED_MEAN)"
 
 
 def _metrics_expression(head: HeadSpec) -> str:
@@ -214,7 +226,7 @@ def compile_section(project: Project) -> str:
             '    """No loss argument: JointLossModel.compute_loss computes it from all heads."""',
             "    model.compile(",
             f"        optimizer=keras.optimizers.{optimizer}(learning_rate=LEARNING_RATE),",
-            f"        metrics={{{metrics}}},",
+            f"        weighted_metrics={{{metrics}}},",
             "    )",
         ]
     else:
@@ -229,7 +241,8 @@ def compile_section(project: Project) -> str:
             "        # copied to every head. None leaves a head untrained.",
             f"        loss={{{losses}}},",
             f"        loss_weights={{{weights}}},",
-            f"        metrics={{{metrics}}},",
+            "        # Weighted metrics: rows without a label (weight 0) count in no metric.",
+            f"        weighted_metrics={{{metrics}}},",
             "    )",
         ]
     return "\n".join(lines) + "\n"

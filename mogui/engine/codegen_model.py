@@ -19,7 +19,8 @@ from mogui.engine.codegen_data import lit
 SCRIPT_NAMES = frozenset({
     "keras", "np", "ops", "csv", "sys", "Path", "inputs", "outputs", "model", "x", "y",
     "main", "split", "load_data", "prepare_targets", "build_model", "compile_model",
-    "write_history", "as_column", "JointLossModel", "HeadLoss", "HeadLossLogger",
+    "write_history", "as_column", "mask_missing", "weights", "JointLossModel", "HeadLoss",
+    "HeadLossLogger",
 })
 
 

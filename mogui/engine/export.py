@@ -132,12 +132,15 @@ def export_project(project: Project, out_dir: str | os.PathLike[str], *,
         raise ExportError(f"Cannot write in '{out_dir.parent}': {exc.strerror or exc}. Choose "
                           "a folder you can write to.") from None
     try:
+        data = None
         if run_dir is not None:
             model, history = _load_run(run_dir)
             if epochs is None and history.get("loss"):
                 project.training.epochs = len(history["loss"])
         else:
-            model, history = _train(project, project_dir, reporter, control)
+            data = _load_data(project, project_dir)
+            model, history = _train(project, data, reporter, control)
+        _write_data_copy(project, project_dir, data, tmp)
         files = _write_all(project, project_dir, model, history, chosen, tmp)
         script = (tmp / files[0]).read_text(encoding="utf-8")
         _move_into_place(tmp, out_dir)
@@ -161,12 +164,30 @@ def _exported_project(project: Project, project_dir: Path | None,
     return copy
 
 
-def _train(project: Project, project_dir: Path | None, reporter: Reporter | None,
-           control: TrainingControl | None) -> tuple[Any, dict[str, list[float]]]:
+def _load_data(project: Project, project_dir: Path | None) -> Any:
     from mogui.engine.data import load_data
+
+    return load_data(project, project_dir)
+
+
+def _write_data_copy(project: Project, project_dir: Path | None, data: Any,
+                     folder: Path) -> None:
+    """For CSV or image-folder data: the arrays mogui read, as ``data.npz`` for the script."""
+    from mogui.engine.codegen_data import EXPORTED_DATA
+    from mogui.engine.dataset import Dataset
+
+    if project.data.kind in ("demo_shapes", "npz"):
+        return
+    if data is None:
+        data = _load_data(project, project_dir)
+    if isinstance(data, Dataset):  # data streamed from disk is too large to copy
+        np.savez(folder / EXPORTED_DATA, **data.x, **data.y)
+
+
+def _train(project: Project, data: Any, reporter: Reporter | None,
+           control: TrainingControl | None) -> tuple[Any, dict[str, list[float]]]:
     from mogui.engine.training import run_training
 
-    data = load_data(project, project_dir)
     result = run_training(project, data, reporter or (lambda _event: None), control)
     if result.epochs_run == 0 or result.model is None:
         raise ExportError("Training stopped before the first epoch ended, so there is no "
@@ -218,6 +239,8 @@ def _write_all(project: Project, project_dir: Path | None, model: Any,
     files.append(PROJECT_COPY)
     if formats:
         files += _write_models(model, formats, folder)
+    if (folder / "data.npz").exists():
+        files.append("data.npz")
     atomic_write_text(folder / README, readme_text(project, files, script))
     files.append(README)
     (folder / MARKER).write_text("mogui export\n", encoding="utf-8")
@@ -321,6 +344,7 @@ _DESCRIPTIONS = {
     "loss.png": "the loss curves (total and per head; dashed = validation)",
     "loss.svg": "the same plot as a vector image",
     PROJECT_COPY: "the mogui project that was trained (open it in mogui)",
+    "data.npz": "the training arrays mogui read (CSV or image folder), for the script",
     TRAINING_MODEL: "the trained model with its optimizer and losses, to resume training",
     INFERENCE_MODEL: "a plain Keras model for predictions; loads without mogui",
     SAVED_MODEL: "TensorFlow SavedModel (TF Serving, TFLite converter)",
