@@ -123,6 +123,7 @@ def read_history(path: Path) -> dict[str, list[float]]:
     return {c: [row[i] for row in rows] for i, c in enumerate(columns)}
 
 
+@pytest.mark.slow
 def test_script_reproduces_architecture_and_history_of_every_project(runs):
     cases, mogui, tmp, output = runs
     for name in cases:
@@ -138,6 +139,7 @@ def test_script_reproduces_architecture_and_history_of_every_project(runs):
     assert "epoch 2/2: loss" in output  # the per-head log line
 
 
+@pytest.mark.slow
 def test_script_logs_each_head_loss(runs):
     _, _, _, output = runs
     line = next(ln for ln in output.splitlines() if ln.startswith("epoch 1/2") and "alarm" in ln)
@@ -145,6 +147,7 @@ def test_script_logs_each_head_loss(runs):
         assert key in line
 
 
+@pytest.mark.slow
 def test_script_uses_only_keras_tensorflow_numpy(runs):
     cases, _, _, _ = runs
     allowed = {"csv", "inspect", "sys", "pathlib", "keras", "numpy", "tensorflow"}
@@ -160,6 +163,7 @@ def test_script_uses_only_keras_tensorflow_numpy(runs):
         assert "import mogui" not in generate_script(project)
 
 
+@pytest.mark.slow
 def test_script_is_ruff_clean_and_formatted(runs, tmp_path):
     cases, _, _, _ = runs
     ruff = [sys.executable, "-m", "ruff"]
