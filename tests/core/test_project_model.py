@@ -170,3 +170,15 @@ def test_shipped_json_schema_is_current():
     shipped = json.loads((resources.files("mogui.resources") / "project.schema.json").read_text())
     hint = "run: python -m mogui.core.schema > resources/project.schema.json"
     assert shipped == json_schema(), hint
+
+
+def test_every_subpackage_is_packaged():
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+                 ["packages"])
+    on_disk = {".".join(p.parent.relative_to(root).parts)
+               for p in (root / "mogui").rglob("__init__.py")}
+    assert on_disk <= listed, f"add to pyproject's packages: {sorted(on_disk - listed)}"
