@@ -2,7 +2,11 @@
 
 Each curve is one ``PlotDataItem`` created the first time its log key appears, fed from a
 growing numpy buffer with ``setData(x[:n], y[:n])``. Data arrive through :meth:`add_batches`
-and :meth:`add_epoch`; drawing happens only in :meth:`refresh`, run by a ~30 Hz timer.
+and :meth:`add_epoch`; drawing happens only in :meth:`refresh`, run by a 10 Hz timer.
+
+Painting is what costs the GUI thread time, so the plots avoid what makes pyqtgraph repaint
+its axes: the x range is fixed to the run's epochs and the y range is set by :meth:`_fit_y`
+only when the data leave it or shrink well inside it, not on every update.
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ from mogui.core.events import BatchEnded, EpochEnded
 BATCH_VIEW = "batch"
 EPOCH_VIEW = "epoch"
 TOTAL = "total"
-_REDRAW_MS = 33
+_REDRAW_MS = 100
+_Y_PAD = 0.08  # fraction of the data span added above and below
+_Y_SHRINK = 0.4  # re-fit when the data span falls below this fraction of the shown span
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
             "#17becf", "#bcbd22", "#7f7f7f")
 
@@ -41,6 +47,9 @@ class _Buffer:
         self.x = np.empty(256)
         self.y = np.empty(256)
         self.n = 0
+        self.low = np.inf
+        self.high = -np.inf
+        self.low_positive = np.inf  # for log scale
 
     def append(self, x: float, y: float) -> None:
         if self.n == len(self.x):
@@ -49,6 +58,11 @@ class _Buffer:
         self.x[self.n] = x
         self.y[self.n] = y
         self.n += 1
+        if np.isfinite(y):
+            self.low = min(self.low, y)
+            self.high = max(self.high, y)
+            if y > 0:
+                self.low_positive = min(self.low_positive, y)
 
 
 @dataclass
@@ -85,6 +99,7 @@ class LossPlots(QWidget):
         self._curves: dict[tuple[str, str], _Curve] = {}
         self._view = BATCH_VIEW
         self._dirty = False
+        self._y_shown: dict[int, tuple[float, float]] = {}
 
         self.view_combo = QComboBox(self)
         self.view_combo.setObjectName("plotViewCombo")
@@ -126,7 +141,6 @@ class LossPlots(QWidget):
     def _make_plot(self, title: str) -> pg.PlotWidget:
         plot = pg.PlotWidget(self, background="w")
         plot.setTitle(title, color="#333", size="10pt")
-        plot.showGrid(x=True, y=True, alpha=0.25)
         plot.setLabel("bottom", "epoch")
         plot.addLegend(offset=(-10, 10), labelTextSize="8pt", labelTextColor="#333")
         plot.setMinimumSize(220, 180)
@@ -152,9 +166,10 @@ class LossPlots(QWidget):
                 legend.clear()
             if epochs:
                 plot.setXRange(0, epochs, padding=0.02)
-                plot.enableAutoRange(x=False, y=True)
+                plot.enableAutoRange(x=False, y=False)
             else:
-                plot.enableAutoRange()
+                plot.enableAutoRange(x=True, y=False)
+        self._y_shown = {}
         self._curves.clear()
         for check in self.head_checks.values():
             self._head_box.removeWidget(check)
@@ -220,6 +235,30 @@ class LossPlots(QWidget):
             if n != curve.drawn:
                 curve.item.setData(curve.buffer.x[:n], curve.buffer.y[:n])
                 curve.drawn = n
+        self._fit_y()
+
+    def _fit_y(self, force: bool = False) -> None:
+        """Set each plot's y range from its visible curves, only when it needs to change."""
+        for plot, is_loss in ((self.loss_plot, True), (self.metric_plot, False)):
+            log = is_loss and self.log_check.isChecked()
+            lows, highs = [], []
+            for curve in self._curves.values():
+                if curve.is_loss == is_loss and curve.item.isVisible() and curve.buffer.n:
+                    lows.append(curve.buffer.low_positive if log else curve.buffer.low)
+                    highs.append(curve.buffer.high)
+            if not lows or not np.isfinite(min(lows)) or not np.isfinite(max(highs)):
+                continue
+            low, high = min(lows), max(highs)
+            if log:
+                low, high = np.log10(low), np.log10(max(high, low))
+            span = max(high - low, 1e-6 if log else abs(high) * 1e-3 + 1e-9)
+            shown = self._y_shown.get(id(plot))
+            if not force and shown is not None and shown[0] <= low and high <= shown[1] \
+                    and span >= _Y_SHRINK * (shown[1] - shown[0]):
+                continue
+            new = (low - _Y_PAD * span, high + _Y_PAD * span)
+            plot.setYRange(*new, padding=0)
+            self._y_shown[id(plot)] = new
 
     # -- view options -----------------------------------------------------------------------
     @property
@@ -240,11 +279,11 @@ class LossPlots(QWidget):
             if view == self._view:
                 plot = self.loss_plot if curve.is_loss else self.metric_plot
                 plot.plotItem.legend.addItem(curve.item, curve.key)
-        for plot in (self.loss_plot, self.metric_plot):
-            plot.enableAutoRange(y=True)
+        self._fit_y(force=True)
 
     def _on_log_toggled(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
+        self._fit_y(force=True)
 
     def set_head_visible(self, head: str, visible: bool) -> None:
         self.head_checks[head].setChecked(visible)
@@ -252,6 +291,7 @@ class LossPlots(QWidget):
     def _apply_visibility(self) -> None:
         for (view, _key), curve in self._curves.items():
             self._set_visible(view, curve)
+        self._fit_y(force=True)
 
     def _set_visible(self, view: str, curve: _Curve) -> None:
         check = self.head_checks.get(curve.head)

@@ -98,3 +98,18 @@ def test_reset_clears_curves(plots: LossPlots):
     plots.reset(["only"])
     assert plots.curve_names() == []
     assert list(plots.head_checks) == ["only", TOTAL]
+
+
+def test_y_range_changes_only_when_the_data_need_it(plots: LossPlots):
+    plots.show()
+    plots.add_batches([_batch(0, 0, loss=3.0, bbox_loss=1.0, cls_loss=2.0)])
+    plots.refresh()
+    first = plots.loss_plot.viewRange()[1]
+    assert first[0] < 1.0 and first[1] > 3.0
+    plots.add_batches([_batch(0, i, loss=2.5, bbox_loss=1.2, cls_loss=1.8) for i in range(1, 9)])
+    plots.refresh()
+    assert plots.loss_plot.viewRange()[1] == first  # inside the range: no axis redraw
+    plots.add_batches([_batch(0, 9, loss=6.0, bbox_loss=1.0, cls_loss=2.0)])
+    plots.refresh()
+    grown = plots.loss_plot.viewRange()[1]
+    assert grown[1] > 6.0 and grown != first
