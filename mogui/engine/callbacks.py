@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -14,6 +15,7 @@ from mogui.core.events import (
     StateChanged,
     TrainingStarted,
 )
+from mogui.core.errors import TrainingError
 
 
 class TrainingControl:
@@ -96,9 +98,12 @@ class ProgressCallback(keras.callbacks.Callback):
         now = time.perf_counter()
         done = min((batch + 1) * self.batch_size, self.started.train_samples)
         rate = done / max(now - self.epoch_t0, 1e-9)
+        values = _floats(logs)
         self.reporter(BatchEnded(
             epoch=self.epoch, batch=batch, steps_per_epoch=self.started.steps_per_epoch,
-            logs=_floats(logs), samples_per_second=rate, elapsed=now - self.t0))
+            logs=values, samples_per_second=rate, elapsed=now - self.t0))
+        if not math.isfinite(values.get("loss", 0.0)):
+            raise TrainingError(_non_finite_message(values, self.epoch, batch))
         if self.control.paused and not self.control.stop_requested:
             self.reporter(StateChanged("paused"))
             self.control.wait_while_paused()
@@ -115,3 +120,13 @@ class ProgressCallback(keras.callbacks.Callback):
 
 def _floats(logs: dict | None) -> dict[str, float]:
     return {str(k): float(v) for k, v in (logs or {}).items()}
+
+
+def _non_finite_message(logs: dict[str, float], epoch: int, batch: int) -> str:
+    bad = [k.removesuffix("_loss") for k, v in logs.items()
+           if k.endswith("_loss") and not math.isfinite(v)]
+    where = f" (head{'s' if len(bad) > 1 else ''}: {', '.join(bad)})" if bad else ""
+    return (f"The loss became {logs['loss']} at epoch {epoch + 1}, batch {batch + 1}{where}, so "
+            "training was stopped. Lower the learning rate, check the data for extreme values, "
+            "or guard custom losses against log(0) and division by zero (clip, or add a small "
+            "epsilon).")

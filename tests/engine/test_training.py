@@ -315,3 +315,18 @@ def test_unexpected_errors_are_reported_and_wrapped(demo_project):
     assert isinstance(info.value.__cause__, RuntimeError)
     failed = log.of(TrainingFailed)
     assert len(failed) == 1 and "listener broke" in failed[0].details
+
+
+def test_a_nan_loss_stops_training_with_a_plain_message(demo_project):
+    from mogui.core.errors import TrainingError
+    from mogui.core.events import EventLog, TrainingFailed
+    from mogui.engine.data import load_data
+    from mogui.engine.training import run_training
+
+    demo_project.heads[0].loss.kind = "custom"
+    demo_project.heads[0].loss.source = (
+        "def loss(y_true, y_pred):\n    return ops.log(ops.mean(y_pred, axis=-1) - 2.0)\n")
+    log = EventLog()
+    with pytest.raises(TrainingError, match=r"became nan at epoch 1, batch 1 \(head: bbox\)"):
+        run_training(demo_project, load_data(demo_project), log, epochs=3)
+    assert "Lower the learning rate" in log.of(TrainingFailed)[0].message
