@@ -12,6 +12,15 @@ def show_error(parent: QWidget | None, title: str, message: str) -> None:
     QMessageBox.critical(parent, title, message)
 
 
+def confirm_stop_training(parent: QWidget | None) -> bool:
+    """Ask before quitting while a model trains; True means stop it and quit."""
+    answer = QMessageBox.question(
+        parent, "Training in progress",
+        "A model is still training. Stop the run and quit? The epochs trained so far are "
+        "not saved.", Button.Yes | Button.Cancel, Button.Cancel)
+    return answer == Button.Yes
+
+
 def ask_save_changes(parent: QWidget | None, name: str) -> str:
     """Ask what to do with unsaved changes: returns ``"save"``, ``"discard"`` or ``"cancel"``."""
     answer = QMessageBox.question(

@@ -2,7 +2,7 @@
 
 Each curve is one ``PlotDataItem`` created the first time its log key appears, fed from a
 growing numpy buffer with ``setData(x[:n], y[:n])``. Data arrive through :meth:`add_batches`
-and :meth:`add_epoch`; drawing happens only in :meth:`refresh`, run by a 10 Hz timer.
+and :meth:`add_epoch`; drawing happens only in :meth:`refresh`, run by a 5 Hz timer.
 
 Painting is what costs the GUI thread time, so the plots avoid what makes pyqtgraph repaint
 its axes: the x range is fixed to the run's epochs and the y range is set by :meth:`_fit_y`
@@ -33,7 +33,7 @@ from mogui.core.events import BatchEnded, EpochEnded
 BATCH_VIEW = "batch"
 EPOCH_VIEW = "epoch"
 TOTAL = "total"
-_REDRAW_MS = 100
+_REDRAW_MS = 200
 _Y_PAD = 0.08  # fraction of the data span added above and below
 _Y_SHRINK = 0.4  # re-fit when the data span falls below this fraction of the shown span
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",

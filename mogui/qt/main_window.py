@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QWidget
 
 from mogui.core.io import example_names
+from mogui.qt import error_dialog
 from mogui.qt.document import ProjectDocument
 from mogui.qt.file_actions import FileActions, recent_files
 from mogui.qt.loss_panel import LossPanel
@@ -156,6 +157,9 @@ class MainWindow(QMainWindow):
         self.problems_label.setStyleSheet("color: #c62828;")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.training_panel.is_running and not error_dialog.confirm_stop_training(self):
+            event.ignore()
+            return
         if not self.files.confirm_discard():
             event.ignore()
             return

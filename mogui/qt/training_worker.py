@@ -1,7 +1,7 @@
 """Runs :func:`mogui.engine.training.run_training` in a QThread and relays its events.
 
 Batch events are coalesced: the training thread only appends them to a locked deque, and a
-~30 Hz timer on the GUI thread drains it and emits ``batches`` once per tick. The training
+10 Hz timer on the GUI thread drains it and emits ``batches`` once per tick. The training
 thread never waits for the GUI. Every other event crosses threads as a queued Qt signal.
 """
 
@@ -29,8 +29,8 @@ from mogui.core.project import Project
 
 _log = logging.getLogger(__name__)
 
-#: GUI refresh period for coalesced batch events (about 30 Hz).
-DRAIN_INTERVAL_MS = 33
+#: GUI refresh period for coalesced batch events (10 Hz: progress text needs no more).
+DRAIN_INTERVAL_MS = 100
 #: Most batch events kept between two drains; older ones are dropped first.
 MAX_PENDING_BATCHES = 20_000
 
@@ -98,7 +98,7 @@ class TrainingWorker(QObject):
     """
 
     started = Signal(object)  # TrainingStarted
-    batches = Signal(list)  # list[BatchEnded], coalesced, at most ~30 per second
+    batches = Signal(list)  # list[BatchEnded], coalesced, at most 10 per second
     epoch_ended = Signal(object)  # EpochEnded
     state_changed = Signal(str)  # "running" | "paused" | "stopping"
     finished = Signal(object)  # TrainingFinished

@@ -128,11 +128,11 @@ def test_recent_files_and_geometry_are_remembered(qtbot, window, dialogs, tmp_pa
     recent = [a.text() for a in window.recent_menu.actions()]
     assert recent == [str(second.resolve()), str(first.resolve())]
 
-    window.resize(700, 500)
+    window.resize(1111, 777)
     window.close()
     again = MainWindow(ProjectDocument(window.document.project))
     qtbot.addWidget(again)
-    assert (again.width(), again.height()) == (700, 500)
+    assert (again.width(), again.height()) == (1111, 777)
     assert [a.text() for a in again.recent_menu.actions()][0] == str(second.resolve())
     again.recent_menu.actions()[1].trigger()
     assert again.document.path == first.resolve()
@@ -155,3 +155,17 @@ def test_training_locks_the_model_editor(window):
     lock(False)
     assert not window.editor.banner.isVisible()
     assert window.action_undo.isEnabled()
+
+
+def test_closing_while_training_asks_first(qtbot, window, dialogs):
+    panel = window.training_panel
+    window.document.edit("More epochs", lambda p: setattr(p.training, "epochs", 50))
+    panel.start()
+    qtbot.waitUntil(lambda: panel.plots.curve_points("loss") > 0, timeout=60_000)
+    dialogs.answer = QMessageBox.StandardButton.Cancel
+    assert window.close() is False
+    assert panel.is_running and "still training" in dialogs.questions[-1]
+    dialogs.answer = QMessageBox.StandardButton.Yes
+    window.document.undo_stack.setClean()
+    assert window.close() is True
+    assert not panel.is_running
