@@ -8,6 +8,7 @@ import time
 
 import keras
 
+from mogui.core.errors import TrainingError
 from mogui.core.events import (
     BatchEnded,
     EpochEnded,
@@ -15,7 +16,6 @@ from mogui.core.events import (
     StateChanged,
     TrainingStarted,
 )
-from mogui.core.errors import TrainingError
 
 
 class TrainingControl:

@@ -1,0 +1,86 @@
+"""Regenerate the screenshots in this folder from the real app.
+
+Run under a real display (e.g. ``xvfb-run -a -s "-screen 0 1440x900x24" python
+docs/screenshots/capture.py``). It opens the demo, trains it briefly and grabs each main state.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from mogui.qt.app import create_window
+
+HERE = Path(__file__).resolve().parent
+
+
+def wait_until(app: QApplication, condition, timeout_s: float = 300.0) -> None:
+    waited = 0.0
+    while not condition():
+        loop = QEventLoop()
+        QTimer.singleShot(100, loop.quit)
+        loop.exec()
+        waited += 0.1
+        if waited > timeout_s:
+            raise SystemExit("timed out waiting for the app")
+    app.processEvents()
+
+
+def grab(widget: QWidget, name: str) -> None:
+    widget.grab().save(str(HERE / name))
+    print("wrote", HERE / name)
+
+
+def shrink(document) -> None:
+    """A smaller demo, so the screenshots take a minute rather than ten."""
+    def edit(project) -> None:
+        project.data.samples = 768
+        project.training.epochs = 6
+
+    document.edit("Smaller demo for screenshots", edit)
+
+
+def main() -> int:
+    app = QApplication(sys.argv)
+    window = create_window()
+    window.resize(1400, 860)
+    window.show()
+    editor = window.editor
+    wait_until(app, lambda: not editor.inspection.pending and editor.inspection.inspection)
+    document = window.document
+    shrink(document)
+    editor.selection.select("heads[0].layers[0]")
+    wait_until(app, lambda: not editor.inspection.pending)
+    grab(window, "editor.png")
+
+    window.tabs.setCurrentWidget(window.loss_panel)
+    panel = window.loss_panel
+    panel.dry_run()
+    wait_until(app, lambda: not panel.runner.is_running and not panel.contract_busy)
+    grab(window, "losses_per_output.png")
+    document.undo_stack.setClean()
+    window.files.new_from_example("bbox_classification_joint")
+    shrink(document)
+    panel.dry_run()
+    wait_until(app, lambda: not panel.runner.is_running and not panel.contract_busy)
+    grab(window, "losses_joint.png")
+    document.undo_stack.setClean()
+    window.files.new_from_example("bbox_classification")
+    shrink(document)
+
+    window.tabs.setCurrentWidget(window.training_panel)
+    training = window.training_panel
+    training.start()
+    wait_until(app, lambda: not training.is_running, timeout_s=600)
+    grab(window, "training.png")
+    grab(window, "main.png")
+    window.document.undo_stack.setClean()
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
