@@ -5,6 +5,7 @@ Every problem names the field it is about, e.g. ``heads[2].units must be >= 1, g
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,35 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path} {self.message}" if self.path else self.message
+
+
+_PATH_HEAD = re.compile(r"^(inputs|trunk|heads)\[(\d+)\](?:\.layers\[(\d+)\])?")
+
+
+def describe_problem(problem: Problem, project: Project | None) -> str:
+    """``problem`` with its leading index path replaced by names, for people.
+
+    ``trunk[0].inputs[0] names 'nope'…`` becomes ``trunk layer 'conv1': inputs[0] names 'nope'…``.
+    Falls back to ``str(problem)`` when the path does not resolve.
+    """
+    match = _PATH_HEAD.match(problem.path)
+    if project is None or match is None:
+        return str(problem)
+    section, index, layer = match.group(1), int(match.group(2)), match.group(3)
+    try:
+        if section == "inputs":
+            who = f"input '{project.inputs[index].name}'"
+        elif section == "trunk":
+            who = f"trunk layer '{project.trunk[index].name}'"
+        elif layer is None:
+            who = f"head '{project.heads[index].name}'"
+        else:
+            head = project.heads[index]
+            who = f"layer '{head.layers[int(layer)].name}' of head '{head.name}'"
+    except IndexError:
+        return str(problem)
+    rest = problem.path[match.end():].lstrip(".")
+    return f"{who}: {rest + ' ' if rest else ''}{problem.message}"
 
 
 class ProjectError(ValueError):

@@ -34,6 +34,18 @@ def remember_file(path: Path) -> None:
     store.sync()
 
 
+def project_error_text(exc: ProjectError) -> str:
+    """Every problem of a project file, one per line (the first few when there are many)."""
+    if len(exc.problems) <= 1:
+        return str(exc)
+    shown = exc.problems[:8]
+    lines = [f"{exc.source or 'The project'} has {len(exc.problems)} problems:"]
+    lines += [f"• {p}" for p in shown]
+    if len(exc.problems) > len(shown):
+        lines.append(f"… and {len(exc.problems) - len(shown)} more")
+    return "\n".join(lines)
+
+
 class FileActions(QObject):
     """Opens and saves the document for ``window``, asking before unsaved work is lost."""
 
@@ -83,7 +95,8 @@ class FileActions(QObject):
             self._document.open(Path(path))
         except ProjectError as exc:
             error_dialog.show_error(self._window, "Cannot open project",
-                                    f"{exc}\n\nThe current project is unchanged.")
+                                    f"{project_error_text(exc)}\n\n"
+                                    "The current project is unchanged.")
             return False
         remember_file(Path(path))
         self.recent_changed.emit()

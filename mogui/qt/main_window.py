@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QWidget
 
 from mogui.core.io import example_names
+from mogui.core.validation import describe_problem
 from mogui.qt import error_dialog
 from mogui.qt.document import ProjectDocument
 from mogui.qt.file_actions import FileActions, recent_files
@@ -152,8 +153,10 @@ class MainWindow(QMainWindow):
                 self.problems_label.setStyleSheet("")
             return
         count = len(problems)
-        self.problems_label.setText(f"{count} problem{'s' if count > 1 else ''}: {problems[0]}")
-        self.problems_label.setToolTip("\n".join(str(p) for p in problems))
+        project = self.document.project
+        text = [describe_problem(p, project) for p in problems]
+        self.problems_label.setText(f"{count} problem{'s' if count > 1 else ''}: {text[0]}")
+        self.problems_label.setToolTip("\n".join(text))
         self.problems_label.setStyleSheet("color: #c62828;")
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -182,3 +182,18 @@ def test_every_subpackage_is_packaged():
     on_disk = {".".join(p.parent.relative_to(root).parts)
                for p in (root / "mogui").rglob("__init__.py")}
     assert on_disk <= listed, f"add to pyproject's packages: {sorted(on_disk - listed)}"
+
+
+def test_problems_can_be_described_by_name_for_people():
+    from mogui.core.validation import Problem, describe_problem
+
+    project = load_example("bbox_classification")
+    problem = Problem("trunk[0].inputs[0]", "names 'nope', which is not an input")
+    assert describe_problem(problem, project) == \
+        "trunk layer 'conv1': inputs[0] names 'nope', which is not an input"
+    head_layer = Problem("heads[1].layers[0].params.units", "must be >= 1, got 0")
+    assert describe_problem(head_layer, project) == \
+        "layer 'class_hidden' of head 'classification': params.units must be >= 1, got 0"
+    assert describe_problem(Problem("heads[0]", "has no loss"), project) == \
+        "head 'bbox': has no loss"
+    assert describe_problem(Problem("heads[9].units", "x"), project) == "heads[9].units x"

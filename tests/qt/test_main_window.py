@@ -170,3 +170,18 @@ def test_closing_while_training_asks_first(qtbot, window, dialogs):
     window.document.undo_stack.setClean()
     assert window.close() is True
     assert not panel.is_running
+
+
+def test_a_project_with_several_problems_lists_them_all(window, dialogs, tmp_path):
+    data = json.loads(window.document.project.to_json())
+    data["heads"][0]["units"] = 0
+    data["training"]["batch_size"] = 0
+    data["training"]["learning_rate"] = -1
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(data), encoding="utf-8")
+    assert window.files.open_path(broken) is False
+    text = dialogs.errors[0]
+    assert "has 3 problems" in text
+    for expected in ("heads[0].units must be >= 1, got 0", "training.batch_size must be >= 1",
+                     "training.learning_rate must be > 0.0, got -1"):
+        assert expected in text
