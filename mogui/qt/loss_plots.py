@@ -2,7 +2,9 @@
 
 Each curve is one ``PlotDataItem`` created the first time its log key appears, fed from a
 growing numpy buffer with ``setData(x[:n], y[:n])``. Data arrive through :meth:`add_batches`
-and :meth:`add_epoch`; drawing happens only in :meth:`refresh`, run by a 5 Hz timer.
+and :meth:`add_epoch`; drawing happens only in :meth:`refresh`, run by a 5 Hz timer. The
+per-batch view shows validation values too, one point per epoch end; curves with one point
+per epoch carry small dots so that a single epoch is visible.
 
 Painting is what costs the GUI thread time, so the plots avoid what makes pyqtgraph repaint
 its axes: the x range is fixed to the run's epochs and the y range is set by :meth:`_fit_y`
@@ -36,6 +38,8 @@ TOTAL = "total"
 _REDRAW_MS = 200
 _Y_PAD = 0.08  # fraction of the data span added above and below
 _Y_SHRINK = 0.4  # re-fit when the data span falls below this fraction of the shown span
+_DOT_SIZE = 5
+_LEGEND_BRUSH = (255, 255, 255, 150)  # translucent: curves stay visible behind the legend
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
             "#17becf", "#bcbd22", "#7f7f7f")
 
@@ -142,7 +146,9 @@ class LossPlots(QWidget):
         plot = pg.PlotWidget(self, background="w")
         plot.setTitle(title, color="#333", size="10pt")
         plot.setLabel("bottom", "epoch")
-        plot.addLegend(offset=(-10, 10), labelTextSize="8pt", labelTextColor="#333")
+        plot.addLegend(offset=(-4, 4), labelTextSize="7pt", labelTextColor="#333",
+                       brush=pg.mkBrush(*_LEGEND_BRUSH), pen=pg.mkPen("#cccccc"),
+                       verSpacing=-8, horSpacing=8, colCount=2)
         plot.setMinimumSize(220, 180)
         for name in ("left", "bottom"):
             plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -194,8 +200,11 @@ class LossPlots(QWidget):
         self._schedule()
 
     def add_epoch(self, event: EpochEnded) -> None:
+        """One point per log key in the epoch view; validation keys also in the batch view."""
         for key, value in event.logs.items():
             self._append(EPOCH_VIEW, key, event.epoch + 1, value)
+            if key.startswith("val_"):
+                self._append(BATCH_VIEW, key, event.epoch + 1, value)
         self._schedule()
 
     def _append(self, view: str, key: str, x: float, value: float) -> None:
@@ -213,7 +222,11 @@ class LossPlots(QWidget):
         style = Qt.PenStyle.DashLine if is_val else Qt.PenStyle.SolidLine
         pen = pg.mkPen(color=color, width=1, style=style)
         plot = self.loss_plot if is_loss else self.metric_plot
-        item = pg.PlotDataItem(pen=pen, name=key if view == self._view else None)
+        dots = {}
+        if view == EPOCH_VIEW or is_val:  # one point per epoch: mark each point
+            dots = {"symbol": "o", "symbolSize": _DOT_SIZE, "symbolPen": None,
+                    "symbolBrush": pg.mkBrush(color)}
+        item = pg.PlotDataItem(pen=pen, name=key if view == self._view else None, **dots)
         plot.addItem(item)
         item.setDownsampling(auto=True, method="peak")
         item.setClipToView(True)

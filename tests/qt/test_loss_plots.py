@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from mogui.core.events import BatchEnded, EpochEnded
 from mogui.qt.loss_plots import BATCH_VIEW, EPOCH_VIEW, TOTAL, LossPlots, classify_key
@@ -113,3 +114,37 @@ def test_y_range_changes_only_when_the_data_need_it(plots: LossPlots):
     plots.refresh()
     grown = plots.loss_plot.viewRange()[1]
     assert grown[1] > 6.0 and grown != first
+
+
+def test_batch_view_shows_validation_dashed_at_epoch_ends(plots: LossPlots):
+    plots.add_batches([_batch(0, b, loss=3.0 - b * 0.1, bbox_loss=1.0) for b in range(10)])
+    plots.add_epoch(EpochEnded(0, {"loss": 2.5, "bbox_loss": 1.0, "val_loss": 2.8,
+                                   "val_bbox_loss": 1.1}, elapsed=1.0))
+    plots.refresh()
+    assert plots.view == BATCH_VIEW
+    assert plots.curve_names() == ["bbox_loss", "loss", "val_bbox_loss", "val_loss"]
+    val = plots.curve_item("val_loss")
+    assert plots.curve_visible("val_loss")
+    assert list(val.xData) == [1.0] and list(val.yData) == [2.8]  # x = epoch + 1
+    assert val.opts["pen"].style() == Qt.PenStyle.DashLine
+    assert val.opts["symbol"] == "o"  # a single point is still visible
+    assert plots.curve_item("loss").opts["symbol"] is None  # batch curves stay plain lines
+    assert plots.curve_points("val_loss", EPOCH_VIEW) == 1
+
+
+def test_epoch_view_marks_each_epoch_with_a_dot(plots: LossPlots):
+    plots.set_view(EPOCH_VIEW)
+    plots.add_epoch(EpochEnded(0, {"loss": 2.0, "bbox_loss": 1.0}, elapsed=1.0))
+    plots.refresh()
+    item = plots.curve_item("loss")
+    assert item.opts["symbol"] == "o" and 0 < item.opts["symbolSize"] <= 6
+    assert item.scatter.points().size == 1
+
+
+def test_legend_is_small_and_translucent(plots: LossPlots):
+    plots.add_batches([_batch(0, 0, loss=1.0, bbox_loss=1.0)])
+    plots.refresh()
+    legend = plots.loss_plot.plotItem.legend
+    assert legend.brush().color().alpha() < 255
+    assert legend.opts["labelTextSize"] == "7pt"
+    assert sorted(label.text for _sample, label in legend.items) == ["bbox_loss", "loss"]
