@@ -1,0 +1,178 @@
+"""The Training tab's settings form: optimizer, batches, epochs, validation, callbacks.
+
+Every edit goes through :meth:`ProjectDocument.edit` (one undo step each); the widgets show
+the document's values again after every ``changed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QWidget,
+)
+
+from mogui.core.project import Checkpointing, EarlyStopping, Project, TrainingSettings
+from mogui.qt.document import ProjectDocument
+from mogui.qt.form_editors import Editor, editor_for_field
+
+#: (path below ``project.training``, label, tooltip) of every setting the form edits.
+SETTINGS: tuple[tuple[str, str, str], ...] = (
+    ("optimizer", "Optimizer", "The optimizer that updates the weights"),
+    ("learning_rate", "Learning rate", "Step size of the optimizer"),
+    ("batch_size", "Batch size", "Samples per training step"),
+    ("epochs", "Epochs", "Passes over the training data"),
+    ("validation_split", "Validation split",
+     "Fraction of the samples held out to validate after each epoch (0: none)"),
+    ("seed", "Seed", "Random seed for weights, shuffling and the validation split"),
+    ("shuffle", "Shuffle", "Shuffle the training samples every epoch"),
+    ("mixed_precision", "Mixed precision",
+     "Compute in float16 where safe (faster on recent GPUs, little gain on a CPU)"),
+    ("early_stopping.enabled", "Early stopping",
+     "Stop when the monitored value has not improved for 'patience' epochs"),
+    ("early_stopping.monitor", "Monitor", "The logged value early stopping watches"),
+    ("early_stopping.patience", "Patience", "Epochs without improvement before stopping"),
+    ("early_stopping.restore_best_weights", "Restore best",
+     "Keep the weights of the best epoch rather than the last one"),
+    ("checkpointing.enabled", "Checkpoints",
+     "Save the best model of the run as checkpoint.keras in the run folder"),
+    ("checkpointing.monitor", "Monitor", "The logged value that decides the best checkpoint"),
+)
+
+_MODELS: dict[str, type] = {"": TrainingSettings, "early_stopping": EarlyStopping,
+                            "checkpointing": Checkpointing}
+
+
+def get_setting(project: Project, path: str) -> Any:
+    value: Any = project.training
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def set_setting(project: Project, path: str, value: Any) -> None:
+    *parents, name = path.split(".")
+    target: Any = project.training
+    for part in parents:
+        target = getattr(target, part)
+    setattr(target, name, value)
+
+
+def monitor_choices(project: Project) -> list[str]:
+    """Loss keys Keras logs for the project: total and per head, train and validation."""
+    keys = ["loss", *(f"{h.name}_loss" for h in project.loss_heads())]
+    return [*(f"val_{k}" for k in keys), *keys]
+
+
+def _monitor_editor(commit: Callable[[Any], None]) -> Editor:
+    """An editable combo: pick a loss key or type any logged metric name."""
+    combo = QComboBox()
+    combo.setEditable(True)
+    combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    combo.textActivated.connect(lambda text: commit(text.strip()) if text.strip() else None)
+
+    def finished() -> None:
+        text = combo.currentText().strip()
+        if text:
+            commit(text)
+
+    combo.lineEdit().editingFinished.connect(finished)
+    return Editor(combo, lambda value: combo.setCurrentText(str(value)))
+
+
+class TrainingSettingsForm(QGroupBox):
+    """Edits ``project.training`` of the document, compactly, in two columns."""
+
+    def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
+        super().__init__("Settings", parent)
+        self.setObjectName("trainingSettings")
+        self._document = document
+        self.editors: dict[str, Editor] = {}
+        for path, label, tip in SETTINGS:
+            editor = self._make_editor(path)
+            editor.widget.setObjectName(f"setting_{path.replace('.', '_')}")
+            editor.widget.setToolTip(tip)
+            editor.widget.setAccessibleName(label)
+            self.editors[path] = editor
+        rate = self.editors["learning_rate"].widget
+        if isinstance(rate, QDoubleSpinBox):
+            rate.setSingleStep(1e-4)
+
+        columns = QGridLayout(self)
+        columns.setHorizontalSpacing(24)
+        groups = (SETTINGS[:4], SETTINGS[4:8], SETTINGS[8:])
+        for column, group in enumerate(groups):
+            form = QFormLayout()
+            form.setContentsMargins(0, 0, 0, 0)
+            for path, label, _tip in group:
+                form.addRow(self._row_label(path, label), self.editors[path].widget)
+            columns.addLayout(form, 0, column)
+        columns.setColumnStretch(3, 1)
+        document.changed.connect(self.sync)
+        self.sync()
+
+    def _row_label(self, path: str, label: str) -> QLabel:
+        text = QLabel(f"{label}:", self)
+        if path.endswith(("monitor", "patience", "restore_best_weights")):
+            text.setIndent(14)
+        return text
+
+    def _make_editor(self, path: str) -> Editor:
+        *parents, name = path.split(".")
+        info = _MODELS[".".join(parents)].model_fields[name]
+        commit = self._committer(path, info.annotation)
+        if name == "monitor":
+            return _monitor_editor(commit)
+        return editor_for_field(info.annotation, info.metadata, commit)
+
+    def _committer(self, path: str, kind: Any) -> Callable[[Any], None]:
+        label = next(text for p, text, _tip in SETTINGS if p == path)
+        if path.startswith("checkpointing") and label == "Monitor":
+            label = "Checkpoint monitor"
+        elif path.startswith("early_stopping") and label == "Monitor":
+            label = "Early stopping monitor"
+
+        def commit(value: Any) -> None:
+            if kind in (int, float, bool):
+                value = kind(value)
+            self._document.edit(f"{label}: {value}",
+                                lambda project: set_setting(project, path, value))
+            self.sync()  # an edit that changes nothing still shows the document's value
+
+        return commit
+
+    def sync(self) -> None:
+        """Show the document's values and enable only the settings that apply."""
+        project = self._document.project
+        for path, editor in self.editors.items():
+            if path.endswith("monitor"):
+                combo = editor.widget
+                assert isinstance(combo, QComboBox)
+                choices = monitor_choices(project)
+                if [combo.itemText(i) for i in range(combo.count())] != choices:
+                    combo.blockSignals(True)
+                    combo.clear()
+                    combo.addItems(choices)
+                    combo.blockSignals(False)
+            editor.set_value(get_setting(project, path))
+        early = project.training.early_stopping.enabled
+        for name in ("monitor", "patience", "restore_best_weights"):
+            self.editors[f"early_stopping.{name}"].widget.setEnabled(early)
+        self.editors["checkpointing.monitor"].widget.setEnabled(
+            project.training.checkpointing.enabled)
+
+    def value(self, path: str) -> Any:
+        """What the editor of ``path`` shows (for tests and scripts)."""
+        widget = self.editors[path].widget
+        for getter in ("isChecked", "value"):
+            if hasattr(widget, getter) and not isinstance(widget, QComboBox):
+                return getattr(widget, getter)()
+        assert isinstance(widget, QComboBox)
+        return widget.currentText()
