@@ -132,12 +132,20 @@ class TrainingSettings(_Model):
 
 
 class DemoShapesData(_Model):
-    """Synthetic detection data: one shape per image; targets ``bbox`` and ``classification``."""
+    """Synthetic detection data: one shape per image and targets derived from it.
+
+    A head trains on the demo quantity of its own name (``bbox``, ``classification``, …) or on
+    the one ``targets`` maps it to; :mod:`mogui.core.demo_targets` lists the quantities.
+    """
 
     kind: Literal["demo_shapes"] = "demo_shapes"
     samples: int = Field(2048, ge=16)
     image_size: int = Field(64, ge=16, le=256)
     seed: int = Field(0, ge=0)
+    targets: dict[str, str] = Field(
+        default_factory=dict,
+        description="head name -> demo quantity it trains on; a head named after a quantity "
+        "needs no entry")
 
 
 class NpzData(_Model):

@@ -12,8 +12,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from mogui.core.demo_targets import DEMO_QUANTITIES, demo_quantity_name, describe_fit
 from mogui.core.layers import ACTIVATIONS, LAYER_KINDS, validate_params
-from mogui.core.project import LayerSpec, Project
+from mogui.core.project import DemoShapesData, LayerSpec, Project
 from mogui.core.tasks import CUSTOM_LOSS, TASKS, losses_for, metrics_for
 
 
@@ -227,7 +228,45 @@ def check_project(project: Project) -> list[Problem]:
     elif not project.loss_heads():
         problems.append(Problem("heads", "no head has a loss, so nothing would be trained; "
                                 "give at least one head a loss"))
+    _check_demo_targets(project, problems)
     return problems
+
+
+def _check_demo_targets(project: Project, problems: list[Problem]) -> None:
+    """Every head the demo data must feed has a demo quantity that fits it.
+
+    Only for projects whose inputs fit the demo (one input named ``image``); others get their
+    data from elsewhere, and loading the demo would report the input first.
+    """
+    source = project.data
+    if not isinstance(source, DemoShapesData) or project.input_names != ["image"]:
+        return
+    choices = f"[{', '.join(DEMO_QUANTITIES)}]"
+    for key, quantity in source.targets.items():
+        if key not in project.head_names:
+            problems.append(Problem(f"data.targets.{key}", f"names no head; heads are "
+                                    f"{project.head_names}"))
+        elif quantity not in DEMO_QUANTITIES:
+            problems.append(Problem(f"data.targets.{key}", f"{quantity!r} is not a demo "
+                                    f"quantity; use one of {choices}"))
+    trained = {h.name for h in project.loss_heads()}
+    for h, head in enumerate(project.heads):
+        if head.name not in trained and not head.loss.metrics:
+            continue
+        if head.name in source.targets and source.targets[head.name] not in DEMO_QUANTITIES:
+            continue  # reported at data.targets above
+        name = demo_quantity_name(source, head.name)
+        if name is None:
+            problems.append(Problem(f"heads[{h}].name", f"{head.name!r} has no demo target: set "
+                                    f"data.targets.{head.name} to one of {choices} or name the "
+                                    "head after one"))
+            continue
+        quantity = DEMO_QUANTITIES[name]
+        if not quantity.fits(head):
+            field = "task" if head.task != quantity.task else "units"
+            problems.append(Problem(f"heads[{h}].{field}", f"{head.name!r} does not fit its "
+                                    f"demo target: {describe_fit(quantity, head)}; change the "
+                                    "head's task and units or its demo target"))
 
 
 def _check_head_loss(project: Project, h: int, problems: list[Problem]) -> None:

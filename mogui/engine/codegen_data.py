@@ -12,6 +12,7 @@ import inspect
 import textwrap
 from pathlib import Path
 
+from mogui.core.demo_targets import demo_head_targets
 from mogui.core.project import DemoShapesData, HeadSpec, NpzData, Project
 from mogui.core.tasks import Task
 from mogui.engine import demo_shapes
@@ -23,6 +24,7 @@ DEMO_FUNCTIONS = (
     demo_shapes._bounding_boxes,
     demo_shapes.draw_shapes,
     demo_shapes.make_demo_arrays,
+    demo_shapes.demo_target,
 )
 
 
@@ -90,14 +92,19 @@ def _demo_section(project: Project, source: DemoShapesData) -> str:
         f"seed={source.seed}\n"
         "    )\n"
         f'    x = {{"{spec.name}": images.astype("{spec.dtype}")}}\n'
-        f"    y = {{{_demo_targets(project)}}}\n"
+        f"    y = {_demo_targets(project)}\n"
         "    return x, y\n"
     )
 
 
 def _demo_targets(project: Project) -> str:
-    arrays = {"bbox": "boxes", "classification": "labels"}
-    return ", ".join(f'"{h.name}": {arrays[h.name]}' for h in project.heads if h.name in arrays)
+    """The dict of targets: each head's demo quantity, one entry per line."""
+    mapping = demo_head_targets(project)
+    if not mapping:
+        return "{}"
+    lines = [f"        {lit(head)}: demo_target({lit(quantity)}, boxes, labels),"
+             for head, quantity in mapping.items()]
+    return "{\n" + "\n".join(lines) + "\n    }"
 
 
 #: File name of the arrays an export writes for data the script cannot read itself.

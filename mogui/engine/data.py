@@ -12,6 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from mogui.core.demo_targets import (
+    DEMO_QUANTITIES,
+    demo_head_targets,
+    demo_quantity_name,
+    describe_fit,
+)
 from mogui.core.errors import DataError
 from mogui.core.project import DemoShapesData, HeadSpec, NpzData, Project
 from mogui.core.tasks import Task
@@ -52,7 +58,8 @@ def read_builtin(project: Project, project_dir: Path | None = None) -> Dataset:
     source = project.data
     if isinstance(source, DemoShapesData):
         _check_demo_fits(project, source)
-        data = make_demo_shapes(source.samples, source.image_size, source.seed)
+        data = make_demo_shapes(source.samples, source.image_size, source.seed,
+                                targets=_demo_targets(project, source))
         label = "the demo shapes data"
     elif isinstance(source, NpzData):
         path = Path(source.path)
@@ -79,6 +86,29 @@ def _check_demo_fits(project: Project, source: DemoShapesData) -> None:
             f"The demo shapes data makes {size}x{size} grey images, shape [{size}, {size}, 1], "
             f"but input 'image' has shape {shape}. Set the input shape to [{size}, {size}, 1] "
             f"or set the data's image size to match the input.")
+
+
+def _demo_targets(project: Project, source: DemoShapesData) -> dict[str, str]:
+    """Head -> demo quantity for every head that has one; DataError if a trained head has none."""
+    mapping = demo_head_targets(project)
+    problems = []
+    for head in heads_needing_targets(project):
+        if head.name in mapping:
+            continue
+        name = demo_quantity_name(source, head.name)
+        if name is None:
+            problems.append(f"Head '{head.name}' has no demo target.")
+        else:
+            problems.append(f"Head '{head.name}' does not fit its demo target: "
+                            f"{describe_fit(DEMO_QUANTITIES[name], head)}.")
+    if problems:
+        choices = ", ".join(DEMO_QUANTITIES)
+        raise DataError(
+            f"{' '.join(problems)} The demo shapes data offers {choices}. Name the head after "
+            f"one, choose one under 'Trains on' (data.targets in the project file) with a "
+            f"matching task and units, or switch off the head's loss; for your own data use "
+            f"Edit ▸ Data….")
+    return mapping
 
 
 def load_npz(path: Path, project: Project) -> Dataset:

@@ -1,9 +1,11 @@
-"""Synthetic detection data: one shape per image, a bounding box and a class for each.
+"""Synthetic detection data: one shape per image, its bounding box, class and derived targets.
 
 Pure numpy and vectorised: 2048 images of 64x64 take a few tens of milliseconds.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -107,11 +109,48 @@ def make_demo_arrays(samples: int, image_size: int, seed: int
             labels.astype(np.int32).reshape(-1, 1))
 
 
-def make_demo_shapes(samples: int, image_size: int, seed: int) -> Dataset:
-    """The demo data set: input ``image``; targets ``bbox`` and ``classification``.
+def demo_target(quantity: str, boxes: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """One demo target quantity per sample, computed from the boxes and class labels.
 
-    ``bbox`` is (x_min, y_min, x_max, y_max) of the drawn pixels divided by the image size;
-    ``classification`` is the index into :data:`SHAPE_CLASSES`. Same seed, same data.
+    ``boxes`` (n, 4) and ``labels`` (n, 1) are what ``make_demo_arrays`` returns; nothing is
+    drawn at random here, so every quantity describes the shape in the image.
+    """
+    label = labels.reshape(-1)
+    is_round = np.isin(label, (1, 4))  # filled circle, ring
+    is_hollow = np.isin(label, (4, 5))  # ring, hollow square
+    if quantity == "bbox":
+        return boxes
+    if quantity == "classification":
+        return labels
+    if quantity == "class_onehot":
+        return np.eye(len(SHAPE_CLASSES), dtype=np.float32)[label]
+    if quantity == "is_round":
+        return is_round.astype(np.float32).reshape(-1, 1)
+    if quantity == "is_hollow":
+        return is_hollow.astype(np.float32).reshape(-1, 1)
+    if quantity == "center":
+        return (boxes[:, :2] + boxes[:, 2:]) / np.float32(2.0)
+    if quantity == "size":
+        sides = boxes[:, 2:] - boxes[:, :2]
+        return sides.mean(axis=1, keepdims=True, dtype=np.float32)
+    if quantity == "traits":  # round, hollow, has corners
+        return np.stack([is_round, is_hollow, ~is_round], axis=1).astype(np.float32)
+    raise ValueError(f"unknown demo quantity {quantity!r}")
+
+
+#: What :func:`make_demo_shapes` returns when no targets are asked for.
+DEFAULT_TARGETS = {"bbox": "bbox", "classification": "classification"}
+
+
+def make_demo_shapes(samples: int, image_size: int, seed: int,
+                     targets: Mapping[str, str] | None = None) -> Dataset:
+    """The demo data set: input ``image`` and one target per entry of ``targets``.
+
+    ``targets`` maps a head name to the demo quantity it trains on (see :func:`demo_target`);
+    by default ``bbox`` ((x_min, y_min, x_max, y_max) of the drawn pixels divided by the image
+    size) and ``classification`` (the index into :data:`SHAPE_CLASSES`). Same seed, same data.
     """
     images, boxes, labels = make_demo_arrays(samples, image_size, seed)
-    return Dataset(x={"image": images}, y={"bbox": boxes, "classification": labels})
+    wanted = DEFAULT_TARGETS if targets is None else targets
+    y = {head: demo_target(quantity, boxes, labels) for head, quantity in wanted.items()}
+    return Dataset(x={"image": images}, y=y)

@@ -268,9 +268,11 @@ class DataDialog(QDialog):
         project = self.document.project
         kind = self.kind.currentData()
         if kind == "demo_shapes":
+            current = project.data
+            targets = dict(current.targets) if isinstance(current, DemoShapesData) else {}
             return DemoShapesData(samples=self.demo_samples.value(),
                                   image_size=self.demo_size.value(),
-                                  seed=self.demo_seed.value())
+                                  seed=self.demo_seed.value(), targets=targets)
         common = {"delimiter": self.delimiter.currentText()[:1] or ",",
                   "streaming": self.streaming.currentData()}
         if kind == "npz":

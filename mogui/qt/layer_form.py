@@ -13,8 +13,9 @@ from typing import Any
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from mogui.core.demo_targets import DEMO_QUANTITIES, demo_quantity_name
 from mogui.core.layers import ACTIVATIONS, LAYER_KINDS, default_params
-from mogui.core.project import HeadSpec, InputSpec, LayerSpec, Project
+from mogui.core.project import DemoShapesData, HeadSpec, InputSpec, LayerSpec, Project
 from mogui.core.tasks import TASKS, Task
 from mogui.qt.document import ProjectDocument
 from mogui.qt.form_editors import (
@@ -26,7 +27,8 @@ from mogui.qt.form_editors import (
     spin_editor,
     text_editor,
 )
-from mogui.qt.model_edits import item_at, rename_item
+from mogui.qt.model_dialogs import NO_DEMO_TARGET
+from mogui.qt.model_edits import item_at, rename_item, set_demo_target
 from mogui.qt.selection import Selection
 
 NO_VALUE = "(default)"
@@ -80,7 +82,8 @@ class LayerForm(QWidget):
     def refresh(self) -> None:
         path = self._selection.path
         item = item_at(self._document.project, path)
-        signature = (path, type(item).__name__, getattr(item, "kind", None))
+        signature = (path, type(item).__name__, getattr(item, "kind", None),
+                     self._document.project.data.kind)
         if signature != self._signature:
             self._signature = signature
             self._rebuild(path, item)
@@ -160,6 +163,24 @@ class LayerForm(QWidget):
         self._add("source", "Source",
                   combo_editor(sources, self._setter(path, "source", _none_if_default)),
                   lambda h: h.source or sources[0])
+        if isinstance(project.data, DemoShapesData):
+            self._add_demo_target(path)
+
+    def _add_demo_target(self, path: str) -> None:
+        def commit(value: str) -> None:
+            quantity = None if value == NO_DEMO_TARGET else value
+            name = item_at(self._document.project, path).name
+            self._document.edit(f"Train {name} on {value}",
+                                lambda project: set_demo_target(project, name, quantity))
+
+        def read(head: HeadSpec) -> str:
+            data = self._document.project.data
+            found = (demo_quantity_name(data, head.name)
+                     if isinstance(data, DemoShapesData) else None)
+            return found or NO_DEMO_TARGET
+
+        self._add("demo_target", "Trains on",
+                  combo_editor([*DEMO_QUANTITIES, NO_DEMO_TARGET], commit), read)
 
     def _add_name(self, path: str) -> None:
         def rename(value: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -12,8 +14,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mogui.core.demo_targets import DemoQuantity
 from mogui.core.layers import LAYER_KINDS
 from mogui.core.tasks import TASKS, Task
+
+#: The "Trains on" entry for a head the demo data does not feed.
+NO_DEMO_TARGET = "(none: no demo target; switch its loss off or use your own data)"
 
 
 def _buttons(dialog: QDialog, form: QFormLayout) -> None:
@@ -25,23 +31,75 @@ def _buttons(dialog: QDialog, form: QFormLayout) -> None:
 
 
 class AddHeadDialog(QDialog):
-    """Asks for a new head's name, task and number of units."""
+    """Asks for a new head's name, task and number of units.
 
-    def __init__(self, suggested_name: str, parent: QWidget | None = None) -> None:
+    With ``demo_quantities`` (the project trains on the demo data) a "Trains on" combo offers
+    them; choosing one fills in the task and units, and the name (``name_for(quantity)``, a
+    free name) unless the user typed one.
+    """
+
+    def __init__(self, suggested_name: str, parent: QWidget | None = None,
+                 demo_quantities: Sequence[DemoQuantity] | None = None,
+                 name_for: Callable[[str], str] = str) -> None:
         super().__init__(parent)
         self.setWindowTitle("Add head")
         form = QFormLayout(self)
+        self._name_for = name_for
+        self._name_typed = False
         self.name_edit = QLineEdit(suggested_name, objectName="headNameEdit")
+        self.name_edit.textEdited.connect(self._mark_name_typed)
         self.task_combo = QComboBox(objectName="headTaskCombo")
         for task in Task:
             self.task_combo.addItem(TASKS[task].label, task.value)
         self.units_spin = QSpinBox(objectName="headUnitsSpin")
         self.units_spin.setRange(1, 100_000)
         self.units_spin.setValue(1)
+        self.demo_combo: QComboBox | None = None
+        if demo_quantities is not None:
+            self.demo_combo = QComboBox(objectName="headDemoTargetCombo")
+            for quantity in demo_quantities:
+                self.demo_combo.addItem(quantity.label, quantity)
+            self.demo_combo.addItem(NO_DEMO_TARGET, None)
+            self.demo_combo.setToolTip("Which target of the demo shapes data the head learns")
+            self.demo_combo.currentIndexChanged.connect(self._apply_demo_target)
+            form.addRow("Trains on", self.demo_combo)
         form.addRow("Name", self.name_edit)
         form.addRow("Task", self.task_combo)
         form.addRow("Units", self.units_spin)
         _buttons(self, form)
+        self._apply_demo_target()
+
+    def demo_target(self) -> str | None:
+        """The chosen demo quantity's name, or ``None``."""
+        quantity = self.demo_combo.currentData() if self.demo_combo is not None else None
+        return quantity.name if quantity is not None else None
+
+    def set_demo_target(self, name: str | None) -> None:
+        if self.demo_combo is None:
+            raise ValueError("the project's data is not the demo")
+        for i in range(self.demo_combo.count()):
+            quantity = self.demo_combo.itemData(i)
+            if (quantity.name if quantity is not None else None) == name:
+                self.demo_combo.setCurrentIndex(i)
+                return
+        raise ValueError(f"{name!r} is not offered")
+
+    def _mark_name_typed(self) -> None:
+        self._name_typed = True
+
+    def _apply_demo_target(self) -> None:
+        if self.demo_combo is None:
+            return
+        quantity = self.demo_combo.currentData()
+        fixed = quantity is not None
+        self.task_combo.setEnabled(not fixed)
+        self.units_spin.setEnabled(not fixed)
+        if not fixed:
+            return
+        self.task_combo.setCurrentIndex(self.task_combo.findData(quantity.task.value))
+        self.units_spin.setValue(quantity.units)
+        if not self._name_typed:
+            self.name_edit.setText(self._name_for(quantity.name))
 
     def values(self) -> tuple[str, Task, int]:
         return (self.name_edit.text().strip(), Task(self.task_combo.currentData()),

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mogui.core.project import Project
+from mogui.core.demo_targets import unused_demo_quantities
+from mogui.core.project import DemoShapesData, Project
 from mogui.qt.document import ProjectDocument
 from mogui.qt.inspection import LiveInspection
 from mogui.qt.layer_form import LayerForm
@@ -140,11 +141,16 @@ class ModelEditor(QWidget):
             self._edit(f"Add {kind} {name}", lambda p: add_trunk_layer(p, kind, name, after))
 
     def add_head(self) -> None:
-        dialog = AddHeadDialog(unique_name(self.document.project, "head"), self)
+        project = self.document.project
+        offered = (unused_demo_quantities(project)
+                   if isinstance(project.data, DemoShapesData) else None)
+        dialog = AddHeadDialog(unique_name(project, "head"), self, offered,
+                               lambda base: unique_name(project, base))
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         name, task, units = dialog.values()
-        self._edit(f"Add head {name}", lambda p: add_head(p, name, task, units))
+        target = dialog.demo_target()
+        self._edit(f"Add head {name}", lambda p: add_head(p, name, task, units, target))
 
     def add_head_layer(self) -> None:
         ref = parse_path(self.selection.path)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from mogui.core.demo_targets import DEMO_QUANTITIES
 from mogui.core.layers import default_params
-from mogui.core.project import HeadLoss, HeadSpec, InputSpec, LayerSpec, Project
+from mogui.core.project import DemoShapesData, HeadLoss, HeadSpec, InputSpec, LayerSpec, Project
 from mogui.core.tasks import Task
 
 _PATH = re.compile(r"^(inputs|trunk|heads)\[(\d+)\](?:\.layers\[(\d+)\])?$")
@@ -123,9 +124,22 @@ def add_trunk_layer(project: Project, kind: str, name: str, after: int | None = 
     return f"trunk[{index}]"
 
 
-def add_head(project: Project, name: str, task: Task | str, units: int) -> str:
+def add_head(project: Project, name: str, task: Task | str, units: int,
+             demo_target: str | None = None) -> str:
+    """Append a head; on demo data, ``demo_target`` names the quantity it trains on."""
     project.heads.append(HeadSpec(name=name, task=Task(task), units=units, loss=HeadLoss()))
+    if demo_target is not None and isinstance(project.data, DemoShapesData):
+        set_demo_target(project, name, demo_target)
     return f"heads[{len(project.heads) - 1}]"
+
+
+def set_demo_target(project: Project, head_name: str, quantity: str | None) -> None:
+    """Make head ``head_name`` train on demo ``quantity`` (``None``: on the one of its name)."""
+    targets = project.data.targets
+    if quantity is None or quantity == head_name:
+        targets.pop(head_name, None)
+    else:
+        targets[head_name] = quantity
 
 
 def add_head_layer(project: Project, head: int, kind: str, name: str,
@@ -143,6 +157,8 @@ def remove_item(project: Project, path: str) -> None:
     removed = _siblings(project, ref).pop(ref.index)
     if ref.section == "head":
         project.joint_loss.term_weights.pop(removed.name, None)
+        if isinstance(project.data, DemoShapesData):
+            project.data.targets.pop(removed.name, None)
 
 
 def move_item(project: Project, path: str, offset: int) -> str:
@@ -172,6 +188,9 @@ def rename_item(project: Project, path: str, new_name: str) -> None:
     weights = project.joint_loss.term_weights
     if isinstance(item, HeadSpec) and old in weights:
         weights[new_name] = weights.pop(old)
+    if isinstance(item, HeadSpec) and isinstance(project.data, DemoShapesData):
+        quantity = project.data.targets.pop(old, old)
+        set_demo_target(project, new_name, quantity if quantity in DEMO_QUANTITIES else None)
 
 
 @dataclass(frozen=True)

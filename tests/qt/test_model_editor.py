@@ -38,19 +38,21 @@ def test_add_head_through_the_dialog_shows_everywhere(qtbot, window, monkeypatch
     editor = window.editor
 
     def fill_and_accept(dialog: AddHeadDialog) -> int:
-        dialog.name_edit.setText("angle")
-        dialog.task_combo.setCurrentIndex(dialog.task_combo.findData("regression"))
-        dialog.units_spin.setValue(2)
+        dialog.set_demo_target("center")  # the demo's box centre: regression, 2 units
+        dialog.name_edit.setText("position")
+        assert dialog.task_combo.currentData() == "regression"
+        assert dialog.units_spin.value() == 2
         return QDialog.DialogCode.Accepted
 
     monkeypatch.setattr(AddHeadDialog, "exec", fill_and_accept)
     qtbot.mouseClick(editor.buttons["addHeadButton"], Qt.MouseButton.LeftButton)
     wait_for_shapes(qtbot, editor)
 
-    assert window.document.project.head_names == ["bbox", "classification", "angle"]
-    assert "angle" in tree_names(editor)
-    assert editor.graph.node_by_name("angle") is not None
-    assert editor.inspector.row_of("angle")[2] == "(None, 2)"
+    assert window.document.project.head_names == ["bbox", "classification", "position"]
+    assert window.document.project.data.targets == {"position": "center"}
+    assert "position" in tree_names(editor)
+    assert editor.graph.node_by_name("position") is not None
+    assert editor.inspector.row_of("position")[2] == "(None, 2)"
     assert editor.selection.path == "heads[2]"
     assert window.document.problems == []
 
@@ -184,7 +186,9 @@ def test_last_head_cannot_be_removed(window):
 def test_head_form_edits_task_units_activation_and_source(window):
     editor = window.editor
     editor.selection.select("heads[0]")
-    assert editor.form.field_keys() == ["name", "task", "units", "activation", "source"]
+    assert editor.form.field_keys() == ["name", "task", "units", "activation", "source",
+                                        "demo_target"]
+    assert editor.form.editor("demo_target").currentText() == "bbox"
     editor.form.editor("units").setValue(8)
     editor.form.editor("activation").textActivated.emit("(default): linear")
     editor.form.editor("source").textActivated.emit("flatten")
