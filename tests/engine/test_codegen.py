@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from mogui.core.io import example_names, example_path, load_example
-from mogui.core.project import LayerSpec, Project
+from mogui.core.project import HeadLoss, HeadSpec, LayerSpec, Project
 from mogui.engine.codegen import generate_script, script_name
 from mogui.engine.codegen_data import lit
 from mogui.engine.codegen_model import variable_name
@@ -81,6 +81,12 @@ def projects(tmp: Path) -> dict[str, Project]:
     variant.training.early_stopping.enabled = True
     variant.training.early_stopping.patience = 1
     result["custom_dropout"] = variant
+    third = shrink(load_example("bbox_classification"), tmp)
+    third.name = "Third head on a demo quantity"
+    third.heads.append(HeadSpec(name="roundness", task="binary", units=1,
+                                loss=HeadLoss(weight=0.5, metrics=["binary_accuracy"])))
+    third.data.targets = {"roundness": "is_round"}
+    result["third_demo_head"] = third
     return result
 
 
@@ -134,6 +140,7 @@ def test_script_reproduces_architecture_and_history_of_every_project(runs):
             np.testing.assert_allclose(exported[key], values, rtol=1e-6, err_msg=f"{name} {key}")
         script_layers = json.loads((tmp / f"out_{name}" / "layers.json").read_text())
         assert script_layers == layers, name
+    assert {"roundness_loss", "val_roundness_loss"} <= set(mogui["third_demo_head"][0])
     joint = mogui["bbox_classification_joint"][0]
     assert {"bbox_loss", "classification_loss", "val_bbox_loss"} <= set(joint)
     assert "epoch 2/2: loss" in output  # the per-head log line
