@@ -51,9 +51,11 @@ def run_training(project: Project, data: Dataset | StreamingDataset, reporter: R
     """Train the project's model on ``data``; report events; honour ``control``.
 
     Emits TrainingStarted, BatchEnded, EpochEnded, StateChanged and finally TrainingFinished,
-    or TrainingFailed and re-raises (a :class:`MoguiError`; unexpected errors are wrapped in
-    :class:`TrainingError`). With ``out_dir`` it writes ``history.csv`` and ``model.keras``
-    there (and ``checkpoint.keras`` when checkpointing is on).
+    or TrainingFailed and re-raises (a :class:`MoguiError`, whose event carries only the
+    error's own ``details``, e.g. the user's lines of a custom loss; unexpected errors are
+    wrapped in :class:`TrainingError` and their event carries the full traceback). With
+    ``out_dir`` it writes ``history.csv`` and ``model.keras`` there (and ``checkpoint.keras``
+    when checkpointing is on).
     """
     control = control or TrainingControl()
     try:
@@ -61,7 +63,7 @@ def run_training(project: Project, data: Dataset | StreamingDataset, reporter: R
         with _dtype_policy(MIXED_PRECISION_POLICY if project.training.mixed_precision else None):
             result = _train(project, data, reporter, control, epochs, out_dir)
     except MoguiError as exc:
-        reporter(TrainingFailed(str(exc), traceback.format_exc()))
+        reporter(TrainingFailed(str(exc), getattr(exc, "details", "")))
         raise
     except Exception as exc:
         error = TrainingError(_plain_message(exc))

@@ -79,7 +79,9 @@ class ExportDialog(QDialog):
 
     finished_export = Signal(object)  # ExportResult, or None after an error
 
-    def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
+    def __init__(self, document: ProjectDocument, parent: QWidget | None = None, *,
+                 last_run: Path | None = None) -> None:
+        """``last_run``: the output folder of the run trained in the app, offered first."""
         super().__init__(parent)
         self.setObjectName("exportDialog")
         self.setWindowTitle("Export")
@@ -123,6 +125,12 @@ class ExportDialog(QDialog):
         run_row = QHBoxLayout()
         run_row.addWidget(self.run_edit, 1)
         run_row.addWidget(self.run_choose)
+        self.last_run = last_run
+        if last_run is not None:
+            self.from_run_box.setText("Export the model trained in the app's last run "
+                                      "(no training), or another training output folder")
+            self.run_edit.setText(str(last_run))
+            self.from_run_box.setChecked(True)
 
         form = QFormLayout()
         form.addRow("Model formats:", formats)

@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
     def _open_export(self) -> None:
         from mogui.qt.export_dialog import ExportDialog
 
-        ExportDialog(self.document, self).exec()
+        ExportDialog(self.document, self, last_run=self.training_panel.last_run_dir).exec()
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()

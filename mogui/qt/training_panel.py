@@ -1,27 +1,47 @@
-"""The training tab: start/pause/resume/stop, progress with ETA, device, live plots."""
+"""The training tab: settings, start/pause/resume/stop, progress with ETA, device, live plots.
+
+Each run trains a snapshot of the project and writes ``model.keras`` and ``history.csv`` to a
+temporary run folder, so File > Export… can export the last run without training again, and
+"Save model…" can keep the trained model.
+"""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from mogui.core.events import BatchEnded, EpochEnded, TrainingFailed, TrainingFinished
 from mogui.core.events import TrainingStarted as Started
+from mogui.qt import error_dialog
 from mogui.qt.document import ProjectDocument
 from mogui.qt.loss_plots import LossPlots
+from mogui.qt.training_settings import TrainingSettingsForm
 from mogui.qt.training_worker import TrainingWorker
 
 SNAPSHOT_NOTE = ("Training uses a snapshot of the project taken at Start: edits you make now "
                  "apply to the next run.")
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def history_path_for(model_path: Path) -> Path:
+    """Where "Save model…" writes the history that goes with ``model_path``."""
+    return model_path.with_name(f"{model_path.stem}_history.csv")
 
 
 def format_duration(seconds: float) -> str:
@@ -40,19 +60,23 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self._document = document
         self._epochs = 0
+        self._steps = 0
+        self._heads: tuple[str, ...] = ()
+        self._last_batch: tuple[int, int] | None = None  # (epoch, batch) last seen
+        self._stopping = False
+        self._run_dir: Path | None = None
         self.worker = TrainingWorker(self)
         self.error_dialog: QMessageBox | None = None
+        self.settings_form = TrainingSettingsForm(document, self)
 
         self.start_button = self._button("Start", "startButton", self.start)
         self.pause_button = self._button("Pause", "pauseButton", self.worker.pause)
         self.resume_button = self._button("Resume", "resumeButton", self.worker.resume)
         self.stop_button = self._button("Stop", "stopButton", self.worker.stop)
-        self.epochs_spin = QSpinBox(self)
-        self.epochs_spin.setObjectName("epochsSpin")
-        self.epochs_spin.setRange(0, 100_000)
-        self.epochs_spin.setSpecialValueText("as in project")
-        self.epochs_spin.setToolTip("Number of epochs for this run (leave at 'as in project' to "
-                                    "use the training settings)")
+        self.save_model_button = self._button("Save model…", "saveModelButton",
+                                              self._save_model_dialog)
+        self.save_model_button.setToolTip("Save the model trained by the last run as a .keras "
+                                          "file, with its history as CSV")
         self.device_label = QLabel("Device: –", self)
         self.device_label.setObjectName("deviceLabel")
         self.progress = QProgressBar(self)
@@ -75,11 +99,11 @@ class TrainingPanel(QWidget):
                        self.stop_button):
             controls.addWidget(button)
         controls.addSpacing(16)
-        controls.addWidget(QLabel("Epochs:", self))
-        controls.addWidget(self.epochs_spin)
+        controls.addWidget(self.save_model_button)
         controls.addStretch(1)
         controls.addWidget(self.device_label)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.settings_form)
         layout.addLayout(controls)
         layout.addWidget(self.progress)
         layout.addWidget(self.status_label)
@@ -106,28 +130,83 @@ class TrainingPanel(QWidget):
     def is_running(self) -> bool:
         return self.worker.is_running
 
+    @property
+    def last_run_dir(self) -> Path | None:
+        """The folder of the last finished or stopped run (model.keras, history.csv), if any."""
+        folder = self._run_dir
+        if self.is_running or not self.has_trained_model or folder is None:
+            return None
+        return folder if (folder / "model.keras").is_file() else None
+
     def start(self) -> None:
-        """Train a snapshot of the current project."""
+        """Train a snapshot of the current project, writing to a new temporary run folder."""
         if self.worker.is_running:
             return
         project = self._document.project
-        epochs = self.epochs_spin.value() or None
-        self._epochs = epochs or project.training.epochs
+        self._epochs = project.training.epochs
+        self._last_batch = None
+        self._stopping = False
         path = self._document.path
+        self._remove_run_dir()
+        self._run_dir = Path(tempfile.mkdtemp(prefix="mogui-run-"))
         self.plots.reset((h.name for h in project.loss_heads()), self._epochs)
         self.status_label.setText("Preparing data and building the model…")
         self.progress.setRange(0, 0)
         self.progress.setFormat("Starting…")
-        self.worker.start(project, epochs=epochs,
-                          project_dir=path.parent if path is not None else None)
+        self.worker.start(project, project_dir=path.parent if path is not None else None,
+                          out_dir=self._run_dir)
+
+    @property
+    def has_trained_model(self) -> bool:
+        """True after a run that trained at least one batch (finished or stopped)."""
+        result = self.worker.last_training
+        return bool(result is not None and result.model is not None and result.epochs_run)
+
+    def save_model(self, path: Path) -> bool:
+        """Write the last run's model to ``path`` (.keras) and its history beside it."""
+        from mogui.engine.training import save_model_atomic, write_history_csv
+
+        result = self.worker.last_training
+        if not self.has_trained_model:
+            return False
+        path = Path(path)
+        if path.suffix != ".keras":
+            path = path.with_name(path.name + ".keras")
+        history = history_path_for(path)
+        try:
+            save_model_atomic(result.model, path)
+            write_history_csv(result.history, history, self._heads)
+        except OSError as exc:
+            error_dialog.show_error(self, "Cannot save the model",
+                                    f"The model could not be saved to '{path}': "
+                                    f"{exc.strerror or exc}. Choose another folder.")
+            return False
+        self.status_label.setText(f"Model saved to {path} (history: {history.name}).")
+        return True
+
+    def _save_model_dialog(self) -> None:
+        start = self._document.path.parent if self._document.path is not None else Path.home()
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save trained model", str(start / f"{self._document.project.name}.keras"),
+            "Keras model (*.keras)")
+        if name:
+            self.save_model(Path(name))
 
     def shutdown(self) -> None:
-        """Stop a run and wait for its thread (call before the window closes)."""
+        """Stop a run, wait for its thread and remove the run folder (before closing)."""
         self.worker.shutdown()
+        self._remove_run_dir()
+
+    def _remove_run_dir(self) -> None:
+        if self._run_dir is not None:
+            shutil.rmtree(self._run_dir, ignore_errors=True)
+            self._run_dir = None
 
     # -- events -----------------------------------------------------------------------------
     def _on_started(self, event: Started) -> None:
         self._epochs = event.epochs
+        self._steps = event.steps_per_epoch
+        self._heads = tuple(event.heads)
         self.device_label.setText(f"Device: {event.device}")
         self.plots.reset(event.heads, event.epochs)
         self.progress.setRange(0, max(1, event.epochs * event.steps_per_epoch))
@@ -139,6 +218,7 @@ class TrainingPanel(QWidget):
     def _on_batches(self, events: list[BatchEnded]) -> None:
         self.plots.add_batches(events)
         last = events[-1]
+        self._last_batch = (last.epoch, last.batch)
         steps = max(1, last.steps_per_epoch)
         done = last.epoch * steps + last.batch + 1
         total = max(done, self._epochs * steps)
@@ -149,7 +229,18 @@ class TrainingPanel(QWidget):
             f"Epoch {last.epoch + 1}/{self._epochs} · batch {last.batch + 1}/{steps} · "
             f"ETA {format_duration(remaining)} · {last.samples_per_second:,.0f} samples/s")
 
+    def _is_partial(self, epoch: int) -> bool:
+        """True when a stop ended ``epoch`` before its last batch."""
+        last = self._last_batch
+        return (self._stopping and last is not None and last[0] == epoch
+                and last[1] + 1 < self._steps)
+
     def _on_epoch(self, event: EpochEnded) -> None:
+        if self._is_partial(event.epoch):
+            batch = self._last_batch[1] + 1 if self._last_batch else 0
+            self.status_label.setText(f"Epoch {event.epoch + 1} stopped after batch "
+                                      f"{batch}/{self._steps}.")
+            return
         self.plots.add_epoch(event)
         parts = [f"{k} {v:.4g}" for k, v in event.logs.items() if k.endswith("loss")]
         self.status_label.setText(f"Epoch {event.epoch + 1} done: " + ", ".join(parts))
@@ -159,17 +250,29 @@ class TrainingPanel(QWidget):
         if state == "paused":
             self.status_label.setText("Paused. Press Resume to continue.")
         elif state == "stopping":
+            self._stopping = True
             self.status_label.setText("Stopping after the current batch…")
 
     def _on_finished(self, event: TrainingFinished) -> None:
+        took = format_duration(event.elapsed)
+        complete = event.epochs_run
+        if event.stopped and complete and self._is_partial(complete - 1):
+            complete -= 1
+            text = (f"Stopped during epoch {complete + 1} after "
+                    f"{plural(complete, 'complete epoch')} ({took}).")
+        elif event.stopped:
+            text = f"Stopped after {plural(complete, 'complete epoch')} ({took})."
+        else:
+            text = f"Finished after {plural(complete, 'epoch')} in {took}."
+        if event.epochs_run:
+            text += " Save the model with “Save model…” or export it with File ▸ Export…"
+        self.status_label.setText(text)
         how = "Stopped" if event.stopped else "Finished"
-        self.status_label.setText(f"{how} after {event.epochs_run} epoch(s) in "
-                                  f"{format_duration(event.elapsed)}.")
         if self.progress.maximum() == 0:
             self.progress.setRange(0, 1)
         if not event.stopped:
             self.progress.setValue(self.progress.maximum())
-        self.progress.setFormat(f"{how} · epoch {event.epochs_run}/{self._epochs}")
+        self.progress.setFormat(f"{how} · {complete}/{self._epochs} epochs complete")
 
     def _on_failed(self, event: TrainingFailed) -> None:
         self.status_label.setText(f"Training failed: {event.message}")
@@ -191,7 +294,7 @@ class TrainingPanel(QWidget):
         if not running:
             self.plots.refresh()  # draw the last points now rather than on the next tick
         self.snapshot_label.setVisible(running)
-        self.epochs_spin.setEnabled(not running)
+        self.settings_form.setEnabled(not running)
         self._update_buttons("running" if running else None)
         self.running_changed.emit(running)
 
@@ -201,3 +304,4 @@ class TrainingPanel(QWidget):
         self.stop_button.setEnabled(running and state != "stopping")
         self.pause_button.setEnabled(running and state == "running")
         self.resume_button.setEnabled(running and state == "paused")
+        self.save_model_button.setEnabled(not running and self.has_trained_model)

@@ -37,9 +37,9 @@ MAX_PENDING_BATCHES = 20_000
 
 def failure_from_exception(exc: BaseException) -> TrainingFailed:
     """Turn any exception into a readable :class:`TrainingFailed` event."""
-    details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     if isinstance(exc, MoguiError):
-        return TrainingFailed(str(exc), details)
+        return TrainingFailed(str(exc), getattr(exc, "details", ""))
+    details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return TrainingFailed(
         f"Training stopped because of an unexpected error: {type(exc).__name__}: {exc}. "
         "Check the model and loss settings, then start again.", details)
@@ -63,6 +63,7 @@ class _TrainingJob(QObject):
         self._batches = batches
         self._lock = lock
         self._failed_reported = False
+        self.result = None  # the engine's TrainingResult once the run has finished
 
     def _report(self, event: TrainingEvent) -> None:
         if isinstance(event, BatchEnded):
@@ -82,8 +83,8 @@ class _TrainingJob(QObject):
             data = self._data
             if data is None:
                 data = load_data(self._project, self._project_dir)
-            run_training(self._project, data, self._report, self._control,
-                         epochs=self._epochs, out_dir=self._out_dir)
+            self.result = run_training(self._project, data, self._report, self._control,
+                                       epochs=self._epochs, out_dir=self._out_dir)
         except BaseException as exc:  # noqa: BLE001 - everything goes to the GUI
             if not self._failed_reported:
                 self.event.emit(failure_from_exception(exc))
@@ -117,6 +118,10 @@ class TrainingWorker(QObject):
         self._drain_timer.timeout.connect(self.drain)
         self.last_failure: TrainingFailed | None = None
         self.last_result: TrainingFinished | None = None
+        #: The engine's ``TrainingResult`` (with the trained model) of the last run that
+        #: finished or was stopped; ``None`` while a run is going and after a failure.
+        self.last_training = None
+        self.last_out_dir: Path | None = None
 
     # -- control ----------------------------------------------------------------------------
     @property
@@ -136,6 +141,8 @@ class TrainingWorker(QObject):
 
         self.last_failure = None
         self.last_result = None
+        self.last_training = None
+        self.last_out_dir = out_dir
         with self._lock:
             self._pending.clear()
         self._control = TrainingControl()
@@ -222,6 +229,7 @@ class TrainingWorker(QObject):
         self._thread = self._job = None
         self._control = None
         if job is not None:
+            self.last_training = job.result
             job.deleteLater()
         if thread is not None:
             thread.deleteLater()

@@ -37,6 +37,7 @@ def test_shows_the_script_and_copies_and_saves_it(dialog, tmp_path):
     dialog.save_code(tmp_path / "script.py")
     assert (tmp_path / "script.py").read_text() == dialog.code()
     assert dialog.folder_edit.text().endswith("demo_export")
+    assert not dialog.from_run_box.isChecked() and not dialog.run_edit.isEnabled()
 
 
 def test_bad_folder_shows_a_readable_error(dialog, qtbot, tmp_path):

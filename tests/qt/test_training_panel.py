@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QPushButton, QSpinBox
 
 from mogui.qt.document import ProjectDocument
 from mogui.qt.loss_plots import BATCH_VIEW, EPOCH_VIEW
@@ -39,9 +39,11 @@ def _click(qtbot, panel: TrainingPanel, name: str) -> None:
 def test_one_epoch_gives_every_head_a_curve(qtbot, panel, document):
     running: list[bool] = []
     panel.running_changed.connect(running.append)
+    assert not _button(panel, "saveModelButton").isEnabled() and panel.last_run_dir is None
     _click(qtbot, panel, "startButton")
     assert running == [True]
     assert panel.snapshot_label.isVisible() and not _button(panel, "startButton").isEnabled()
+    assert not panel.settings_form.isEnabled()
     document.edit("rename", lambda p: setattr(p, "name", "edited while training"))
     qtbot.waitUntil(lambda: running == [True, False], timeout=90_000)
     assert panel.device_label.text().startswith("Device: ") and "–" not in panel.device_label.text()
@@ -54,10 +56,48 @@ def test_one_epoch_gives_every_head_a_curve(qtbot, panel, document):
     assert "Finished after 1 epoch" in panel.status_label.text()
     assert panel.progress.value() == panel.progress.maximum()
     assert not panel.snapshot_label.isVisible() and _button(panel, "startButton").isEnabled()
+    assert panel.settings_form.isEnabled()
+
+
+def test_trained_model_can_be_saved_and_exported_without_training(qtbot, panel, document,
+                                                                  tmp_path):
+    import keras
+    import numpy as np
+
+    from mogui.qt.export_dialog import ExportDialog
+
+    _click(qtbot, panel, "startButton")
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=90_000)
+    run = panel.last_run_dir
+    assert run is not None and (run / "model.keras").is_file() and (run / "history.csv").is_file()
+    assert _button(panel, "saveModelButton").isEnabled()
+    assert "Save model" in panel.status_label.text()
+    assert panel.save_model(tmp_path / "trained")
+    saved = keras.saving.load_model(tmp_path / "trained.keras")
+    trained = panel.worker.last_training.model
+    assert all(np.array_equal(a, b) for a, b in zip(saved.get_weights(), trained.get_weights(),
+                                                    strict=True))
+    header = (tmp_path / "trained_history.csv").read_text().splitlines()[0]
+    assert header.startswith("epoch,loss,bbox_loss,classification_loss")
+
+    dialog = ExportDialog(document, last_run=run)
+    qtbot.addWidget(dialog)
+    assert dialog.from_run_box.isChecked() and dialog.run_edit.text() == str(run)
+    assert not dialog.epochs_spin.isEnabled()
+    dialog.folder_edit.setText(str(tmp_path / "export"))
+    with qtbot.waitSignal(dialog.finished_export, timeout=60_000) as blocker:
+        dialog.start_export()
+    assert blocker.args[0] is not None, dialog.error_label.text()
+    assert "Training" not in dialog.status_label.text()
+    assert (tmp_path / "export" / "model_inference.keras").is_file()
+    qtbot.waitUntil(lambda: dialog.export_button.isEnabled())
+    panel.shutdown()
+    assert not run.exists()  # the temporary run folder goes with the panel
 
 
 def test_pause_then_resume(qtbot, panel, document):
     document.edit("small batches", lambda p: setattr(p.training, "batch_size", 4))
+    document.edit("room to pause", lambda p: setattr(p.training, "epochs", 3))
     requested: list[bool] = []
 
     def pause_once(_items: list) -> None:
@@ -70,10 +110,10 @@ def test_pause_then_resume(qtbot, panel, document):
     qtbot.waitUntil(lambda: _button(panel, "resumeButton").isEnabled(), timeout=90_000)
     assert "Paused" in panel.status_label.text()
     assert not _button(panel, "pauseButton").isEnabled()
-    qtbot.wait(100)
+    qtbot.waitUntil(lambda: panel.plots.curve_points("loss", BATCH_VIEW) > 0, timeout=2000)
+    qtbot.wait(400)  # batches that ended before the pause are drained and drawn by now
     points = panel.plots.curve_points("loss", BATCH_VIEW)
-    assert points > 0
-    qtbot.wait(300)
+    qtbot.wait(400)
     assert panel.plots.curve_points("loss", BATCH_VIEW) == points
     _click(qtbot, panel, "resumeButton")
     qtbot.waitUntil(lambda: not panel.is_running, timeout=90_000)
@@ -83,14 +123,33 @@ def test_pause_then_resume(qtbot, panel, document):
 
 def test_stop_mid_epoch(qtbot, panel, document):
     document.edit("small batches", lambda p: setattr(p.training, "batch_size", 4))
-    panel.epochs_spin.setValue(5)
+    document.edit("epochs", lambda p: setattr(p.training, "epochs", 5))
+    assert panel.settings_form.findChild(QSpinBox, "setting_epochs").value() == 5
     panel.worker.batches.connect(lambda _items: _button(panel, "stopButton").click())
     _click(qtbot, panel, "startButton")
     qtbot.waitUntil(lambda: not panel.is_running, timeout=90_000)
     assert panel.worker.last_result.stopped
-    assert panel.worker.last_result.epochs_run == 1
-    assert "Stopped" in panel.status_label.text()
+    assert panel.worker.last_result.epochs_run == 1  # Keras counts the interrupted epoch
+    assert "Stopped during epoch 1 after 0 complete epochs" in panel.status_label.text()
+    assert "0/5 epochs complete" in panel.progress.format()
     assert panel.plots.curve_points("loss", BATCH_VIEW) < 13
+    assert panel.plots.curve_points("loss", EPOCH_VIEW) == 0  # no point for half an epoch
+
+
+def test_stop_after_complete_epochs_counts_them(qtbot, panel, document):
+    document.edit("small batches", lambda p: setattr(p.training, "batch_size", 16))
+    document.edit("epochs", lambda p: setattr(p.training, "epochs", 20))
+    panel.worker.epoch_ended.connect(
+        lambda event: _button(panel, "stopButton").click() if event.epoch == 1 else None)
+    _click(qtbot, panel, "startButton")
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=90_000)
+    text = panel.status_label.text()
+    epochs = panel.plots.curve_points("loss", EPOCH_VIEW)
+    assert epochs >= 2
+    if "during epoch" in text:  # the stop landed inside the next epoch
+        assert f"during epoch {epochs + 1} after {epochs} complete epochs" in text
+    else:
+        assert f"Stopped after {epochs} complete epochs" in text
 
 
 def test_failing_run_shows_a_dialog_and_the_panel_stays_usable(qtbot, panel, document):
@@ -107,7 +166,7 @@ def test_failing_run_shows_a_dialog_and_the_panel_stays_usable(qtbot, panel, doc
     assert dialog.isVisible()
     assert "classification loss" in dialog.text()
     assert "shape (batch, 6)" in dialog.text()
-    assert dialog.detailedText()
+    assert "Traceback" not in dialog.detailedText()  # a user error, not a crash
     assert "Training failed" in panel.status_label.text()
     qtbot.waitUntil(lambda: not panel.is_running, timeout=30_000)
     assert _button(panel, "startButton").isEnabled()

@@ -99,7 +99,8 @@ def test_failure_is_signalled_and_the_worker_can_run_again(qtbot, worker, demo_p
         worker.start(failing, epochs=1)
     event: TrainingFailed = blocker.args[0]
     assert "broken loss" in event.message
-    assert event.details
+    assert "raise ValueError('broken loss')" in event.details  # the user's own lines only
+    assert "site-packages" not in event.details
     qtbot.waitUntil(lambda: not worker.is_running, timeout=10_000)
     assert seen["finished"] == []
     with qtbot.waitSignal(worker.finished, timeout=60_000):
@@ -113,3 +114,20 @@ def test_unconnected_failure_is_logged_not_lost(qtbot, worker, demo_project, cap
         qtbot.waitUntil(lambda: not worker.is_running, timeout=60_000)
     assert worker.last_failure is not None
     assert worker.last_failure.message in caplog.text
+
+
+def test_failure_details_show_a_traceback_only_for_unexpected_errors():
+    from mogui.core.errors import CustomCodeError, DataError
+    from mogui.qt.training_worker import failure_from_exception
+
+    plain = failure_from_exception(DataError("The file has no column 'x'."))
+    assert plain.message == "The file has no column 'x'." and plain.details == ""
+    custom = failure_from_exception(CustomCodeError("boom", "bbox loss", 2,
+                                                    details='  line 2, in loss\n'))
+    assert custom.details == "  line 2, in loss\n"
+    try:
+        raise KeyError("surprise")
+    except KeyError as exc:
+        unexpected = failure_from_exception(exc)
+    assert "unexpected error: KeyError" in unexpected.message
+    assert unexpected.details.startswith("Traceback")
