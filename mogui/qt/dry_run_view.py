@@ -26,6 +26,7 @@ from mogui.core.errors import MoguiError
 from mogui.core.project import Project
 
 DRY_RUN_BATCH = 8
+DRY_RUN_PROMPT = "Press Dry run to call the losses on one real batch."
 
 
 def format_tensor(info) -> str:
@@ -125,7 +126,7 @@ class DryRunView(QWidget):
         self.table.hide()
         self.total_label = QLabel(self)
         self.total_label.setObjectName("dryRunTotal")
-        self.message = QLabel("Press Dry run to call the losses on one real batch.", self)
+        self.message = QLabel(DRY_RUN_PROMPT, self)
         self.message.setObjectName("dryRunMessage")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -171,6 +172,16 @@ class DryRunView(QWidget):
         self.table.hide()
         self.total_label.clear()
         self.message.setStyleSheet("color: #b00020;")
+        self.message.setText(message)
+        self.message.show()
+
+    def clear(self, message: str = DRY_RUN_PROMPT) -> None:
+        """Forget the last result or error (it no longer matches the project)."""
+        self.table.setRowCount(0)
+        self.table.hide()
+        self.total_label.clear()
+        self.message.setStyleSheet("")
+        self.message.setToolTip("")
         self.message.setText(message)
         self.message.show()
 

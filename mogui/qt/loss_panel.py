@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mogui.core.errors import CustomCodeError
+from mogui.core.errors import CustomCodeError, MoguiError
 from mogui.core.project import HeadSpec, Project
 from mogui.core.tasks import TASKS
 from mogui.qt.code_editor import CodeEditorWithMessage
@@ -87,6 +87,9 @@ class LossPanel(QWidget):
         self._document = document
         self._custom_head: str | None = None
         self._term_structure: tuple[str, ...] = ()
+        self._generation = 0  # counts document changes; a dry run is for one generation
+        self._dry_run_generation = -1
+        self._dry_run_marked: CodeEditorWithMessage | None = None
 
         self.mode_combo = QComboBox(self)
         self.mode_combo.setObjectName("lossModeCombo")
@@ -194,6 +197,7 @@ class LossPanel(QWidget):
         self._contract_timer = QTimer(self, singleShot=True, interval=_CONTRACT_DELAY_MS)
         self._contract_timer.timeout.connect(self.refresh_contract)
         document.changed.connect(self.sync)
+        document.changed.connect(self._on_document_changed)
         self.sync()
 
     # -- project -> widgets -----------------------------------------------------------------
@@ -282,8 +286,12 @@ class LossPanel(QWidget):
 
         def mutate(project: Project) -> None:
             project.loss_mode = mode
-            if mode == JOINT and not project.joint_loss.source.strip():
+            if mode != JOINT:
+                return
+            if not project.joint_loss.source.strip():
                 project.joint_loss.source = joint_loss_template(project.heads)
+            for head in project.heads:  # keep the per-head weights as the starting point
+                project.joint_loss.term_weights.setdefault(head.name, head.loss.weight)
 
         self._document.edit("Joint loss" if mode == JOINT else "Per-output losses", mutate)
 
@@ -337,22 +345,48 @@ class LossPanel(QWidget):
         """Run the losses on one real batch in a worker thread."""
         self.head_code.editor.commit()
         self.joint_code.editor.commit()
-        self.dry_run_view.show_running()
         path = self._document.path
-        self.runner.start(dry_run_on_data, self.project.model_copy(deep=True),
-                          path.parent if path is not None else None)
+        if self.runner.start(dry_run_on_data, self.project.model_copy(deep=True),
+                             path.parent if path is not None else None):
+            self._dry_run_generation = self._generation
+            self.dry_run_view.show_running()
+
+    def _dry_run_is_current(self) -> bool:
+        if self._dry_run_generation == self._generation:
+            return True
+        self.dry_run_view.clear("The project changed while the dry run ran. Press Dry run "
+                                "again to see the current losses.")
+        return False
 
     def _on_dry_run_report(self, report) -> None:
-        self.dry_run_view.show_report(report)
+        if self._dry_run_is_current():
+            self.dry_run_view.show_report(report)
 
     def _on_dry_run_error(self, exc: BaseException, details: str) -> None:
+        if not self._dry_run_is_current():
+            return
         message = error_message(exc)
         self.dry_run_view.show_error(message)
-        self.dry_run_view.message.setToolTip(details)
+        self.dry_run_view.message.setToolTip(details if not isinstance(exc, MoguiError)
+                                             else getattr(exc, "details", ""))
         if isinstance(exc, CustomCodeError):
             box = self._editor_for_label(exc.label)
             if box is not None:
                 box.show_error(message, exc.lineno)
+                self._dry_run_marked = box
+
+    def _on_document_changed(self) -> None:
+        """Any change (an edit, a mode switch, New/Open) makes a dry-run result stale."""
+        self._generation += 1
+        self.dry_run_view.clear()
+        box, self._dry_run_marked = self._dry_run_marked, None
+        if box is None:
+            return
+        box.clear_error()
+        if box is self.joint_code:  # a compile error of the current source stays marked
+            self.check_code(box, box.editor.toPlainText(), joint_code_label())
+        elif self._custom_head is not None:
+            self.check_code(box, box.editor.toPlainText(), head_code_label(self._custom_head))
 
     def _editor_for_label(self, label: str) -> CodeEditorWithMessage | None:
         if self.project.loss_mode == JOINT:

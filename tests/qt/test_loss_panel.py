@@ -102,8 +102,10 @@ def test_joint_mode_and_dry_run_shows_every_head(qtbot, panel):
     assert '"bbox"' in project.joint_loss.source and '"classification"' in project.joint_loss.source
     assert panel.stack.currentIndex() == 1
     assert panel.joint_code.editor.toPlainText() == project.joint_loss.source
+    assert project.joint_loss.term_weights == {"bbox": 1.0, "classification": 1.5}
+    assert panel.term_spin("classification").value() == 1.5  # the per-head weight carries over
     panel.term_spin("classification").setValue(2.0)
-    assert _doc(panel).project.joint_loss.term_weights == {"classification": 2.0}
+    assert _doc(panel).project.joint_loss.term_weights == {"bbox": 1.0, "classification": 2.0}
     qtbot.mouseClick(panel.dry_run_button, Qt.MouseButton.LeftButton)
     view = panel.dry_run_view
     qtbot.waitUntil(lambda: view.row_count() == 2, timeout=60_000)
@@ -111,9 +113,35 @@ def test_joint_mode_and_dry_run_shows_every_head(qtbot, panel):
     assert view.table.item(1, 6).text() == "2"
     assert "Total loss" in view.total_label.text()
     _doc(panel).undo_stack.undo()
+    assert view.row_count() == 0 and view.total_label.text() == ""  # stale: cleared
+    assert "Press Dry run" in view.message.text()
     _doc(panel).undo_stack.undo()
     assert _doc(panel).project.loss_mode == "per_output"
     assert panel.stack.currentIndex() == 0
+
+
+def test_joint_term_weights_already_set_are_kept(panel):
+    document = _doc(panel)
+    document.edit("bbox term", lambda p: p.joint_loss.term_weights.__setitem__("bbox", 4.0))
+    panel.mode_combo.setCurrentIndex(panel.mode_combo.findData("joint"))
+    assert document.project.joint_loss.term_weights == {"bbox": 4.0, "classification": 1.5}
+
+
+def test_a_project_change_during_a_dry_run_discards_its_result(qtbot, panel):
+    view = panel.dry_run_view
+    panel.dry_run()
+    _doc(panel).edit("rename", lambda p: setattr(p, "name", "renamed"))
+    qtbot.waitUntil(lambda: not panel.runner.is_running, timeout=60_000)
+    assert view.row_count() == 0
+    assert "changed while the dry run ran" in view.message.text()
+
+
+def test_opening_another_project_clears_the_dry_run(qtbot, panel, demo_project):
+    view = panel.dry_run_view
+    panel.dry_run()
+    qtbot.waitUntil(lambda: view.row_count() == 2, timeout=60_000)
+    _doc(panel).replace(demo_project.model_copy(deep=True), None)
+    assert view.row_count() == 0 and "Press Dry run" in view.message.text()
 
 
 def test_dry_run_error_in_custom_code_marks_its_line(qtbot, panel):
@@ -128,3 +156,6 @@ def test_dry_run_error_in_custom_code_marks_its_line(qtbot, panel):
     assert editor.error_line == 3
     assert "undefined_name" in panel.head_code.error_text
     assert "undefined_name" in panel.dry_run_view.message.text()
+    _doc(panel).edit("bbox weight", lambda p: setattr(p.head("bbox").loss, "weight", 2.0))
+    assert editor.error_line is None and not panel.head_code.error_text
+    assert "undefined_name" not in panel.dry_run_view.message.text()
