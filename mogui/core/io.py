@@ -36,8 +36,8 @@ def migrate(data: dict[str, Any], source: str | None = None) -> dict[str, Any]:
     return data
 
 
-def project_from_json(text: str, source: str | None = None) -> Project:
-    """Parse project JSON text (migrating old versions) and validate it."""
+def project_from_json(text: str, source: str | None = None, *, strict: bool = True) -> Project:
+    """Parse project JSON text (migrating old versions) and validate it (see ``parse_project``)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -45,11 +45,14 @@ def project_from_json(text: str, source: str | None = None) -> Project:
                                     f"column {exc.colno}")], source) from None
     if not isinstance(data, dict):
         raise ProjectError([Problem("", "must be a JSON object")], source)
-    return parse_project(migrate(data, source), source)
+    return parse_project(migrate(data, source), source, strict=strict)
 
 
-def load_project(path: str | os.PathLike[str]) -> Project:
-    """Read and validate a project file; raise :class:`ProjectError` naming the problem."""
+def load_project(path: str | os.PathLike[str], *, strict: bool = True) -> Project:
+    """Read and validate a project file; raise :class:`ProjectError` naming the problem.
+
+    ``strict=False`` (the app) also loads projects whose cross-field checks fail.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -57,7 +60,7 @@ def load_project(path: str | os.PathLike[str]) -> Project:
         raise ProjectError([Problem("", "does not exist")], str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProjectError([Problem("", f"cannot be read: {exc}")], str(path)) from None
-    return project_from_json(text, str(path))
+    return project_from_json(text, str(path), strict=strict)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:

@@ -129,14 +129,19 @@ def problems_from_validation_error(
     return [Problem(format_loc([*prefix, *e["loc"]]), _describe(e)) for e in exc.errors()]
 
 
-def parse_project(data: Any, source: str | None = None) -> Project:
-    """Validate raw JSON data into a :class:`Project`; raise :class:`ProjectError`."""
+def parse_project(data: Any, source: str | None = None, *, strict: bool = True) -> Project:
+    """Validate raw JSON data into a :class:`Project`; raise :class:`ProjectError`.
+
+    With ``strict=False`` only the structure must be valid: a project whose cross-field checks
+    fail (a head without a target, a loss that does not fit its task…) still loads, so an
+    editor can open it and show those problems where they are.
+    """
     try:
         project = Project.model_validate(data)
     except ValidationError as exc:
         raise ProjectError(problems_from_validation_error(exc), source) from None
     problems = check_project(project)
-    if problems:
+    if problems and strict:
         raise ProjectError(problems, source)
     return project
 

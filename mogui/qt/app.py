@@ -23,7 +23,8 @@ def create_window(project_path: str | None = None) -> MainWindow:
     document = None
     if project_path:
         try:
-            document = ProjectDocument(load_project(project_path), Path(project_path))
+            document = ProjectDocument(load_project(project_path, strict=False),
+                                       Path(project_path))
         except ProjectError as exc:
             problem = str(exc)
     if document is None:

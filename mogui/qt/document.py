@@ -107,7 +107,7 @@ class ProjectDocument(QObject):
     # -- files ------------------------------------------------------------------------------
     def open(self, path: Path) -> None:
         """Load ``path``; raises :class:`mogui.core.validation.ProjectError` unchanged."""
-        self.replace(load_project(path), Path(path))
+        self.replace(load_project(path, strict=False), Path(path))
 
     def save(self, path: Path | None = None) -> None:
         """Save atomically to ``path`` (or the current path) and mark the document clean."""

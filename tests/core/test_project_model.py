@@ -197,3 +197,18 @@ def test_problems_can_be_described_by_name_for_people():
     assert describe_problem(Problem("heads[0]", "has no loss"), project) == \
         "head 'bbox': has no loss"
     assert describe_problem(Problem("heads[9].units", "x"), project) == "heads[9].units x"
+
+
+def test_non_strict_loading_keeps_a_project_with_cross_field_problems(tmp_path):
+    data = _demo_dict()
+    data["heads"][0]["loss"]["kind"] = "sparse_categorical_crossentropy"
+    path = tmp_path / "unfinished.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ProjectError, match="heads\\[0\\].loss.kind"):
+        load_project(path)
+    assert load_project(path, strict=False).heads[0].loss.kind == \
+        "sparse_categorical_crossentropy"
+    data["heads"][0]["units"] = 0  # a structural problem still refuses to load
+    path.write_text(json.dumps(data))
+    with pytest.raises(ProjectError, match="heads\\[0\\].units"):
+        load_project(path, strict=False)

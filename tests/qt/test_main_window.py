@@ -185,3 +185,15 @@ def test_a_project_with_several_problems_lists_them_all(window, dialogs, tmp_pat
     for expected in ("heads[0].units must be >= 1, got 0", "training.batch_size must be >= 1",
                      "training.learning_rate must be > 0.0, got -1"):
         assert expected in text
+
+
+def test_a_saved_project_with_problems_reopens_and_shows_them(window, dialogs, tmp_path):
+    window.document.edit("Wrong loss", lambda p: setattr(p.heads[0].loss, "kind",
+                                                          "sparse_categorical_crossentropy"))
+    assert window.document.problems
+    target = tmp_path / "unfinished.json"
+    assert window.files.save_to(target)
+    assert window.files.open_path(target, confirmed=True)
+    assert not dialogs.errors
+    assert window.document.project.heads[0].loss.kind == "sparse_categorical_crossentropy"
+    assert "head 'bbox': loss.kind" in window.problems_label.text()
