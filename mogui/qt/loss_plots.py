@@ -39,7 +39,6 @@ _REDRAW_MS = 200
 _Y_PAD = 0.08  # fraction of the data span added above and below
 _Y_SHRINK = 0.4  # re-fit when the data span falls below this fraction of the shown span
 _DOT_SIZE = 5
-_LEGEND_BRUSH = (255, 255, 255, 150)  # translucent: curves stay visible behind the legend
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
             "#17becf", "#bcbd22", "#7f7f7f")
 
@@ -125,8 +124,8 @@ class LossPlots(QWidget):
         controls.addLayout(self._head_box)
         controls.addStretch(1)
 
-        self.loss_plot = self._make_plot("Loss (solid: train, dashed: validation)")
-        self.metric_plot = self._make_plot("Metrics per head")
+        self.loss_plot = self._make_plot("Loss (solid: train, dashed: validation)", 3)
+        self.metric_plot = self._make_plot("Metrics per head", 2)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.loss_plot)
         splitter.addWidget(self.metric_plot)
@@ -142,13 +141,15 @@ class LossPlots(QWidget):
         self._timer = QTimer(self, singleShot=True, interval=_REDRAW_MS)
         self._timer.timeout.connect(self.refresh)
 
-    def _make_plot(self, title: str) -> pg.PlotWidget:
+    def _make_plot(self, title: str, legend_columns: int) -> pg.PlotWidget:
         plot = pg.PlotWidget(self, background="w")
         plot.setTitle(title, color="#333", size="10pt")
         plot.setLabel("bottom", "epoch")
-        plot.addLegend(offset=(-4, 4), labelTextSize="7pt", labelTextColor="#333",
-                       brush=pg.mkBrush(*_LEGEND_BRUSH), pen=pg.mkPen("#cccccc"),
-                       verSpacing=-8, horSpacing=8, colCount=2)
+        # The legend sits below the axes, in the plot's own layout, so it never hides a curve.
+        legend = pg.LegendItem(labelTextSize="7pt", labelTextColor="#333", verSpacing=-8,
+                               horSpacing=8, colCount=legend_columns)
+        plot.plotItem.layout.addItem(legend, 4, 1)
+        plot.plotItem.legend = legend
         plot.setMinimumSize(220, 180)
         for name in ("left", "bottom"):
             plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)

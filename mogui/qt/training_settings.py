@@ -104,6 +104,10 @@ class TrainingSettingsForm(QGroupBox):
         rate = self.editors["learning_rate"].widget
         if isinstance(rate, QDoubleSpinBox):
             rate.setSingleStep(1e-4)
+        split = self.editors["validation_split"].widget
+        if isinstance(split, QDoubleSpinBox):
+            split.setDecimals(3)
+            split.setSingleStep(0.05)
 
         columns = QGridLayout(self)
         columns.setHorizontalSpacing(24)

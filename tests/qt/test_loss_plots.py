@@ -141,10 +141,14 @@ def test_epoch_view_marks_each_epoch_with_a_dot(plots: LossPlots):
     assert item.scatter.points().size == 1
 
 
-def test_legend_is_small_and_translucent(plots: LossPlots):
+def test_legend_is_small_and_below_the_curves(qtbot, plots: LossPlots):
+    plots.resize(900, 400)
+    plots.show()
     plots.add_batches([_batch(0, 0, loss=1.0, bbox_loss=1.0)])
     plots.refresh()
+    qtbot.wait(10)
     legend = plots.loss_plot.plotItem.legend
-    assert legend.brush().color().alpha() < 255
     assert legend.opts["labelTextSize"] == "7pt"
+    view = plots.loss_plot.plotItem.vb.sceneBoundingRect()
+    assert legend.sceneBoundingRect().top() >= view.bottom()  # outside the data area
     assert sorted(label.text for _sample, label in legend.items) == ["bbox_loss", "loss"]
