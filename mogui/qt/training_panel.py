@@ -7,6 +7,7 @@ temporary run folder, so File > Export… can export the last run without traini
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -176,18 +177,20 @@ class TrainingPanel(QWidget):
         try:
             save_model_atomic(result.model, path)
             write_history_csv(result.history, history, self._heads)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
             error_dialog.show_error(self, "Cannot save the model",
-                                    f"The model could not be saved to '{path}': "
-                                    f"{exc.strerror or exc}. Choose another folder.")
+                                    f"The model could not be saved to '{path}': {reason}. "
+                                    "Choose another folder or file name.")
             return False
         self.status_label.setText(f"Model saved to {path} (history: {history.name}).")
         return True
 
     def _save_model_dialog(self) -> None:
         start = self._document.path.parent if self._document.path is not None else Path.home()
+        stem = re.sub(r"[^\w.-]+", "_", self._document.project.name).strip("._") or "model"
         name, _ = QFileDialog.getSaveFileName(
-            self, "Save trained model", str(start / f"{self._document.project.name}.keras"),
+            self, "Save trained model", str(start / f"{stem}.keras"),
             "Keras model (*.keras)")
         if name:
             self.save_model(Path(name))

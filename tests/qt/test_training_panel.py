@@ -60,7 +60,7 @@ def test_one_epoch_gives_every_head_a_curve(qtbot, panel, document):
 
 
 def test_trained_model_can_be_saved_and_exported_without_training(qtbot, panel, document,
-                                                                  tmp_path):
+                                                                  tmp_path, dialogs):
     import keras
     import numpy as np
 
@@ -79,6 +79,9 @@ def test_trained_model_can_be_saved_and_exported_without_training(qtbot, panel, 
                                                     strict=True))
     header = (tmp_path / "trained_history.csv").read_text().splitlines()[0]
     assert header.startswith("epoch,loss,bbox_loss,classification_loss")
+    (tmp_path / "notes.txt").write_text("not a folder")
+    assert not panel.save_model(tmp_path / "notes.txt" / "model.keras")
+    assert "could not be saved" in dialogs.errors[-1] and "Traceback" not in dialogs.errors[-1]
 
     dialog = ExportDialog(document, last_run=run)
     qtbot.addWidget(dialog)
