@@ -15,28 +15,27 @@ from mogui.core.io import load_example  # noqa: E402
 from mogui.core.project import Project  # noqa: E402
 
 
-@pytest.fixture
-def demo_project() -> Project:
-    """The bbox + classification demo, shrunk so it trains in a second or two."""
-    project = load_example("bbox_classification")
+def _shrunk_example(name: str) -> Project:
+    """A shipped demo example shrunk so it trains in a second or two."""
+    project = load_example(name)
     project.data.samples = 64
     project.data.image_size = 32
     project.inputs[0].shape = [32, 32, 1]
     project.training.batch_size = 16
     project.training.epochs = 1
     return project
+
+
+@pytest.fixture
+def demo_project() -> Project:
+    """The bbox + classification demo, shrunk."""
+    return _shrunk_example("bbox_classification")
 
 
 @pytest.fixture
 def joint_project() -> Project:
     """The joint-loss demo, shrunk like ``demo_project``."""
-    project = load_example("bbox_classification_joint")
-    project.data.samples = 64
-    project.data.image_size = 32
-    project.inputs[0].shape = [32, 32, 1]
-    project.training.batch_size = 16
-    project.training.epochs = 1
-    return project
+    return _shrunk_example("bbox_classification_joint")
 
 
 @pytest.fixture(autouse=True)

@@ -48,7 +48,9 @@ class ActivationParams(LayerParams):
     activation: ActivationName = "relu"
 
 
-class Conv1DParams(LayerParams):
+class ConvParams(LayerParams):
+    """Conv1D and Conv2D (square kernels and strides)."""
+
     filters: int = Field(32, ge=1)
     kernel_size: int = Field(3, ge=1)
     strides: int = Field(1, ge=1)
@@ -56,20 +58,9 @@ class Conv1DParams(LayerParams):
     activation: ActivationName = "relu"
 
 
-class Conv2DParams(LayerParams):
-    filters: int = Field(32, ge=1)
-    kernel_size: int = Field(3, ge=1)
-    strides: int = Field(1, ge=1)
-    padding: Padding = "same"
-    activation: ActivationName = "relu"
+class PoolingParams(LayerParams):
+    """MaxPooling1D and MaxPooling2D."""
 
-
-class Pooling1DParams(LayerParams):
-    pool_size: int = Field(2, ge=1)
-    padding: Padding = "valid"
-
-
-class Pooling2DParams(LayerParams):
     pool_size: int = Field(2, ge=1)
     padding: Padding = "valid"
 
@@ -130,11 +121,11 @@ _KINDS = [
     LayerKind("LayerNormalization", LayerNormalizationParams, "Normalization",
               "Normalizes each sample over its features"),
     LayerKind("Activation", ActivationParams, "Core", "Applies an activation function"),
-    LayerKind("Conv1D", Conv1DParams, "Convolution", "1-D convolution over (steps, channels)"),
-    LayerKind("Conv2D", Conv2DParams, "Convolution",
+    LayerKind("Conv1D", ConvParams, "Convolution", "1-D convolution over (steps, channels)"),
+    LayerKind("Conv2D", ConvParams, "Convolution",
               "2-D convolution over (height, width, channels)"),
-    LayerKind("MaxPooling1D", Pooling1DParams, "Pooling", "Max over windows of steps"),
-    LayerKind("MaxPooling2D", Pooling2DParams, "Pooling", "Max over spatial windows"),
+    LayerKind("MaxPooling1D", PoolingParams, "Pooling", "Max over windows of steps"),
+    LayerKind("MaxPooling2D", PoolingParams, "Pooling", "Max over spatial windows"),
     LayerKind("GlobalAveragePooling1D", NoParams, "Pooling", "Mean over all steps"),
     LayerKind("GlobalAveragePooling2D", NoParams, "Pooling", "Mean over height and width"),
     LayerKind("Flatten", NoParams, "Reshaping", "Flattens all but the batch axis"),
