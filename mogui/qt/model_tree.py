@@ -50,8 +50,9 @@ class ModelTree(QTreeWidget):
             self._add(trunk, f"trunk[{i}]", layer.name, layer.kind, bad)
         heads = self._group("Heads", "heads")
         for h, head in enumerate(project.heads):
+            units = f"{head.units} unit{'' if head.units == 1 else 's'}"
             head_item = self._add(heads, f"heads[{h}]", head.name,
-                                  f"{head.task.value}, {head.units} units", bad)
+                                  f"{head.task.value}, {units}", bad)
             for i, layer in enumerate(head.layers):
                 self._add(head_item, f"heads[{h}].layers[{i}]", layer.name, layer.kind, bad)
         self.expandAll()
