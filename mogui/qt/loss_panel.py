@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
 from mogui.core.errors import CustomCodeError, MoguiError
 from mogui.core.project import HeadSpec, Project
 from mogui.core.tasks import TASKS
+from mogui.qt.background import BackgroundCall
 from mogui.qt.code_editor import CodeEditorWithMessage
 from mogui.qt.document import ProjectDocument
 from mogui.qt.dry_run_view import (
-    BackgroundCall,
     ContractView,
     DryRunView,
     contract_of,
