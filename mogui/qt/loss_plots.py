@@ -74,6 +74,7 @@ class _Curve:
     head: str  # head name or TOTAL
     is_loss: bool
     item: pg.PlotDataItem
+    view: str  # BATCH_VIEW or EPOCH_VIEW
     buffer: _Buffer = field(default_factory=_Buffer)
     drawn: int = 0
 
@@ -231,7 +232,7 @@ class LossPlots(QWidget):
         plot.addItem(item)
         item.setDownsampling(auto=True, method="peak")
         item.setClipToView(True)
-        curve = _Curve(key, head, is_loss, item)
+        curve = _Curve(key, head, is_loss, item, view)
         self._curves[(view, key)] = curve
         self._set_visible(view, curve)
         return curve
@@ -247,6 +248,10 @@ class LossPlots(QWidget):
         for curve in self._curves.values():
             n = curve.buffer.n
             if n != curve.drawn:
+                if n > 1 and curve.view == BATCH_VIEW and curve.item.opts["symbol"] is not None:
+                    # Dots mark a lone validation point; from two points on the dashed line
+                    # shows it, and symbols roughly double the cost of every repaint.
+                    curve.item.setSymbol(None)
                 curve.item.setData(curve.buffer.x[:n], curve.buffer.y[:n])
                 curve.drawn = n
         self._fit_y()

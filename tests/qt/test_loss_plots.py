@@ -152,3 +152,13 @@ def test_legend_is_small_and_below_the_curves(qtbot, plots: LossPlots):
     view = plots.loss_plot.plotItem.vb.sceneBoundingRect()
     assert legend.sceneBoundingRect().top() >= view.bottom()  # outside the data area
     assert sorted(label.text for _sample, label in legend.items) == ["bbox_loss", "loss"]
+
+
+def test_batch_view_validation_drops_its_dots_once_it_is_a_line(plots: LossPlots):
+    for epoch in range(2):
+        plots.add_batches([_batch(epoch, b, loss=3.0, bbox_loss=1.0) for b in range(10)])
+        plots.add_epoch(EpochEnded(epoch, {"loss": 2.5, "val_loss": 2.8 - epoch}, elapsed=1.0))
+        plots.refresh()
+    assert plots.curve_item("val_loss").opts["symbol"] is None
+    assert plots.curve_points("val_loss") == 2
+    assert plots.curve_item("val_loss", EPOCH_VIEW).opts["symbol"] == "o"
