@@ -7,6 +7,7 @@ happen when a project is parsed; cross-field checks (names, references, losses p
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -242,6 +243,11 @@ class Project(_Model):
         if self.loss_mode == "joint":
             return list(self.heads)
         return [h for h in self.heads if h.has_loss]
+
+    @property
+    def slug(self) -> str:
+        """The name as a file-name-safe identifier: "Shapes: box + class" -> "shapes_box_class"."""
+        return re.sub(r"\W+", "_", self.name).strip("_").lower()
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"

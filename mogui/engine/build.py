@@ -7,7 +7,6 @@ and the shape inspector, so both always agree.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,8 +188,7 @@ def build_graph(project: Project) -> Graph:
 
 
 def _model_name(project: Project) -> str:
-    name = re.sub(r"\W+", "_", project.name).strip("_").lower()
-    return name or "mogui_model"
+    return project.slug or "mogui_model"
 
 
 def build_model(project: Project) -> keras.Model:

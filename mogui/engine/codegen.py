@@ -7,7 +7,6 @@ order), losses, weights, optimizer and fit arguments, so its ``history.csv`` mat
 from __future__ import annotations
 
 import importlib.util
-import re
 import shutil
 import subprocess
 import sys
@@ -56,8 +55,7 @@ def write_history(history, path):
 
 def script_name(project: Project) -> str:
     """File name of the exported script, e.g. ``train_shapes_bounding_box_class.py``."""
-    slug = re.sub(r"\W+", "_", project.name).strip("_").lower() or "model"
-    return f"train_{slug}.py"
+    return f"train_{project.slug or 'model'}.py"
 
 
 def generate_script(project: Project, project_dir: Path | None = None, *,

@@ -34,6 +34,11 @@ def remember_file(path: Path) -> None:
     store.sync()
 
 
+def _suggested_file_name(document: ProjectDocument) -> str:
+    """``shapes_bounding_box_class.json`` for a project named "Shapes: bounding box + class"."""
+    return f"{document.project.slug or 'project'}.json"
+
+
 def project_error_text(exc: ProjectError) -> str:
     """Every problem of a project file, one per line (the first few when there are many)."""
     if len(exc.problems) <= 1:
@@ -83,7 +88,7 @@ class FileActions(QObject):
     def open_dialog(self) -> bool:
         if not self.confirm_discard():
             return False
-        start = str(self._document.path.parent) if self._document.path else ""
+        start = str(self._document.path.parent) if self._document.path else str(Path.cwd())
         path, _ = QFileDialog.getOpenFileName(self._window, "Open project", start, FILE_FILTER)
         return self.open_path(Path(path), confirmed=True) if path else False
 
@@ -108,7 +113,7 @@ class FileActions(QObject):
         return self.save_to(self._document.path)
 
     def save_as(self) -> bool:
-        start = str(self._document.path or Path.home() / "project.json")
+        start = str(self._document.path or Path.cwd() / _suggested_file_name(self._document))
         path, _ = QFileDialog.getSaveFileName(self._window, "Save project as", start,
                                               FILE_FILTER)
         return self.save_to(Path(path)) if path else False
