@@ -58,18 +58,14 @@ def main() -> int:
 
     window.tabs.setCurrentWidget(window.loss_panel)
     panel = window.loss_panel
-    panel.dry_run()
-    wait_until(app, lambda: not panel.runner.is_running and not panel.contract_busy)
-    grab(window, "losses_per_output.png")
-    document.undo_stack.setClean()
-    window.files.new_from_example("bbox_classification_joint")
-    shrink(document)
-    panel.dry_run()
-    wait_until(app, lambda: not panel.runner.is_running and not panel.contract_busy)
-    grab(window, "losses_joint.png")
-    document.undo_stack.setClean()
-    window.files.new_from_example("bbox_classification")
-    shrink(document)
+    for example, shot in (("bbox_classification_joint", "losses_per_output.png"),
+                          ("bbox_classification", "losses_joint.png")):
+        panel.dry_run()
+        wait_until(app, lambda: not panel.runner.is_running and not panel.contract_busy)
+        grab(window, shot)
+        document.undo_stack.setClean()
+        window.files.new_from_example(example)  # the next example, for the next shot
+        shrink(document)
 
     window.tabs.setCurrentWidget(window.training_panel)
     training = window.training_panel
