@@ -1,14 +1,20 @@
 """Live loss and metric curves (pyqtgraph), per head, for batches and epochs.
 
-Each curve is one ``PlotDataItem`` created the first time its log key appears, fed from a
-growing numpy buffer with ``setData(x[:n], y[:n])``. Data arrive through :meth:`add_batches`
-and :meth:`add_epoch`; drawing happens only in :meth:`refresh`, run by a 5 Hz timer. The
-per-batch view shows validation values too, one point per epoch end; curves with one point
-per epoch carry small dots so that a single epoch is visible.
+Each curve is fed from a growing numpy buffer. Data arrive through :meth:`add_batches` and
+:meth:`add_epoch`; drawing happens only when a plot is refreshed. Each refresh draws one plot,
+50 ms after new data arrived (half of the worker's 100 ms drain period) and then every 100 ms
+while a plot has undrawn points: the two plots are painted in turns, each at most 5 times a
+second, and not in the same moment as the progress bar that the same data update. Keeping
+each paint short matters more than painting less often: the GUI thread's timers wait for
+whatever paint is in progress.
 
-Painting is what costs the GUI thread time, so the plots avoid what makes pyqtgraph repaint
-its axes: the x range is fixed to the run's epochs and the y range is set by :meth:`_fit_y`
-only when the data leave it or shrink well inside it, not on every update.
+Painting is what costs the GUI thread time, so the per-batch curves are plain
+``PlotCurveItem`` lines given only the points that can be seen: the part of the buffer inside
+the view, reduced to a minimum and maximum per pixel column (:func:`peak_decimate`) once it has
+more points than the plot has pixels. Lone validation points in the per-batch view (one epoch
+so far) are drawn by one marker item per plot. Curves of the hidden view get their items when
+it is shown. The x range is fixed to the run's epochs and the y range is set by :meth:`_fit_y`
+only when the data leave it or shrink well inside it, so the axes are rarely redrawn.
 """
 
 from __future__ import annotations
@@ -35,7 +41,8 @@ from mogui.core.events import BatchEnded, EpochEnded
 BATCH_VIEW = "batch"
 EPOCH_VIEW = "epoch"
 TOTAL = "total"
-_REDRAW_MS = 200
+_REDRAW_MS = 100  # one plot per tick: each plot at most 5 times a second
+_REDRAW_DELAY_MS = 50  # after new data, half a drain period: away from the progress repaint
 _Y_PAD = 0.08  # fraction of the data span added above and below
 _Y_SHRINK = 0.4  # re-fit when the data span falls below this fraction of the shown span
 _DOT_SIZE = 5
@@ -53,6 +60,7 @@ class _Buffer:
         self.low = np.inf
         self.high = -np.inf
         self.low_positive = np.inf  # for log scale
+        self.all_finite = True
 
     def append(self, x: float, y: float) -> None:
         if self.n == len(self.x):
@@ -66,6 +74,28 @@ class _Buffer:
             self.high = max(self.high, y)
             if y > 0:
                 self.low_positive = min(self.low_positive, y)
+        else:
+            self.all_finite = False
+
+
+def peak_decimate(x: np.ndarray, y: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most about ``2 * columns`` points that keep every column's minimum and maximum.
+
+    ``x`` must be sorted. Points are grouped into runs of equal length; each run becomes its
+    maximum and minimum at the run's first x, so spikes survive however long the curve is.
+    """
+    n = len(x)
+    columns = max(1, int(columns))
+    if n <= 2 * columns:
+        return x, y
+    run = -(-(n - 1) // columns)
+    full = (n - 1) // run * run  # the rest, and always the last point, are kept as they are
+    groups = y[:full].reshape(-1, run)
+    peaks = np.empty((len(groups), 2))
+    peaks[:, 0] = np.fmax.reduce(groups, axis=1)
+    peaks[:, 1] = np.fmin.reduce(groups, axis=1)
+    xs = np.repeat(x[:full:run], 2)
+    return np.concatenate([xs, x[full:]]), np.concatenate([peaks.ravel(), y[full:]])
 
 
 @dataclass
@@ -73,10 +103,12 @@ class _Curve:
     key: str  # Keras log key, e.g. "val_bbox_loss"
     head: str  # head name or TOTAL
     is_loss: bool
-    item: pg.PlotDataItem
+    is_val: bool
     view: str  # BATCH_VIEW or EPOCH_VIEW
+    item: pg.PlotCurveItem | pg.PlotDataItem | None = None  # made when its view is shown
     buffer: _Buffer = field(default_factory=_Buffer)
-    drawn: int = 0
+    drawn: int = 0  # points of the buffer the item shows
+    stale: bool = False  # the view moved: draw again even if no point was added
 
 
 def classify_key(key: str, heads: Iterable[str]) -> tuple[str, bool, bool] | None:
@@ -102,8 +134,8 @@ class LossPlots(QWidget):
         self._colors: dict[str, str] = {}
         self._curves: dict[tuple[str, str], _Curve] = {}
         self._view = BATCH_VIEW
-        self._dirty = False
         self._y_shown: dict[int, tuple[float, float]] = {}
+        self._x_range: tuple[float, float] | None = None
 
         self.view_combo = QComboBox(self)
         self.view_combo.setObjectName("plotViewCombo")
@@ -126,7 +158,12 @@ class LossPlots(QWidget):
         controls.addStretch(1)
 
         self.loss_plot = self._make_plot("Loss (solid: train, dashed: validation)", 3)
-        self.metric_plot = self._make_plot("Metrics per head", 2)
+        self.metric_plot = self._make_plot("Metrics (solid: train, dashed: validation)", 2)
+        self._plots = (self.loss_plot, self.metric_plot)
+        self._markers = {id(plot): self._make_markers(plot) for plot in self._plots}
+        self._markers_shown: dict[int, tuple[list, list, list]] = {}
+        self._dirty: set[int] = set()  # ids of plots with data not yet drawn
+        self._next_plot = 0
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.loss_plot)
         splitter.addWidget(self.metric_plot)
@@ -139,8 +176,9 @@ class LossPlots(QWidget):
         layout.addLayout(controls)
         layout.addWidget(splitter, 1)
 
-        self._timer = QTimer(self, singleShot=True, interval=_REDRAW_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._timer = QTimer(self, singleShot=True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._refresh_next)
 
     def _make_plot(self, title: str, legend_columns: int) -> pg.PlotWidget:
         plot = pg.PlotWidget(self, background="w")
@@ -152,11 +190,20 @@ class LossPlots(QWidget):
         plot.plotItem.layout.addItem(legend, 4, 1)
         plot.plotItem.legend = legend
         plot.setMinimumSize(220, 180)
+        cache = QGraphicsItem.CacheMode.DeviceCoordinateCache
         for name in ("left", "bottom"):
-            plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        plot.setDownsampling(auto=True, mode="peak")
-        plot.setClipToView(True)
+            plot.getAxis(name).setCacheMode(cache)
+        plot.plotItem.titleLabel.setCacheMode(cache)
+        legend.setCacheMode(cache)
+        plot.plotItem.vb.sigXRangeChanged.connect(lambda *_: self._restale(plot))
+        plot.plotItem.vb.sigResized.connect(lambda *_: self._restale(plot))
         return plot
+
+    def _make_markers(self, plot: pg.PlotWidget) -> pg.ScatterPlotItem:
+        markers = pg.ScatterPlotItem(size=_DOT_SIZE, pen=None)
+        markers.setZValue(1)
+        plot.addItem(markers)
+        return markers
 
     # -- set-up -----------------------------------------------------------------------------
     def reset(self, heads: Iterable[str], epochs: int | None = None) -> None:
@@ -167,16 +214,17 @@ class LossPlots(QWidget):
         self._heads = list(heads)
         self._colors = {h: _PALETTE[i % len(_PALETTE)] for i, h in enumerate(self._heads)}
         self._colors[TOTAL] = "#222222"
-        for plot in (self.loss_plot, self.metric_plot):
-            plot.clear()
+        self._x_range = (0.0, float(epochs)) if epochs else None
+        for curve in self._curves.values():
+            if curve.item is not None:
+                self._plot_of(curve).removeItem(curve.item)
+        for plot in self._plots:
             legend = plot.plotItem.legend
             if legend is not None:
                 legend.clear()
-            if epochs:
-                plot.setXRange(0, epochs, padding=0.02)
-                plot.enableAutoRange(x=False, y=False)
-            else:
-                plot.enableAutoRange(x=True, y=False)
+            self._markers[id(plot)].clear()
+            self._apply_x_range(plot)
+        self._markers_shown.clear()
         self._y_shown = {}
         self._curves.clear()
         for check in self.head_checks.values():
@@ -191,7 +239,15 @@ class LossPlots(QWidget):
             check.toggled.connect(self._apply_visibility)
             self._head_box.addWidget(check)
             self.head_checks[head] = check
-        self._dirty = False
+        self._dirty.clear()
+        self._timer.stop()
+
+    def _apply_x_range(self, plot: pg.PlotWidget) -> None:
+        if self._x_range is not None:
+            plot.setXRange(*self._x_range, padding=0.02)
+            plot.enableAutoRange(x=False, y=False)
+        else:
+            plot.enableAutoRange(x=True, y=False)
 
     # -- data -------------------------------------------------------------------------------
     def add_batches(self, events: Iterable[BatchEnded]) -> None:
@@ -217,67 +273,150 @@ class LossPlots(QWidget):
                 return
             curve = self._make_curve(view, key, *kind)
         curve.buffer.append(x, float(value))
+        if view == self._view:
+            self._dirty.add(id(self._plot_of(curve)))
+
+    def _plot_of(self, curve: _Curve) -> pg.PlotWidget:
+        return self.loss_plot if curve.is_loss else self.metric_plot
 
     def _make_curve(self, view: str, key: str, head: str, is_loss: bool,
                     is_val: bool) -> _Curve:
-        color = self._colors.setdefault(head, _PALETTE[len(self._colors) % len(_PALETTE)])
-        style = Qt.PenStyle.DashLine if is_val else Qt.PenStyle.SolidLine
-        pen = pg.mkPen(color=color, width=1, style=style)
-        plot = self.loss_plot if is_loss else self.metric_plot
-        dots = {}
-        if view == EPOCH_VIEW or is_val:  # one point per epoch: mark each point
-            dots = {"symbol": "o", "symbolSize": _DOT_SIZE, "symbolPen": None,
-                    "symbolBrush": pg.mkBrush(color)}
-        item = pg.PlotDataItem(pen=pen, name=key if view == self._view else None, **dots)
-        plot.addItem(item)
-        item.setDownsampling(auto=True, method="peak")
-        item.setClipToView(True)
-        curve = _Curve(key, head, is_loss, item, view)
+        self._colors.setdefault(head, _PALETTE[len(self._colors) % len(_PALETTE)])
+        curve = _Curve(key, head, is_loss, is_val, view)
         self._curves[(view, key)] = curve
-        self._set_visible(view, curve)
+        if view == self._view:
+            self._make_item(curve)
         return curve
 
+    def _make_item(self, curve: _Curve) -> None:
+        """Create the curve's pyqtgraph item; train curves also get a legend entry.
+
+        Validation curves share their head's colour, dashed (the plot titles say so), so the
+        legend does not grow, and the plots do not shrink, when the first epoch ends.
+        """
+        color = self._colors[curve.head]
+        style = Qt.PenStyle.DashLine if curve.is_val else Qt.PenStyle.SolidLine
+        pen = pg.mkPen(color=color, width=1, style=style)
+        name = None if curve.is_val else curve.key
+        if curve.view == EPOCH_VIEW:  # one point per epoch: mark each point
+            item = pg.PlotDataItem(pen=pen, name=name, symbol="o", symbolSize=_DOT_SIZE,
+                                   symbolPen=None, symbolBrush=pg.mkBrush(color))
+        else:
+            item = pg.PlotCurveItem(pen=pen, name=name)
+        curve.item = item
+        self._set_visible(curve)
+        self._plot_of(curve).addItem(item)
+
     def _schedule(self) -> None:
-        self._dirty = True
-        if not self._timer.isActive():
-            self._timer.start()
+        """New data: refresh a plot half a drain period from now, unless one is due sooner."""
+        if self._dirty and (not self._timer.isActive()
+                            or self._timer.remainingTime() > _REDRAW_DELAY_MS):
+            self._timer.start(_REDRAW_DELAY_MS)
+
+    def _refresh_next(self) -> None:
+        """Refresh the next plot with undrawn data; come back for the other one later."""
+        for step in range(len(self._plots)):
+            index = (self._next_plot + step) % len(self._plots)
+            if id(self._plots[index]) in self._dirty:
+                self._next_plot = (index + 1) % len(self._plots)
+                self._refresh_plot(self._plots[index])
+                break
+        if self._dirty:
+            self._timer.start(_REDRAW_MS)
+
+    def _restale(self, plot: pg.PlotWidget) -> None:
+        """The view moved or resized: re-render its curves on the next refresh."""
+        for curve in self._curves.values():
+            if curve.view == BATCH_VIEW and self._plot_of(curve) is plot:
+                curve.stale = True
+        if any(curve.buffer.n for curve in self._curves.values()):
+            self._dirty.add(id(plot))
+            self._schedule()
 
     def refresh(self) -> None:
-        """Push new points of every changed curve to pyqtgraph (GUI timer only)."""
-        self._dirty = False
-        for curve in self._curves.values():
-            n = curve.buffer.n
-            if n != curve.drawn:
-                if n > 1 and curve.view == BATCH_VIEW and curve.item.opts["symbol"] is not None:
-                    # Dots mark a lone validation point; from two points on the dashed line
-                    # shows it, and symbols roughly double the cost of every repaint.
-                    curve.item.setSymbol(None)
-                curve.item.setData(curve.buffer.x[:n], curve.buffer.y[:n])
-                curve.drawn = n
-        self._fit_y()
+        """Draw every plot's new points now."""
+        for plot in self._plots:
+            self._refresh_plot(plot)
 
-    def _fit_y(self, force: bool = False) -> None:
-        """Set each plot's y range from its visible curves, only when it needs to change."""
-        for plot, is_loss in ((self.loss_plot, True), (self.metric_plot, False)):
-            log = is_loss and self.log_check.isChecked()
-            lows, highs = [], []
-            for curve in self._curves.values():
-                if curve.is_loss == is_loss and curve.item.isVisible() and curve.buffer.n:
-                    lows.append(curve.buffer.low_positive if log else curve.buffer.low)
-                    highs.append(curve.buffer.high)
-            if not lows or not np.isfinite(min(lows)) or not np.isfinite(max(highs)):
-                continue
-            low, high = min(lows), max(highs)
+    def _refresh_plot(self, plot: pg.PlotWidget) -> None:
+        self._dirty.discard(id(plot))
+        is_loss = plot is self.loss_plot
+        log = is_loss and self.log_check.isChecked()
+        for curve in self._curves.values():
+            if curve.is_loss == is_loss and curve.view == self._view \
+                    and (curve.buffer.n != curve.drawn or curve.stale) and self._shown(curve):
+                self._render(curve, log)
+        self._update_markers(plot, log)
+        self._fit_y(plot)
+
+    def _render(self, curve: _Curve, log: bool) -> None:
+        buffer = curve.buffer
+        n = buffer.n
+        if isinstance(curve.item, pg.PlotDataItem):  # epoch view: a point per epoch
+            curve.item.setData(buffer.x[:n], buffer.y[:n])
+        else:
+            x, y = self._visible_part(curve, buffer.x[:n], buffer.y[:n])
             if log:
-                low, high = np.log10(low), np.log10(max(high, low))
-            span = max(high - low, 1e-6 if log else abs(high) * 1e-3 + 1e-9)
-            shown = self._y_shown.get(id(plot))
-            if not force and shown is not None and shown[0] <= low and high <= shown[1] \
-                    and span >= _Y_SHRINK * (shown[1] - shown[0]):
-                continue
-            new = (low - _Y_PAD * span, high + _Y_PAD * span)
-            plot.setYRange(*new, padding=0)
-            self._y_shown[id(plot)] = new
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    y = np.log10(np.where(y > 0, y, np.nan))
+            curve.item.setData(x, y, skipFiniteCheck=buffer.all_finite and not log)
+        curve.drawn = n
+        curve.stale = False
+
+    def _visible_part(self, curve: _Curve, x: np.ndarray,
+                      y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The points inside the view's x range (and one either side), peak-decimated."""
+        view_box = self._plot_of(curve).plotItem.vb
+        if not view_box.autoRangeEnabled()[0]:  # with x auto-range the view follows the data
+            left, right = view_box.viewRange()[0]
+            start = max(int(np.searchsorted(x, left)) - 1, 0)
+            stop = min(int(np.searchsorted(x, right, side="right")) + 1, len(x))
+            x, y = x[start:stop], y[start:stop]
+        return peak_decimate(x, y, max(view_box.width(), 100))
+
+    def _update_markers(self, plot: pg.PlotWidget, log: bool) -> None:
+        """Dots for validation curves that have a single point in the per-batch view."""
+        xs, ys, brushes = [], [], []
+        if self._view == BATCH_VIEW:
+            for curve in self._curves.values():
+                if curve.is_val and curve.view == BATCH_VIEW and curve.buffer.n == 1 \
+                        and self._plot_of(curve) is plot and self._shown(curve):
+                    y = curve.buffer.y[0]
+                    xs.append(curve.buffer.x[0])
+                    ys.append(np.log10(y) if log and y > 0 else (np.nan if log else y))
+                    brushes.append(pg.mkBrush(self._colors[curve.head]))
+        markers = self._markers[id(plot)]
+        shown = (xs, ys, [brush.color().name() for brush in brushes])
+        if shown == self._markers_shown.get(id(plot), ([], [], [])):
+            return
+        self._markers_shown[id(plot)] = shown
+        if xs:
+            markers.setData(x=xs, y=ys, brush=brushes)
+        else:
+            markers.clear()
+
+    def _fit_y(self, plot: pg.PlotWidget, force: bool = False) -> None:
+        """Set the plot's y range from its visible curves, only when it needs to change."""
+        is_loss = plot is self.loss_plot
+        log = is_loss and self.log_check.isChecked()
+        lows, highs = [], []
+        for curve in self._curves.values():
+            if curve.is_loss == is_loss and self._shown(curve) and curve.buffer.n:
+                lows.append(curve.buffer.low_positive if log else curve.buffer.low)
+                highs.append(curve.buffer.high)
+        if not lows or not np.isfinite(min(lows)) or not np.isfinite(max(highs)):
+            return
+        low, high = min(lows), max(highs)
+        if log:
+            low, high = np.log10(low), np.log10(max(high, low))
+        span = max(high - low, 1e-6 if log else abs(high) * 1e-3 + 1e-9)
+        shown = self._y_shown.get(id(plot))
+        if not force and shown is not None and shown[0] <= low and high <= shown[1] \
+                and span >= _Y_SHRINK * (shown[1] - shown[0]):
+            return
+        new = (low - _Y_PAD * span, high + _Y_PAD * span)
+        plot.setYRange(*new, padding=0)
+        self._y_shown[id(plot)] = new
 
     # -- view options -----------------------------------------------------------------------
     @property
@@ -289,33 +428,52 @@ class LossPlots(QWidget):
 
     def _on_view_changed(self, _index: int) -> None:
         self._view = self.view_combo.currentData()
-        for plot in (self.loss_plot, self.metric_plot):
+        for plot in self._plots:
             legend = plot.plotItem.legend
             if legend is not None:
                 legend.clear()
-        for (view, _key), curve in self._curves.items():
-            self._set_visible(view, curve)
-            if view == self._view:
-                plot = self.loss_plot if curve.is_loss else self.metric_plot
-                plot.plotItem.legend.addItem(curve.item, curve.key)
-        self._fit_y(force=True)
+        for curve in self._curves.values():
+            if curve.view != self._view:
+                self._set_visible(curve)
+            elif curve.item is None:
+                self._make_item(curve)
+            else:
+                self._set_visible(curve)
+                if not curve.is_val:
+                    self._plot_of(curve).plotItem.legend.addItem(curve.item, curve.key)
+        self._redraw_all()
 
     def _on_log_toggled(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
-        self._fit_y(force=True)
+        self._apply_x_range(self.loss_plot)  # setLogMode turns auto-range back on
+        for curve in self._curves.values():
+            if curve.is_loss:
+                curve.stale = True
+        self._redraw_all()
 
     def set_head_visible(self, head: str, visible: bool) -> None:
         self.head_checks[head].setChecked(visible)
 
     def _apply_visibility(self) -> None:
-        for (view, _key), curve in self._curves.items():
-            self._set_visible(view, curve)
-        self._fit_y(force=True)
+        for curve in self._curves.values():
+            self._set_visible(curve)
+        self._redraw_all()
 
-    def _set_visible(self, view: str, curve: _Curve) -> None:
+    def _redraw_all(self) -> None:
+        self.refresh()
+        for plot in self._plots:
+            self._fit_y(plot, force=True)
+
+    def _set_visible(self, curve: _Curve) -> None:
+        if curve.item is not None:
+            curve.item.setVisible(curve.view == self._view and self._head_on(curve))
+
+    def _head_on(self, curve: _Curve) -> bool:
         check = self.head_checks.get(curve.head)
-        head_on = check is None or check.isChecked()
-        curve.item.setVisible(view == self._view and head_on)
+        return check is None or check.isChecked()
+
+    def _shown(self, curve: _Curve) -> bool:
+        return curve.item is not None and curve.item.isVisible()
 
     # -- introspection (tests, status) ------------------------------------------------------
     def curve_names(self, view: str | None = None) -> list[str]:
@@ -324,14 +482,28 @@ class LossPlots(QWidget):
         return sorted(key for (v, key) in self._curves if v == view)
 
     def curve_points(self, name: str, view: str | None = None) -> int:
-        """Points drawn for log key ``name`` in ``view`` (0 when there is no such curve)."""
+        """Points of log key ``name`` drawn so far in ``view`` (0 when there is no such curve).
+
+        Curves of a hidden view are drawn when it is shown; until then this stays 0.
+        """
         curve = self._curves.get((view or self._view, name))
         return 0 if curve is None else curve.drawn
 
+    def points_received(self, name: str, view: str | None = None) -> int:
+        """Points of log key ``name`` received for ``view``, drawn or not."""
+        curve = self._curves.get((view or self._view, name))
+        return 0 if curve is None else curve.buffer.n
+
     def curve_visible(self, name: str, view: str | None = None) -> bool:
         curve = self._curves.get((view or self._view, name))
-        return bool(curve is not None and curve.item.isVisible())
+        return curve is not None and self._shown(curve)
 
-    def curve_item(self, name: str, view: str | None = None) -> pg.PlotDataItem | None:
+    def curve_item(self, name: str, view: str | None = None):
+        """The pyqtgraph item of ``name`` in ``view``, or ``None`` (none until it is shown)."""
         curve = self._curves.get((view or self._view, name))
         return None if curve is None else curve.item
+
+    def marker_points(self, plot: pg.PlotWidget | None = None) -> list[tuple[float, float]]:
+        """The lone validation points marked with a dot in the per-batch view of ``plot``."""
+        markers = self._markers[id(plot or self.loss_plot)]
+        return [(float(x), float(y)) for x, y in zip(*markers.getData(), strict=True)]

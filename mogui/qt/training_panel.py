@@ -226,11 +226,14 @@ class TrainingPanel(QWidget):
         done = last.epoch * steps + last.batch + 1
         total = max(done, self._epochs * steps)
         remaining = last.elapsed / done * (total - done)
+        # QProgressBar.setValue repaints at once; with updates off it joins the next paint.
+        self.progress.setUpdatesEnabled(False)
         self.progress.setMaximum(total)
         self.progress.setValue(done)
         self.progress.setFormat(
             f"Epoch {last.epoch + 1}/{self._epochs} · batch {last.batch + 1}/{steps} · "
             f"ETA {format_duration(remaining)} · {last.samples_per_second:,.0f} samples/s")
+        self.progress.setUpdatesEnabled(True)
 
     def _is_partial(self, epoch: int) -> bool:
         """True when a stop ended ``epoch`` before its last batch."""

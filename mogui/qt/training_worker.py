@@ -115,6 +115,7 @@ class TrainingWorker(QObject):
         self._control = None
         self._drain_timer = QTimer(self)
         self._drain_timer.setInterval(DRAIN_INTERVAL_MS)
+        self._drain_timer.setTimerType(Qt.TimerType.PreciseTimer)  # keeps its phase to the plots
         self._drain_timer.timeout.connect(self.drain)
         self.last_failure: TrainingFailed | None = None
         self.last_result: TrainingFinished | None = None

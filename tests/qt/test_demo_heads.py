@@ -64,7 +64,7 @@ def test_third_head_mapped_through_the_dialog_trains_one_epoch(qtbot, window, mo
     qtbot.waitUntil(lambda: running == [True, False], timeout=90_000)
     assert "Finished after 1 epoch" in panel.status_label.text()
     for key in ("area_loss", "val_area_loss", "bbox_loss", "val_classification_loss"):
-        assert panel.plots.curve_points(key, EPOCH_VIEW) == 1, key
+        assert panel.plots.points_received(key, EPOCH_VIEW) == 1, key
 
 
 def test_head_without_a_demo_target_shows_in_the_status_bar(qtbot, window, monkeypatch):

@@ -7,7 +7,14 @@ import pytest
 from PySide6.QtCore import Qt
 
 from mogui.core.events import BatchEnded, EpochEnded
-from mogui.qt.loss_plots import BATCH_VIEW, EPOCH_VIEW, TOTAL, LossPlots, classify_key
+from mogui.qt.loss_plots import (
+    BATCH_VIEW,
+    EPOCH_VIEW,
+    TOTAL,
+    LossPlots,
+    classify_key,
+    peak_decimate,
+)
 
 
 def _batch(epoch: int, batch: int, steps: int = 10, **logs: float) -> BatchEnded:
@@ -48,8 +55,6 @@ def test_batches_grow_one_item_per_curve(plots: LossPlots):
     x, y = item.xData, item.yData
     assert x[0] == pytest.approx(0.1) and x[-1] == pytest.approx(60.0)
     assert np.all(y == 1.0)
-    assert item.opts["downsample"] >= 1 and item.opts["autoDownsample"]
-    assert item.opts["downsampleMethod"] == "peak" and item.opts["clipToView"]
     assert item.opts["pen"].width() == 1
 
 
@@ -62,11 +67,13 @@ def test_epoch_view_has_dashed_validation_curves(plots: LossPlots):
     plots.add_epoch(EpochEnded(0, {"loss": 2.0, "bbox_loss": 1.0, "val_loss": 2.5,
                                    "val_bbox_loss": 1.2}, elapsed=1.0))
     plots.refresh()
-    assert plots.curve_points("val_bbox_loss", EPOCH_VIEW) == 1
+    assert plots.points_received("val_bbox_loss", EPOCH_VIEW) == 1
+    assert plots.curve_points("val_bbox_loss", EPOCH_VIEW) == 0  # hidden: drawn when shown
     assert not plots.curve_visible("val_bbox_loss", EPOCH_VIEW)  # batch view shown
     plots.set_view(EPOCH_VIEW)
     assert plots.view == EPOCH_VIEW
     assert plots.curve_visible("val_bbox_loss")
+    assert plots.curve_points("val_bbox_loss") == 1
     dashed = plots.curve_item("val_bbox_loss").opts["pen"].style()
     solid = plots.curve_item("bbox_loss").opts["pen"].style()
     assert dashed != solid
@@ -127,9 +134,9 @@ def test_batch_view_shows_validation_dashed_at_epoch_ends(plots: LossPlots):
     assert plots.curve_visible("val_loss")
     assert list(val.xData) == [1.0] and list(val.yData) == [2.8]  # x = epoch + 1
     assert val.opts["pen"].style() == Qt.PenStyle.DashLine
-    assert val.opts["symbol"] == "o"  # a single point is still visible
-    assert plots.curve_item("loss").opts["symbol"] is None  # batch curves stay plain lines
-    assert plots.curve_points("val_loss", EPOCH_VIEW) == 1
+    # a single point is still visible: one dot per lone validation value
+    assert sorted(plots.marker_points()) == [(1.0, 1.1), (1.0, 2.8)]
+    assert plots.points_received("val_loss", EPOCH_VIEW) == 1
 
 
 def test_epoch_view_marks_each_epoch_with_a_dot(plots: LossPlots):
@@ -159,6 +166,85 @@ def test_batch_view_validation_drops_its_dots_once_it_is_a_line(plots: LossPlots
         plots.add_batches([_batch(epoch, b, loss=3.0, bbox_loss=1.0) for b in range(10)])
         plots.add_epoch(EpochEnded(epoch, {"loss": 2.5, "val_loss": 2.8 - epoch}, elapsed=1.0))
         plots.refresh()
-    assert plots.curve_item("val_loss").opts["symbol"] is None
+        assert plots.marker_points() == ([(1.0, 2.8)] if epoch == 0 else [])
     assert plots.curve_points("val_loss") == 2
-    assert plots.curve_item("val_loss", EPOCH_VIEW).opts["symbol"] == "o"
+    assert plots.curve_item("val_loss", EPOCH_VIEW) is None  # made when the view is shown
+    plots.set_view(EPOCH_VIEW)
+    assert plots.curve_item("val_loss").opts["symbol"] == "o"
+    assert plots.curve_points("val_loss") == 2
+
+
+def test_legend_lists_train_curves_only(qtbot, plots: LossPlots):
+    plots.add_batches([_batch(0, 0, loss=1.0, bbox_loss=1.0, cls_acc=0.5)])
+    plots.add_epoch(EpochEnded(0, {"loss": 1.0, "bbox_loss": 1.0, "val_loss": 1.1, "cls_acc": 0.5,
+                                   "val_cls_acc": 0.4}, elapsed=1.0))
+    plots.refresh()
+    for view in (BATCH_VIEW, EPOCH_VIEW):
+        plots.set_view(view)
+        labels = {plot: sorted(label.text for _sample, label in plot.plotItem.legend.items)
+                  for plot in (plots.loss_plot, plots.metric_plot)}
+        assert labels == {plots.loss_plot: ["bbox_loss", "loss"],
+                          plots.metric_plot: ["cls_acc"]}, view
+        assert "dashed: validation" in plots.metric_plot.plotItem.titleLabel.text
+
+
+def test_hidden_heads_lose_their_dots(plots: LossPlots):
+    plots.add_epoch(EpochEnded(0, {"val_loss": 2.0, "val_bbox_loss": 1.0}, elapsed=1.0))
+    plots.refresh()
+    plots.set_head_visible("bbox", False)
+    assert plots.marker_points() == [(1.0, 2.0)]
+
+
+def test_peak_decimate_keeps_every_spike():
+    x = np.arange(100_000, dtype=float)
+    y = np.sin(x / 500.0)
+    y[12_345] = 50.0
+    y[77_777] = -50.0
+    dx, dy = peak_decimate(x, y, 800)
+    assert len(dx) <= 2 * 800 + 125 and np.all(np.diff(dx) >= 0)
+    assert dx[0] == 0.0 and dx[-1] == 99_999.0 and dy[-1] == y[-1]  # the curve's ends stay
+    assert dy.max() == 50.0 and dy.min() == -50.0
+    assert peak_decimate(x[:100], y[:100], 800)[0] is not None
+    assert len(peak_decimate(x[:100], y[:100], 800)[0]) == 100  # short curves stay whole
+
+
+def test_long_runs_draw_about_two_points_per_pixel(qtbot, plots: LossPlots):
+    plots.reset(["bbox"], epochs=100)
+    plots.resize(900, 400)
+    plots.show()
+    qtbot.waitExposed(plots)
+    steps = 500
+    events = [_batch(i // steps, i % steps, steps, loss=1.0 + (i == 31_337) * 9.0)
+              for i in range(100 * steps)]
+    plots.add_batches(events)
+    plots.refresh()
+    item = plots.curve_item("loss")
+    width = plots.loss_plot.plotItem.vb.width()
+    assert plots.curve_points("loss") == 50_000
+    assert len(item.xData) <= 2 * width + steps
+    assert item.yData.max() == 10.0  # the spike is kept
+
+
+def test_zooming_in_draws_the_points_in_view(qtbot, plots: LossPlots):
+    plots.reset(["bbox"], epochs=100)
+    plots.resize(900, 400)
+    plots.show()
+    qtbot.waitExposed(plots)
+    plots.add_batches([_batch(i // 100, i % 100, 100, loss=1.0) for i in range(10_000)])
+    plots.refresh()
+    plots.loss_plot.setXRange(10, 11, padding=0)
+    plots.refresh()
+    x = plots.curve_item("loss").xData
+    assert x.min() >= 9.98 and x.max() <= 11.02
+    assert len(x) >= 100  # every batch of that epoch
+
+
+def test_log_scale_draws_log10_of_the_losses(plots: LossPlots):
+    plots.reset(["bbox"], epochs=4)
+    plots.add_batches([_batch(0, 0, loss=100.0), _batch(0, 1, loss=0.01)])
+    plots.refresh()
+    plots.log_check.setChecked(True)
+    assert list(plots.curve_item("loss").yData) == [2.0, -2.0]
+    assert not plots.loss_plot.plotItem.vb.autoRangeEnabled()[0]  # x stays fixed
+    plots.log_check.setChecked(False)
+    assert list(plots.curve_item("loss").yData) == [100.0, 0.01]

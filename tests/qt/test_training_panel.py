@@ -51,8 +51,10 @@ def test_one_epoch_gives_every_head_a_curve(qtbot, panel, document):
         assert panel.plots.curve_points(key, BATCH_VIEW) > 0, key
     for key in ("loss", "bbox_loss", "classification_loss", "val_loss", "val_bbox_loss",
                 "val_classification_loss"):
-        assert panel.plots.curve_points(key, EPOCH_VIEW) == 1, key
+        assert panel.plots.points_received(key, EPOCH_VIEW) == 1, key
     assert panel.plots.curve_points("bbox_mae", BATCH_VIEW) > 0
+    panel.plots.set_view(EPOCH_VIEW)  # the epoch view is drawn when it is shown
+    assert panel.plots.curve_points("val_bbox_loss") == 1
     assert "Finished after 1 epoch" in panel.status_label.text()
     assert panel.progress.value() == panel.progress.maximum()
     assert not panel.snapshot_label.isVisible() and _button(panel, "startButton").isEnabled()
@@ -139,10 +141,10 @@ def test_stop_mid_epoch(qtbot, panel, document):
     if batches < steps[0]:  # the usual case: the stop lands inside the first epoch
         assert "Stopped during epoch 1 after 0 complete epochs" in panel.status_label.text()
         assert "0/5 epochs complete" in panel.progress.format()
-        assert panel.plots.curve_points("loss", EPOCH_VIEW) == 0  # no point for half an epoch
+        assert panel.plots.points_received("loss", EPOCH_VIEW) == 0  # no point for half an epoch
     else:  # the first drain came after the whole epoch had run
         assert "Stopped after 1 complete epoch " in panel.status_label.text()
-        assert panel.plots.curve_points("loss", EPOCH_VIEW) == 1
+        assert panel.plots.points_received("loss", EPOCH_VIEW) == 1
 
 
 def test_stop_after_complete_epochs_counts_them(qtbot, panel, document):
@@ -153,7 +155,7 @@ def test_stop_after_complete_epochs_counts_them(qtbot, panel, document):
     _click(qtbot, panel, "startButton")
     qtbot.waitUntil(lambda: not panel.is_running, timeout=90_000)
     text = panel.status_label.text()
-    epochs = panel.plots.curve_points("loss", EPOCH_VIEW)
+    epochs = panel.plots.points_received("loss", EPOCH_VIEW)
     assert epochs >= 2
     if "during epoch" in text:  # the stop landed inside the next epoch
         assert f"during epoch {epochs + 1} after {epochs} complete epochs" in text
