@@ -8,6 +8,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from mogui.engine.thread_priority import lower_this_thread
+
 
 class _CallJob(QObject):
     succeeded = Signal(object)
@@ -21,6 +23,7 @@ class _CallJob(QObject):
 
     @Slot()
     def run(self) -> None:
+        lower_this_thread()  # the GUI thread comes first
         try:
             self.succeeded.emit(self._fn(*self._args))
         except Exception as exc:  # noqa: BLE001 - shown to the user, never lost

@@ -8,13 +8,14 @@ second, and not in the same moment as the progress bar that the same data update
 each paint short matters more than painting less often: the GUI thread's timers wait for
 whatever paint is in progress.
 
-Painting is what costs the GUI thread time, so the per-batch curves are plain
-``PlotCurveItem`` lines given only the points that can be seen: the part of the buffer inside
-the view, reduced to a minimum and maximum per pixel column (:func:`peak_decimate`) once it has
-more points than the plot has pixels. Lone validation points in the per-batch view (one epoch
-so far) are drawn by one marker item per plot. Curves of the hidden view get their items when
-it is shown. The x range is fixed to the run's epochs and the y range is set by :meth:`_fit_y`
-only when the data leave it or shrink well inside it, so the axes are rarely redrawn.
+Painting is what costs the GUI thread time, so the per-batch curves are :class:`CurveLine`
+items, which Qt paints without calling back into Python, given only the points that can be
+seen: the part of the buffer inside the view, reduced to a minimum and maximum per pixel
+column (:func:`peak_decimate`) once it has more points than the plot has pixels. Lone
+validation points in the per-batch view (one epoch so far) are drawn by one marker item per
+plot. Curves of the hidden view get their items when it is shown. The x range is fixed to the
+run's epochs and the y range is set by :meth:`_fit_y` only when the data leave it or shrink
+well inside it, so the axes are rarely redrawn.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QGraphicsItem,
+    QGraphicsPathItem,
     QHBoxLayout,
     QLabel,
     QSplitter,
@@ -98,6 +101,34 @@ def peak_decimate(x: np.ndarray, y: np.ndarray, columns: int) -> tuple[np.ndarra
     return np.concatenate([xs, x[full:]]), np.concatenate([peaks.ravel(), y[full:]])
 
 
+class CurveLine(QGraphicsPathItem):
+    """A polyline in data coordinates with a one-pixel pen, bounded and painted by Qt alone.
+
+    ``opts["pen"]`` lets pyqtgraph's legend draw its sample; ``xData`` / ``yData`` hold the
+    points last set.
+    """
+
+    def __init__(self, color: str, dashed: bool) -> None:
+        super().__init__()
+        pen = QPen(QColor(color))
+        pen.setWidth(0)  # cosmetic: one pixel wide at any zoom
+        pen.setCosmetic(True)
+        pen.setStyle(Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+        self.setPen(pen)
+        self.opts = {"pen": pen}
+        self.xData = np.empty(0)
+        self.yData = np.empty(0)
+
+    def set_points(self, x: np.ndarray, y: np.ndarray, finite: bool) -> None:
+        """Draw ``x``, ``y``; ``finite=False`` leaves gaps at NaN / inf values."""
+        self.xData, self.yData = x, y
+        if len(x) == 0:
+            self.setPath(QPainterPath())
+            return
+        self.setPath(pg.arrayToQPath(x, y, connect="all" if finite else "finite",
+                                     finiteCheck=not finite))
+
+
 @dataclass
 class _Curve:
     key: str  # Keras log key, e.g. "val_bbox_loss"
@@ -105,7 +136,7 @@ class _Curve:
     is_loss: bool
     is_val: bool
     view: str  # BATCH_VIEW or EPOCH_VIEW
-    item: pg.PlotCurveItem | pg.PlotDataItem | None = None  # made when its view is shown
+    item: CurveLine | pg.PlotDataItem | None = None  # made when its view is shown
     buffer: _Buffer = field(default_factory=_Buffer)
     drawn: int = 0  # points of the buffer the item shows
     stale: bool = False  # the view moved: draw again even if no point was added
@@ -295,17 +326,19 @@ class LossPlots(QWidget):
         legend does not grow, and the plots do not shrink, when the first epoch ends.
         """
         color = self._colors[curve.head]
-        style = Qt.PenStyle.DashLine if curve.is_val else Qt.PenStyle.SolidLine
-        pen = pg.mkPen(color=color, width=1, style=style)
-        name = None if curve.is_val else curve.key
+        plot = self._plot_of(curve)
         if curve.view == EPOCH_VIEW:  # one point per epoch: mark each point
-            item = pg.PlotDataItem(pen=pen, name=name, symbol="o", symbolSize=_DOT_SIZE,
-                                   symbolPen=None, symbolBrush=pg.mkBrush(color))
+            style = Qt.PenStyle.DashLine if curve.is_val else Qt.PenStyle.SolidLine
+            item = pg.PlotDataItem(pen=pg.mkPen(color=color, width=1, style=style),
+                                   symbol="o", symbolSize=_DOT_SIZE, symbolPen=None,
+                                   symbolBrush=pg.mkBrush(color))
         else:
-            item = pg.PlotCurveItem(pen=pen, name=name)
+            item = CurveLine(color, dashed=curve.is_val)
         curve.item = item
         self._set_visible(curve)
-        self._plot_of(curve).addItem(item)
+        plot.addItem(item)
+        if not curve.is_val:
+            plot.plotItem.legend.addItem(item, curve.key)
 
     def _schedule(self) -> None:
         """New data: refresh a plot half a drain period from now, unless one is due sooner."""
@@ -359,7 +392,7 @@ class LossPlots(QWidget):
             if log:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     y = np.log10(np.where(y > 0, y, np.nan))
-            curve.item.setData(x, y, skipFiniteCheck=buffer.all_finite and not log)
+            curve.item.set_points(x, y, finite=buffer.all_finite and not log)
         curve.drawn = n
         curve.stale = False
 

@@ -3,6 +3,9 @@
 Batch events are coalesced: the training thread only appends them to a locked deque, and a
 10 Hz timer on the GUI thread drains it and emits ``batches`` once per tick. The training
 thread never waits for the GUI. Every other event crosses threads as a queued Qt signal.
+When a run starts, every thread but the GUI thread is given a lower OS priority
+(:mod:`mogui.engine.thread_priority`), so the window is served first while training keeps the
+cores busy.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from mogui.core.events import (
     TrainingStarted,
 )
 from mogui.core.project import Project
+from mogui.engine.thread_priority import lower_background_threads, lower_this_thread
 
 _log = logging.getLogger(__name__)
 
@@ -52,8 +56,10 @@ class _TrainingJob(QObject):
     done = Signal()
 
     def __init__(self, project: Project, data, epochs: int | None, project_dir: Path | None,
-                 out_dir: Path | None, control, batches: deque, lock: threading.Lock) -> None:
+                 out_dir: Path | None, control, batches: deque, lock: threading.Lock,
+                 gui_thread_id: int) -> None:
         super().__init__()
+        self._gui_thread_id = gui_thread_id
         self._project = project
         self._data = data
         self._epochs = epochs
@@ -76,6 +82,8 @@ class _TrainingJob(QObject):
 
     @Slot()
     def run(self) -> None:
+        lower_this_thread()  # threads TensorFlow starts from here inherit it
+        lower_background_threads(keep=self._gui_thread_id)  # and those started before
         try:
             from mogui.engine.data import load_data
             from mogui.engine.training import run_training
@@ -123,6 +131,7 @@ class TrainingWorker(QObject):
         #: finished or was stopped; ``None`` while a run is going and after a failure.
         self.last_training = None
         self.last_out_dir: Path | None = None
+        self._gui_thread_id = threading.get_native_id()  # made on the GUI thread
 
     # -- control ----------------------------------------------------------------------------
     @property
@@ -150,7 +159,7 @@ class TrainingWorker(QObject):
         thread = QThread()
         thread.setObjectName("mogui-training")
         job = _TrainingJob(project.model_copy(deep=True), data, epochs, project_dir, out_dir,
-                           self._control, self._pending, self._lock)
+                           self._control, self._pending, self._lock, self._gui_thread_id)
         job.moveToThread(thread)
         thread.started.connect(job.run)
         job.event.connect(self._relay)

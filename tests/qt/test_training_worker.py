@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
 
 import pytest
 
 from mogui.core.events import BatchEnded, TrainingFailed, TrainingFinished
+from mogui.engine import thread_priority
 from mogui.qt.training_worker import TrainingWorker
 
 pytestmark = pytest.mark.gui
@@ -48,6 +51,26 @@ def test_trains_and_delivers_every_batch_coalesced(qtbot, worker, demo_project):
     finished: TrainingFinished = seen["finished"][0]
     assert not finished.stopped and finished.epochs_run == 1
     assert seen["failed"] == []
+
+
+@pytest.mark.skipif(not thread_priority.supported(), reason="per-thread priority is Linux-only")
+def test_training_threads_run_below_the_gui_thread(qtbot, worker, demo_project):
+    gui = threading.get_native_id()
+    gui_niceness = thread_priority.thread_niceness(gui)
+    seen: dict[int, int | None] = {}
+
+    def record(_items) -> None:  # while training: TensorFlow's threads exist by now
+        if not seen:
+            seen.update({int(t): thread_priority.thread_niceness(int(t))
+                         for t in os.listdir("/proc/self/task")})
+
+    worker.batches.connect(record)
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        worker.start(demo_project, epochs=1)
+    assert seen[gui] == gui_niceness
+    others = {tid: nice for tid, nice in seen.items() if tid != gui and nice is not None}
+    assert len(others) >= 2  # the training thread and TensorFlow's compute threads
+    assert min(others.values()) >= thread_priority.BACKGROUND_NICENESS
 
 
 def test_pause_holds_and_resume_continues(qtbot, worker, demo_project):
