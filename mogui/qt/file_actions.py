@@ -62,8 +62,11 @@ class FileActions(QObject):
         self._window = window
 
     def display_name(self) -> str:
+        """The file's name, or the project's name while it has no file."""
         path = self._document.path
-        return path.name if path is not None else "Untitled"
+        if path is not None:
+            return path.name
+        return self._document.project.name.strip() or "Untitled"
 
     def confirm_discard(self) -> bool:
         """True when the current project may be replaced (saved, discarded or clean)."""

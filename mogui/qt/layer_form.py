@@ -90,6 +90,7 @@ class LayerForm(QWidget):
         elif item is not None:
             for field in self._fields.values():
                 field.editor.set_value(field.read(item))
+        self._title.setText(_title_for(item))  # a rename shows at once
         self._show_problems(path)
 
     # -- building ---------------------------------------------------------------------------
@@ -98,10 +99,8 @@ class LayerForm(QWidget):
             self._layout.removeRow(0)
         self._fields = {}
         if item is None:
-            self._title.setText("Select an input, layer or head to edit it.")
             return
         if isinstance(item, InputSpec):
-            self._title.setText(f"Input {item.name}")
             self._add_name(path)
             self._add("shape", "Shape", int_list_editor(self._setter(path, "shape")),
                       lambda i: i.shape)
@@ -109,15 +108,11 @@ class LayerForm(QWidget):
                       combo_editor(["float32", "int32"], self._setter(path, "dtype")),
                       lambda i: i.dtype)
         elif isinstance(item, HeadSpec):
-            self._title.setText(f"Head {item.name}: a Dense output layer named {item.name}")
             self._build_head(path)
         elif isinstance(item, LayerSpec):
             self._build_layer(path, item)
 
     def _build_layer(self, path: str, layer: LayerSpec) -> None:
-        kind = LAYER_KINDS.get(layer.kind)
-        summary = f" — {kind.summary}" if kind else ""
-        self._title.setText(f"Layer {layer.name} ({layer.kind}){summary}")
         self._add_name(path)
 
         def set_kind(value: str) -> None:
@@ -239,6 +234,19 @@ class LayerForm(QWidget):
         if isinstance(field.editor.widget, QLineEdit):
             field.editor.widget.setStyleSheet(style)
         field.editor.widget.setToolTip(message)
+
+
+def _title_for(item: Any) -> str:
+    """The heading above the form: what is being edited."""
+    if isinstance(item, InputSpec):
+        return f"Input {item.name}"
+    if isinstance(item, HeadSpec):
+        return f"Head {item.name}: a Dense output layer named {item.name}"
+    if isinstance(item, LayerSpec):
+        kind = LAYER_KINDS.get(item.kind)
+        summary = f" — {kind.summary}" if kind else ""
+        return f"Layer {item.name} ({item.kind}){summary}"
+    return "Select an input, layer or head to edit it."
 
 
 def _none_if_default(value: str) -> str | None:

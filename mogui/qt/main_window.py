@@ -45,6 +45,7 @@ class MainWindow(QMainWindow):
         document.changed.connect(self._update_status)
         self.editor.inspection.updated.connect(self._update_status)
         document.path_changed.connect(self._update_title)
+        document.changed.connect(self._update_title)  # a new project name shows at once
         document.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
         self.files.recent_changed.connect(self._fill_recent_menu)
         self._update_title()

@@ -25,7 +25,7 @@ def make_edit(window: MainWindow, units: int = 100) -> None:
 
 
 def test_opens_on_the_demo_with_its_heads(window):
-    assert window.windowTitle() == "Untitled — mogui"
+    assert window.windowTitle() == "Shapes: bounding box + class — mogui"
     assert window.document.project.head_names == ["bbox", "classification"]
     tree = window.editor.tree
     heads = tree.item_for("group:heads")
@@ -62,9 +62,14 @@ def test_broken_project_names_the_field_and_keeps_current(window, dialogs, tmp_p
     assert window.document.path is None and window.document.dirty
 
 
+def test_unsaved_project_is_titled_by_its_name(window):
+    window.document.edit("Rename", lambda p: setattr(p, "name", "My detector"))
+    assert window.windowTitle() == "My detector* — mogui"
+
+
 def test_save_as_is_atomic_and_clears_dirty_title(window, dialogs, tmp_path):
     make_edit(window)
-    assert window.windowTitle() == "Untitled* — mogui"
+    assert window.windowTitle() == "Shapes: bounding box + class* — mogui"
     target = tmp_path / "shapes.json"
     assert window.files.save_to(target)
     assert window.windowTitle() == "shapes.json — mogui"

@@ -67,7 +67,7 @@ def test_form_edit_changes_shape_and_undo_redo_restore_it(qtbot, window):
     assert window.document.project.trunk[7].params["units"] == 100
     assert editor.inspector.row_of("shared_dense")[2] == "(None, 100)"
     assert window.action_undo.text() == "Undo Change shared_dense.units"
-    assert window.windowTitle().startswith("Untitled*")
+    assert window.windowTitle().startswith("Shapes: bounding box + class*")
 
     window.action_undo.trigger()
     wait_for_shapes(qtbot, editor)
