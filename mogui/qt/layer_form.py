@@ -113,6 +113,7 @@ class LayerForm(QWidget):
             self._build_layer(path, item)
 
     def _build_layer(self, path: str, layer: LayerSpec) -> None:
+        kind = LAYER_KINDS.get(layer.kind)
         self._add_name(path)
 
         def set_kind(value: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QSpinBox
 
 from mogui.core.io import load_example
 from mogui.core.project import Project
@@ -78,6 +78,17 @@ def test_form_edit_changes_shape_and_undo_redo_restore_it(qtbot, window):
     window.action_redo.trigger()
     wait_for_shapes(qtbot, editor)
     assert editor.inspector.row_of("shared_dense")[2] == "(None, 100)"
+
+
+def test_form_heading_follows_a_rename_and_its_undo(qtbot, window):
+    editor = window.editor
+    editor.selection.select("trunk[7]")
+    title = editor.form.findChild(QLabel, "layerFormTitle")
+    assert title.text().startswith("Layer shared_dense (Dense)")
+    finish_line_edit(qtbot, editor.form.editor("name"), "features")
+    assert title.text().startswith("Layer features (Dense)")
+    window.document.undo_stack.undo()
+    assert title.text().startswith("Layer shared_dense (Dense)")
 
 
 def test_literal_and_bool_params_get_combo_and_check_box(window):
