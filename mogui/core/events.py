@@ -27,7 +27,7 @@ class BatchEnded:
     steps_per_epoch: int
     logs: dict[str, float]  # running means over the epoch so far, as Keras reports them
     samples_per_second: float
-    elapsed: float  # seconds since training started
+    elapsed: float  # seconds of training so far (time spent paused left out)
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,8 @@ class ProgressCallback(keras.callbacks.Callback):
         self.epoch_t0 = self.t0
         self.epochs_run = 0
         self.stopping = False
+        self.paused_for = 0.0  # seconds spent paused, all epochs
+        self.epoch_paused_for = 0.0  # the same, this epoch
 
     def _check_stop(self) -> None:
         if self.control.stop_requested:
@@ -89,6 +91,7 @@ class ProgressCallback(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch = epoch
         self.epoch_t0 = time.perf_counter()
+        self.epoch_paused_for = 0.0
         self._check_stop()
 
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
@@ -97,16 +100,20 @@ class ProgressCallback(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         now = time.perf_counter()
         done = min((batch + 1) * self.batch_size, self.started.train_samples)
-        rate = done / max(now - self.epoch_t0, 1e-9)
+        rate = done / max(now - self.epoch_t0 - self.epoch_paused_for, 1e-9)
         values = _floats(logs)
         self.reporter(BatchEnded(
             epoch=self.epoch, batch=batch, steps_per_epoch=self.started.steps_per_epoch,
-            logs=values, samples_per_second=rate, elapsed=now - self.t0))
+            logs=values, samples_per_second=rate, elapsed=now - self.t0 - self.paused_for))
         if not math.isfinite(values.get("loss", 0.0)):
             raise TrainingError(_non_finite_message(values, self.epoch, batch))
         if self.control.paused and not self.control.stop_requested:
             self.reporter(StateChanged("paused"))
+            paused_at = time.perf_counter()
             self.control.wait_while_paused()
+            waited = time.perf_counter() - paused_at
+            self.paused_for += waited
+            self.epoch_paused_for += waited
             if not self.control.stop_requested:
                 self.reporter(StateChanged("running"))
         self._check_stop()

@@ -142,6 +142,11 @@ class _Curve:
     stale: bool = False  # the view moved: draw again even if no point was added
 
 
+def legend_label(key: str) -> str:
+    """The legend's name for a log key: Keras' own, with the total called so."""
+    return "loss (total)" if key == "loss" else key
+
+
 def classify_key(key: str, heads: Iterable[str]) -> tuple[str, bool, bool] | None:
     """``(head or TOTAL, is_loss, is_validation)`` for a log key, or ``None`` to ignore it."""
     is_val = key.startswith("val_")
@@ -189,7 +194,7 @@ class LossPlots(QWidget):
         controls.addStretch(1)
 
         self.loss_plot = self._make_plot("Loss (solid: train, dashed: validation)", 3)
-        self.metric_plot = self._make_plot("Metrics (solid: train, dashed: validation)", 2)
+        self.metric_plot = self._make_plot("Metrics (solid: train, dashed: validation)", 3)
         self._plots = (self.loss_plot, self.metric_plot)
         self._markers = {id(plot): self._make_markers(plot) for plot in self._plots}
         self._markers_shown: dict[int, tuple[list, list, list]] = {}
@@ -246,6 +251,8 @@ class LossPlots(QWidget):
         self._colors = {h: _PALETTE[i % len(_PALETTE)] for i, h in enumerate(self._heads)}
         self._colors[TOTAL] = "#222222"
         self._x_range = (0.0, float(epochs)) if epochs else None
+        # One legend row for the loss plot's total and heads as long as they fit.
+        self.loss_plot.plotItem.legend.setColumnCount(min(len(self._heads) + 1, 4))
         for curve in self._curves.values():
             if curve.item is not None:
                 self._plot_of(curve).removeItem(curve.item)
@@ -337,8 +344,8 @@ class LossPlots(QWidget):
         curve.item = item
         self._set_visible(curve)
         plot.addItem(item)
-        if not curve.is_val:
-            plot.plotItem.legend.addItem(item, curve.key)
+        if not curve.is_val and self._head_on(curve):
+            plot.plotItem.legend.addItem(item, legend_label(curve.key))
 
     def _schedule(self) -> None:
         """New data: refresh a plot half a drain period from now, unless one is due sooner."""
@@ -461,20 +468,21 @@ class LossPlots(QWidget):
 
     def _on_view_changed(self, _index: int) -> None:
         self._view = self.view_combo.currentData()
-        for plot in self._plots:
-            legend = plot.plotItem.legend
-            if legend is not None:
-                legend.clear()
         for curve in self._curves.values():
-            if curve.view != self._view:
-                self._set_visible(curve)
-            elif curve.item is None:
+            if curve.view == self._view and curve.item is None:
                 self._make_item(curve)
-            else:
-                self._set_visible(curve)
-                if not curve.is_val:
-                    self._plot_of(curve).plotItem.legend.addItem(curve.item, curve.key)
+            self._set_visible(curve)
+        self._rebuild_legends()
         self._redraw_all()
+
+    def _rebuild_legends(self) -> None:
+        """Legend entries for the shown training curves of the current view."""
+        for plot in self._plots:
+            plot.plotItem.legend.clear()
+        for curve in self._curves.values():
+            if curve.view == self._view and not curve.is_val and self._shown(curve):
+                self._plot_of(curve).plotItem.legend.addItem(curve.item,
+                                                            legend_label(curve.key))
 
     def _on_log_toggled(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
@@ -490,6 +498,7 @@ class LossPlots(QWidget):
     def _apply_visibility(self) -> None:
         for curve in self._curves.values():
             self._set_visible(curve)
+        self._rebuild_legends()
         self._redraw_all()
 
     def _redraw_all(self) -> None:

@@ -92,6 +92,9 @@ class TrainingPanel(QWidget):
         self.snapshot_label.setObjectName("snapshotNote")
         self.snapshot_label.setWordWrap(True)
         self.snapshot_label.setStyleSheet("color: #8a5a00;")
+        keep_place = self.snapshot_label.sizePolicy()
+        keep_place.setRetainSizeWhenHidden(True)  # the plots do not jump at Start and Stop
+        self.snapshot_label.setSizePolicy(keep_place)
         self.snapshot_label.hide()
         self.plots = LossPlots(self)
 
@@ -255,6 +258,8 @@ class TrainingPanel(QWidget):
         self._update_buttons(state)
         if state == "paused":
             self.status_label.setText("Paused. Press Resume to continue.")
+        elif state == "running" and "Paused" in self.status_label.text():
+            self.status_label.setText("Resumed.")
         elif state == "stopping":
             self._stopping = True
             self.status_label.setText("Stopping after the current batch…")

@@ -221,6 +221,12 @@ def test_pause_blocks_training_until_resume(demo_project):
     assert states == ["paused", "running"]
     assert run.result.epochs_run == 3 and not run.result.stopped
     assert run.batches() == 12
+    # Elapsed time (and so the ETA) leaves the pause of at least 0.5 s out.
+    kinds = [type(e).__name__ for e in run.events]
+    at = kinds.index("StateChanged")
+    before = next(e for e in reversed(run.events[:at]) if isinstance(e, BatchEnded))
+    after = next(e for e in run.events[at:] if isinstance(e, BatchEnded))
+    assert 0 <= after.elapsed - before.elapsed < 0.4
 
 
 def test_stop_wakes_a_paused_run(demo_project):

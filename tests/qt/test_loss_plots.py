@@ -159,7 +159,11 @@ def test_legend_is_small_and_below_the_curves(qtbot, plots: LossPlots):
     assert legend.opts["labelTextSize"] == "7pt"
     view = plots.loss_plot.plotItem.vb.sceneBoundingRect()
     assert legend.sceneBoundingRect().top() >= view.bottom()  # outside the data area
-    assert sorted(label.text for _sample, label in legend.items) == ["bbox_loss", "loss"]
+    assert sorted(label.text for _sample, label in legend.items) == ["bbox_loss", "loss (total)"]
+    plots.set_head_visible("bbox", False)  # a hidden head leaves the legend too
+    assert [label.text for _sample, label in legend.items] == ["loss (total)"]
+    plots.set_head_visible("bbox", True)
+    assert len(legend.items) == 2
 
 
 def test_batch_view_validation_drops_its_dots_once_it_is_a_line(plots: LossPlots):
@@ -184,7 +188,7 @@ def test_legend_lists_train_curves_only(qtbot, plots: LossPlots):
         plots.set_view(view)
         labels = {plot: sorted(label.text for _sample, label in plot.plotItem.legend.items)
                   for plot in (plots.loss_plot, plots.metric_plot)}
-        assert labels == {plots.loss_plot: ["bbox_loss", "loss"],
+        assert labels == {plots.loss_plot: ["bbox_loss", "loss (total)"],
                           plots.metric_plot: ["cls_acc"]}, view
         assert "dashed: validation" in plots.metric_plot.plotItem.titleLabel.text
 

@@ -121,6 +121,7 @@ def test_pause_then_resume(qtbot, panel, document):
     qtbot.wait(400)
     assert panel.plots.curve_points("loss", BATCH_VIEW) == points
     _click(qtbot, panel, "resumeButton")
+    qtbot.waitUntil(lambda: "Paused" not in panel.status_label.text(), timeout=10_000)
     qtbot.waitUntil(lambda: not panel.is_running, timeout=90_000)
     assert panel.plots.curve_points("loss", BATCH_VIEW) > points
     assert "Finished" in panel.status_label.text()
