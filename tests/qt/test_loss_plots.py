@@ -59,6 +59,18 @@ def test_batches_grow_one_item_per_curve(plots: LossPlots):
     assert item.path().elementCount() == len(x)  # what Qt paints is what was set
 
 
+def test_batch_view_draws_each_batch_own_loss_and_reported_metrics(plots: LossPlots):
+    event = BatchEnded(epoch=0, batch=1, steps_per_epoch=10,
+                       logs={"loss": 2.0, "bbox_loss": 1.5, "cls_acc": 0.6},
+                       samples_per_second=100.0, elapsed=0.1,
+                       batch_losses={"loss": 1.0, "bbox_loss": 0.5})
+    plots.add_batches([event])
+    plots.refresh()
+    assert list(plots.curve_item("loss").yData) == [1.0]
+    assert list(plots.curve_item("bbox_loss").yData) == [0.5]
+    assert list(plots.curve_item("cls_acc").yData) == [0.6]  # no own value: as reported
+
+
 def test_redraw_happens_on_the_timer(qtbot, plots: LossPlots):
     plots.add_batches([_batch(0, 0, loss=1.0, bbox_loss=0.5)])
     qtbot.waitUntil(lambda: plots.curve_points("loss") == 1, timeout=1000)
