@@ -176,7 +176,7 @@ def _head_dry_run(head: HeadSpec, y_true: np.ndarray, y_pred: Any,
     value = float(loss(y_true, y_pred, sample_weight=weight_per_row))
     received = (TensorInfo(tuple(y_true.shape), str(loss.dtype)),
                 TensorInfo(TensorInfo.of(y_pred).shape, str(loss.dtype)))
-    returned = None
+    returned = TensorInfo((), str(loss.dtype))  # a built-in loss returns the batch mean
     note = ""
     if isinstance(loss, CustomLoss):
         received = loss.last_inputs or received

@@ -40,6 +40,7 @@ def test_per_output_report_matches_keras_evaluate():
     assert box.y_true == TensorInfo((8, 2), "float32")
     assert box.y_pred == TensorInfo((8, 2), "float32")
     assert cls.y_true == TensorInfo((8, 1), "float32")
+    assert box.returned == cls.returned == TensorInfo((), "float32")  # built-in: a batch mean
     assert cls.weighted == pytest.approx(0.5 * cls.value)
     assert report.untrained == ["idle"]
     compiled = compile_model(model, project)
