@@ -30,6 +30,8 @@ def format_tensor(info) -> str:
     """``(16, 4) float32`` from a TensorInfo (shape entries ``None`` shown as ``batch``)."""
     if info is None:
         return "–"
+    if not info.shape:
+        return f"scalar {info.dtype}"
     dims = ", ".join("batch" if d is None else str(d) for d in info.shape)
     if len(info.shape) == 1:
         dims += ","
