@@ -114,6 +114,14 @@ class LossPanel(QWidget):
         per_layout.addWidget(hint)
         per_layout.addWidget(self.table)
         per_layout.addWidget(self.head_code_box, 1)
+        self.custom_hint = QLabel(
+            "To write a loss in Python, pick “Custom Python…” in a head's Loss column: its "
+            "code editor opens here.", per_output)
+        self.custom_hint.setObjectName("customLossHint")
+        self.custom_hint.setWordWrap(True)
+        self.custom_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.custom_hint.setStyleSheet("color: #777;")
+        per_layout.addWidget(self.custom_hint, 1)
         per_layout.addStretch(0)
 
         self.joint_code = CodeEditorWithMessage(self)
@@ -234,6 +242,7 @@ class LossPanel(QWidget):
     def _show_head_editor(self) -> None:
         name = self._custom_head
         self.head_code_box.setVisible(name is not None)
+        self.custom_hint.setVisible(name is None)
         if name is None:
             return
         self.head_code_box.setTitle(f"Custom loss for head '{name}'")

@@ -56,11 +56,12 @@ def test_no_loss_and_metrics(panel):
 
 def test_custom_loss_opens_editor_with_template_and_saves_source(qtbot, panel):
     assert panel.head_code_box.isHidden()
+    assert not panel.custom_hint.isHidden()  # says where custom code goes
     combo = panel.table.loss_combo("bbox")
     combo.setCurrentIndex(combo.findData("custom"))
     head = _doc(panel).project.head("bbox")
     assert head.is_custom and head.loss.source.startswith("def loss(y_true, y_pred):")
-    assert panel.head_code_box.isVisible()
+    assert panel.head_code_box.isVisible() and panel.custom_hint.isHidden()
     editor = panel.head_code.editor
     assert editor.toPlainText() == head.loss.source
     source = "def loss(y_true, y_pred):\n    return ops.mean(ops.abs(y_true - y_pred), axis=-1)\n"
