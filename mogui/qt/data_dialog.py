@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -40,6 +40,7 @@ from mogui.core.project import (
     Project,
 )
 from mogui.core.tasks import Task
+from mogui.qt.background import BackgroundCall
 from mogui.qt.data_widgets import PathField, column_values, read_preview
 from mogui.qt.document import ProjectDocument
 
@@ -70,6 +71,8 @@ def _names(text: str) -> list[str]:
 
 class DataDialog(QDialog):
     """Choose and check the project's training data. ``accept()`` applies it (undoable)."""
+
+    checked = Signal(object)  # the DataReport of a finished check
 
     def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,7 +119,8 @@ class DataDialog(QDialog):
         self.seed = QSpinBox(objectName="splitSeed", minimum=0, maximum=2**31 - 1)
         self.shuffle = QCheckBox("Shuffle training rows each epoch", objectName="shuffle")
 
-        self.check_button = QPushButton("Check data", objectName="checkData")
+        self._check_text = "Check data"
+        self.check_button = QPushButton(self._check_text, objectName="checkData")
         self.summary = QTableWidget(0, 5, objectName="targetSummary")
         self.summary.setHorizontalHeaderLabels(["Head", "Labelled", "Missing", "Range",
                                                 "Class counts"])
@@ -129,6 +133,11 @@ class DataDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.report = None
+        # Checks read the whole data set: they run off the GUI thread. The call belongs to
+        # the document, so a check still running when the dialog closes ends harmlessly.
+        self._checks = BackgroundCall(document)
+        self._checks.succeeded.connect(self._on_checked)
+        self._checks.failed.connect(self._on_check_failed)
         self._layout()
         self._load(project)
 
@@ -137,7 +146,7 @@ class DataDialog(QDialog):
         self.labels_path.changed.connect(self._refresh_preview)
         self.npz_path.changed.connect(self._refresh_preview)
         self.auto_map.clicked.connect(self.auto_map_columns)
-        self.check_button.clicked.connect(self.run_checks)
+        self.check_button.clicked.connect(lambda _checked=False: self.run_checks())
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self._kind_changed()
@@ -361,21 +370,44 @@ class DataDialog(QDialog):
         return column_values(self._table_path(), self.delimiter.currentText()[:1] or ",",
                              column)
 
-    def run_checks(self):  # noqa: ANN201 - returns a DataReport
-        """Check the data as configured; show per-head summaries and problems."""
-        from mogui.engine.data_checks import DataReport, check_data
+    def run_checks(self) -> bool:
+        """Start checking the data as configured, in a worker thread.
 
-        self.setCursor(Qt.CursorShape.WaitCursor)
+        ``checked`` carries the report, also shown as per-head summaries and problems.
+        Returns False when a check is already running.
+        """
+        from mogui.engine.data_checks import check_data
+
+        if self._checks.is_running:
+            return False
         try:
-            report = check_data(self.candidate(), self.project_dir)
+            candidate = self.candidate()
         except DataError as exc:
-            report = DataReport()
-            report.add("error", str(exc))
-        finally:
-            self.unsetCursor()
+            self._on_check_failed(exc, "")
+            return True
+        self.check_button.setEnabled(False)
+        self.check_button.setText("Checking…")
+        self.problems.setText("Checking the data…")
+        self._checks.start(check_data, candidate, self.project_dir)
+        return True
+
+    def _on_checked(self, report) -> None:  # noqa: ANN001 - a DataReport
+        self.check_button.setEnabled(True)
+        self.check_button.setText(self._check_text)
         self.report = report
         self._show_report(report)
-        return report
+        self.checked.emit(report)
+
+    def _on_check_failed(self, exc: BaseException, _details: str) -> None:
+        from mogui.engine.data_checks import DataReport
+
+        report = DataReport()
+        if isinstance(exc, DataError):
+            report.add("error", str(exc))
+        else:
+            report.add("error", f"The check stopped on an unexpected error: "
+                                f"{type(exc).__name__}: {exc}. Check the file and the settings.")
+        self._on_checked(report)
 
     def _show_report(self, report) -> None:  # noqa: ANN001
         classes = {m.name: m.classes for m in self._maps(self.document.project.head_names)}

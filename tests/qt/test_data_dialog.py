@@ -66,7 +66,7 @@ def test_csv_source_is_mapped_checked_and_applied_undoably(qtbot, tmp_path):
     assert _mapping(dialog) == {"x": ("a, b, c", ""), "size": ("size", ""),
                                 "kind": ("kind", ", ".join(sorted(KINDS)))}
 
-    report = dialog.run_checks()
+    report = _check(qtbot, dialog)
     assert report.ok, report.errors
     summary = {dialog.summary.item(r, 0).text(): (dialog.summary.item(r, 1).text(),
                                                   dialog.summary.item(r, 2).text())
@@ -89,6 +89,13 @@ def test_csv_source_is_mapped_checked_and_applied_undoably(qtbot, tmp_path):
     assert document.project.training.seed == 3
 
 
+def _check(qtbot, dialog):
+    """Run the data checks (in their worker thread) and return the report."""
+    with qtbot.waitSignal(dialog.checked, timeout=30_000) as blocker:
+        assert dialog.run_checks()
+    return blocker.args[0]
+
+
 def test_problems_are_shown_in_plain_words(qtbot, tmp_path):
     write_table(tmp_path, 12)
     document = _document(tmp_path, table_project())
@@ -98,10 +105,29 @@ def test_problems_are_shown_in_plain_words(qtbot, tmp_path):
     _set_columns(dialog, "x", "a, b, missing_col")
     _set_columns(dialog, "size", "size")
     _set_columns(dialog, "kind", "kind")
-    report = dialog.run_checks()
+    report = _check(qtbot, dialog)
     assert not report.ok
     text = dialog.problems.text()
     assert "Error" in text and "missing_col" in text and "(for 'x')" in text
+
+
+def test_checks_run_off_the_gui_thread_and_say_so(qtbot, tmp_path):
+    write_table(tmp_path, 12)
+    document = _document(tmp_path, table_project())
+    dialog = _dialog(qtbot, document)
+    _choose(dialog, "csv")
+    dialog.csv_path.set_path("table.csv")
+    dialog.auto_map_columns()
+    with qtbot.waitSignal(dialog.checked, timeout=30_000):
+        assert dialog.run_checks()
+        assert not dialog.check_button.isEnabled()
+        assert dialog.check_button.text() == "Checking…"
+        assert "Checking the data" in dialog.problems.text()
+        assert not dialog.run_checks()  # one check at a time
+    assert dialog.check_button.isEnabled() and dialog.check_button.text() == "Check data"
+    dialog.csv_path.set_path("")
+    report = _check(qtbot, dialog)  # nothing to read: said at once, no thread needed
+    assert not report.ok and "Choose the CSV table" in dialog.problems.text()
 
 
 def test_image_folder_source_with_class_names(qtbot, tmp_path):
@@ -117,7 +143,7 @@ def test_image_folder_source_with_class_names(qtbot, tmp_path):
     _set_columns(dialog, "bbox", "x_min, y_min, x_max, y_max")
     _set_columns(dialog, "shape", "shape")
     dialog.auto_map_columns()
-    report = dialog.run_checks()
+    report = _check(qtbot, dialog)
     assert report.ok, report.errors
     assert (report.summaries["shape"].labelled, report.summaries["shape"].missing) == (11, 1)
     dialog.accept()
