@@ -96,12 +96,17 @@ def _check(qtbot, dialog):
     return blocker.args[0]
 
 
-def test_problems_are_shown_in_plain_words(qtbot, tmp_path):
+def _csv_dialog(qtbot, tmp_path) -> DataDialog:
+    """The dialog on a 12-row table.csv, CSV chosen, columns not mapped yet."""
     write_table(tmp_path, 12)
-    document = _document(tmp_path, table_project())
-    dialog = _dialog(qtbot, document)
+    dialog = _dialog(qtbot, _document(tmp_path, table_project()))
     _choose(dialog, "csv")
     dialog.csv_path.set_path("table.csv")
+    return dialog
+
+
+def test_problems_are_shown_in_plain_words(qtbot, tmp_path):
+    dialog = _csv_dialog(qtbot, tmp_path)
     _set_columns(dialog, "x", "a, b, missing_col")
     _set_columns(dialog, "size", "size")
     _set_columns(dialog, "kind", "kind")
@@ -112,11 +117,7 @@ def test_problems_are_shown_in_plain_words(qtbot, tmp_path):
 
 
 def test_checks_run_off_the_gui_thread_and_say_so(qtbot, tmp_path):
-    write_table(tmp_path, 12)
-    document = _document(tmp_path, table_project())
-    dialog = _dialog(qtbot, document)
-    _choose(dialog, "csv")
-    dialog.csv_path.set_path("table.csv")
+    dialog = _csv_dialog(qtbot, tmp_path)
     dialog.auto_map_columns()
     with qtbot.waitSignal(dialog.checked, timeout=30_000):
         assert dialog.run_checks()
