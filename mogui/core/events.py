@@ -28,9 +28,9 @@ class BatchEnded:
     logs: dict[str, float]  # running means over the epoch so far, as Keras reports them
     samples_per_second: float
     elapsed: float  # seconds of training so far (time spent paused left out)
-    #: This batch's own loss values ("loss" and "<head>_loss"), not averaged with earlier
-    #: batches of the epoch; keys Keras does not track as a plain mean are left out.
-    batch_losses: dict[str, float] = field(default_factory=dict)
+    #: This batch's own values of the losses and of the metrics that are plain means (not
+    #: averaged with earlier batches of the epoch); other keys (AUC, RMSE, …) are left out.
+    batch_values: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

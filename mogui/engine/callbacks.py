@@ -16,6 +16,7 @@ from mogui.core.events import (
     StateChanged,
     TrainingStarted,
 )
+from mogui.engine.batch_values import BatchValues
 
 
 class TrainingControl:
@@ -59,9 +60,7 @@ class ProgressCallback(keras.callbacks.Callback):
     """Sends training events to a reporter and honours a :class:`TrainingControl`.
 
     Runs in the training thread; per batch it converts the logs, works out the batch's own
-    losses and calls the reporter. Keras reports running means over the epoch, so a curve of
-    them restarts at every epoch; the batch's own value of a loss tracked by a plain
-    ``keras.metrics.Mean`` is the change of its total over the change of its count.
+    values (:mod:`mogui.engine.batch_values`) and calls the reporter.
     """
 
     def __init__(self, reporter: Reporter, control: TrainingControl, *, started: TrainingStarted,
@@ -78,8 +77,7 @@ class ProgressCallback(keras.callbacks.Callback):
         self.stopping = False
         self.paused_for = 0.0  # seconds spent paused, all epochs
         self.epoch_paused_for = 0.0  # the same, this epoch
-        self._loss_trackers: dict[str, keras.metrics.Mean] = {}
-        self._sums: dict[str, tuple[float, float]] = {}  # tracker (total, count) last batch
+        self._batch_values = BatchValues()
 
     def _check_stop(self) -> None:
         if self.control.stop_requested:
@@ -90,7 +88,6 @@ class ProgressCallback(keras.callbacks.Callback):
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.t0 = time.perf_counter()
-        self._loss_trackers = loss_trackers(self.model)
         self.reporter(self.started)
         self._check_stop()
 
@@ -98,7 +95,7 @@ class ProgressCallback(keras.callbacks.Callback):
         self.epoch = epoch
         self.epoch_t0 = time.perf_counter()
         self.epoch_paused_for = 0.0
-        self._sums = {}  # Keras resets its metrics at every epoch start
+        self._batch_values.new_epoch(self.model)
         self._check_stop()
 
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
@@ -112,7 +109,7 @@ class ProgressCallback(keras.callbacks.Callback):
         self.reporter(BatchEnded(
             epoch=self.epoch, batch=batch, steps_per_epoch=self.started.steps_per_epoch,
             logs=values, samples_per_second=rate, elapsed=now - self.t0 - self.paused_for,
-            batch_losses=self._batch_losses(values)))
+            batch_values=self._batch_values.after_batch(self.model, values)))
         if not math.isfinite(values.get("loss", 0.0)):
             raise TrainingError(_non_finite_message(values, self.epoch, batch))
         if self.control.paused and not self.control.stop_requested:
@@ -126,33 +123,11 @@ class ProgressCallback(keras.callbacks.Callback):
                 self.reporter(StateChanged("running"))
         self._check_stop()
 
-    def _batch_losses(self, logs: dict[str, float]) -> dict[str, float]:
-        if self.epoch == 0 and any(k.endswith("loss") and k not in self._loss_trackers
-                                   for k in logs):
-            self._loss_trackers = loss_trackers(self.model)  # per-output: made in the 1st step
-        losses = {}
-        for key, tracker in self._loss_trackers.items():
-            if key not in logs:
-                continue
-            total = float(keras.ops.convert_to_numpy(tracker.total))
-            count = float(keras.ops.convert_to_numpy(tracker.count))
-            last_total, last_count = self._sums.get(key, (0.0, 0.0))
-            self._sums[key] = (total, count)
-            if count > last_count:
-                losses[key] = (total - last_total) / (count - last_count)
-        return losses
-
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.epochs_run = epoch + 1
         self.reporter(EpochEnded(epoch=epoch, logs=_floats(logs),
                                  elapsed=time.perf_counter() - self.t0))
         self._check_stop()
-
-
-def loss_trackers(model: keras.Model) -> dict[str, keras.metrics.Mean]:
-    """The model's loss trackers (``loss``, ``<head>_loss``) that are plain means, by log key."""
-    return {m.name: m for m in model.metrics
-            if type(m) is keras.metrics.Mean and (m.name == "loss" or m.name.endswith("_loss"))}
 
 
 def _floats(logs: dict | None) -> dict[str, float]:

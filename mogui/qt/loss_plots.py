@@ -178,8 +178,8 @@ class LossPlots(QWidget):
         self.view_combo.addItem("Per batch", BATCH_VIEW)
         self.view_combo.addItem("Per epoch", EPOCH_VIEW)
         self.view_combo.setToolTip(
-            "Per batch: each batch's own loss, and the metrics as Keras reports them after "
-            "each batch (averaged since the epoch began); validation at each epoch end.\n"
+            "Per batch: each batch's own loss and metrics (AUC, precision, recall and RMSE as "
+            "Keras reports them: over the epoch so far); validation at each epoch end.\n"
             "Per epoch: one point per epoch for everything.")
         self.view_combo.currentIndexChanged.connect(self._on_view_changed)
         self.log_check = QCheckBox("Log scale", self)
@@ -293,10 +293,10 @@ class LossPlots(QWidget):
 
     # -- data -------------------------------------------------------------------------------
     def add_batches(self, events: Iterable[BatchEnded]) -> None:
-        """Per batch: each batch's own losses; metrics as Keras reports them (epoch so far)."""
+        """Per batch: each batch's own values where known, else what Keras reports."""
         for event in events:
             x = event.epoch + (event.batch + 1) / max(1, event.steps_per_epoch)
-            own = event.batch_losses
+            own = event.batch_values
             for key, value in event.logs.items():
                 self._append(BATCH_VIEW, key, x, own.get(key, value))
         self._schedule()

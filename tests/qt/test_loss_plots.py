@@ -59,11 +59,11 @@ def test_batches_grow_one_item_per_curve(plots: LossPlots):
     assert item.path().elementCount() == len(x)  # what Qt paints is what was set
 
 
-def test_batch_view_draws_each_batch_own_loss_and_reported_metrics(plots: LossPlots):
+def test_batch_view_draws_each_batch_own_values_where_known(plots: LossPlots):
     event = BatchEnded(epoch=0, batch=1, steps_per_epoch=10,
                        logs={"loss": 2.0, "bbox_loss": 1.5, "cls_acc": 0.6},
                        samples_per_second=100.0, elapsed=0.1,
-                       batch_losses={"loss": 1.0, "bbox_loss": 0.5})
+                       batch_values={"loss": 1.0, "bbox_loss": 0.5})
     plots.add_batches([event])
     plots.refresh()
     assert list(plots.curve_item("loss").yData) == [1.0]

@@ -1,4 +1,4 @@
-"""Per-batch losses: each batch's own value, not Keras' running mean over the epoch."""
+"""Per-batch values: each batch's own loss and metrics, not Keras' running means."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from mogui.core.events import BatchEnded, TrainingStarted
 from mogui.engine.callbacks import ProgressCallback, TrainingControl
 
 
-def _model(seed: int = 0) -> keras.Model:
+def _model(seed: int = 0, weighted: bool = False) -> keras.Model:
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((6,), name="x")
     hidden = keras.layers.Dense(8, activation="relu")(inputs)
@@ -20,12 +20,14 @@ def _model(seed: int = 0) -> keras.Model:
     model.compile(keras.optimizers.SGD(0.05),
                   loss={"reg": "mse", "cls": "binary_crossentropy"},
                   loss_weights={"reg": 1.0, "cls": 0.5},
-                  metrics={"reg": ["mae"], "cls": ["auc"]})
+                  metrics={"reg": ["mae", "root_mean_squared_error"],
+                           "cls": ["auc", "binary_accuracy"]},
+                  weighted_metrics={"reg": ["mse"]} if weighted else None)
     return model
 
 
 @pytest.mark.parametrize("samples", [64, 60])  # 60: the last batch is short
-def test_batch_losses_equal_train_on_batch_of_the_same_batches(samples):
+def test_batch_values_equal_train_on_batch_of_the_same_batches(samples):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(samples, 6)).astype("float32")
     y = {"reg": rng.normal(size=(samples, 2)).astype("float32"),
@@ -48,10 +50,31 @@ def test_batch_losses_equal_train_on_batch_of_the_same_batches(samples):
                 x[part], {k: v[part] for k, v in y.items()}, return_dict=True))
     assert len(batches) == len(expected) == 2 * -(-samples // batch)
     for event, logs in zip(batches, expected, strict=True):
-        assert set(event.batch_losses) == {"loss", "reg_loss", "cls_loss"}
-        for key, value in event.batch_losses.items():
+        assert set(event.batch_values) == {"loss", "reg_loss", "cls_loss", "reg_mae",
+                                           "cls_binary_accuracy"}
+        for key, value in event.batch_values.items():
             assert value == pytest.approx(logs[key], rel=1e-4, abs=1e-6), (event.batch, key)
     # the running means Keras reports are still there, unchanged
     last = batches[-1]
-    assert last.logs["loss"] != pytest.approx(last.batch_losses["loss"], rel=1e-3)
-    assert "cls_auc" in last.logs and "cls_auc" not in last.batch_losses
+    assert last.logs["loss"] != pytest.approx(last.batch_values["loss"], rel=1e-3)
+    for kept in ("cls_auc", "reg_root_mean_squared_error"):  # not plain means: as reported
+        assert kept in last.logs and kept not in last.batch_values
+
+
+def test_a_batch_without_labels_for_a_head_has_no_metric_value():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(32, 6)).astype("float32")
+    y = {"reg": rng.normal(size=(32, 2)).astype("float32"),
+         "cls": rng.integers(0, 2, size=(32, 1)).astype("float32")}
+    weights = {"reg": np.r_[np.zeros(16), np.ones(16)].astype("float32"),
+               "cls": np.ones(32, dtype="float32")}
+    events: list = []
+    started = TrainingStarted("CPU", 1, 2, 32, 0, ("reg", "cls"))
+    _model(weighted=True).fit(x, y, sample_weight=weights, batch_size=16, epochs=1, shuffle=False,
+                 verbose=0, callbacks=[ProgressCallback(events.append, TrainingControl(),
+                                                        started=started, batch_size=16)])
+    first, second = [e for e in events if isinstance(e, BatchEnded)]
+    # weighted metrics skip masked rows: batch 1 has no 'reg' label left, so no value
+    assert np.isnan(first.batch_values["reg_mse"])
+    assert np.isfinite(second.batch_values["reg_mse"])
+    assert np.isfinite(first.batch_values["cls_binary_accuracy"])
