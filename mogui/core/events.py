@@ -30,6 +30,8 @@ class BatchEnded:
     elapsed: float  # seconds of training so far (time spent paused left out)
     #: This batch's own values of the losses and of the metrics that are plain means (not
     #: averaged with earlier batches of the epoch); other keys (AUC, RMSE, …) are left out.
+    #: Read at most 10 times a second: empty for a batch in between, and then the next
+    #: values cover the batches since the last ones.
     batch_values: dict[str, float] = field(default_factory=dict)
 
 

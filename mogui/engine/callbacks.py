@@ -109,7 +109,8 @@ class ProgressCallback(keras.callbacks.Callback):
         self.reporter(BatchEnded(
             epoch=self.epoch, batch=batch, steps_per_epoch=self.started.steps_per_epoch,
             logs=values, samples_per_second=rate, elapsed=now - self.t0 - self.paused_for,
-            batch_values=self._batch_values.after_batch(self.model, values)))
+            batch_values=self._batch_values.after_batch(
+                self.model, values, last_of_epoch=batch + 1 >= self.started.steps_per_epoch)))
         if not math.isfinite(values.get("loss", 0.0)):
             raise TrainingError(_non_finite_message(values, self.epoch, batch))
         if self.control.paused and not self.control.stop_requested:

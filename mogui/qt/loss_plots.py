@@ -172,6 +172,7 @@ class LossPlots(QWidget):
         self._view = BATCH_VIEW
         self._y_shown: dict[int, tuple[float, float]] = {}
         self._x_range: tuple[float, float] | None = None
+        self._own_keys: set[str] = set()
 
         self.view_combo = QComboBox(self)
         self.view_combo.setObjectName("plotViewCombo")
@@ -269,6 +270,7 @@ class LossPlots(QWidget):
         self._markers_shown.clear()
         self._y_shown = {}
         self._curves.clear()
+        self._own_keys = set()  # log keys that come with each batch's own value
         for check in self.head_checks.values():
             self._head_box.removeWidget(check)
             check.deleteLater()
@@ -293,12 +295,20 @@ class LossPlots(QWidget):
 
     # -- data -------------------------------------------------------------------------------
     def add_batches(self, events: Iterable[BatchEnded]) -> None:
-        """Per batch: each batch's own values where known, else what Keras reports."""
+        """Per batch: each batch's own values where known, else what Keras reports.
+
+        A key that has own values gets no point from a batch without one: the next value
+        covers that batch too (the engine reads them at most 10 times a second).
+        """
         for event in events:
             x = event.epoch + (event.batch + 1) / max(1, event.steps_per_epoch)
             own = event.batch_values
+            self._own_keys.update(own)
             for key, value in event.logs.items():
-                self._append(BATCH_VIEW, key, x, own.get(key, value))
+                if key in own:
+                    self._append(BATCH_VIEW, key, x, own[key])
+                elif key not in self._own_keys:
+                    self._append(BATCH_VIEW, key, x, value)
         self._schedule()
 
     def add_epoch(self, event: EpochEnded) -> None:

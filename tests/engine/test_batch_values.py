@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from mogui.core.events import BatchEnded, TrainingStarted
+from mogui.engine import batch_values
 from mogui.engine.callbacks import ProgressCallback, TrainingControl
 
 
@@ -26,8 +27,14 @@ def _model(seed: int = 0, weighted: bool = False) -> keras.Model:
     return model
 
 
+@pytest.fixture
+def every_batch(monkeypatch):
+    """Read the trackers after every batch, however fast batches come."""
+    monkeypatch.setattr(batch_values, "MIN_READ_INTERVAL", 0.0)
+
+
 @pytest.mark.parametrize("samples", [64, 60])  # 60: the last batch is short
-def test_batch_values_equal_train_on_batch_of_the_same_batches(samples):
+def test_batch_values_equal_train_on_batch_of_the_same_batches(samples, every_batch):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(samples, 6)).astype("float32")
     y = {"reg": rng.normal(size=(samples, 2)).astype("float32"),
@@ -61,7 +68,7 @@ def test_batch_values_equal_train_on_batch_of_the_same_batches(samples):
         assert kept in last.logs and kept not in last.batch_values
 
 
-def test_a_batch_without_labels_for_a_head_has_no_metric_value():
+def test_a_batch_without_labels_for_a_head_has_no_metric_value(every_batch):
     rng = np.random.default_rng(1)
     x = rng.normal(size=(32, 6)).astype("float32")
     y = {"reg": rng.normal(size=(32, 2)).astype("float32"),
@@ -78,3 +85,23 @@ def test_a_batch_without_labels_for_a_head_has_no_metric_value():
     assert np.isnan(first.batch_values["reg_mse"])
     assert np.isfinite(second.batch_values["reg_mse"])
     assert np.isfinite(first.batch_values["cls_binary_accuracy"])
+
+
+def test_fast_batches_are_read_at_most_so_often(monkeypatch):
+    monkeypatch.setattr(batch_values, "MIN_READ_INTERVAL", 60.0)
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(64, 6)).astype("float32")
+    y = {"reg": rng.normal(size=(64, 2)).astype("float32"),
+         "cls": rng.integers(0, 2, size=(64, 1)).astype("float32")}
+    events: list = []
+    started = TrainingStarted("CPU", 2, 8, 64, 0, ("reg", "cls"))
+    _model().fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0,
+                 callbacks=[ProgressCallback(events.append, TrainingControl(), started=started,
+                                             batch_size=8)])
+    batches = [e for e in events if isinstance(e, BatchEnded)]
+    read = [(e.epoch, e.batch) for e in batches if e.batch_values]
+    assert read == [(0, 0), (0, 7), (1, 0), (1, 7)]  # each epoch's first and last batch
+    # the last value covers batches 2-8: the mean over their samples
+    first, last = batches[8], batches[15]
+    expected = (last.logs["loss"] * 64 - first.logs["loss"] * 8) / 56
+    assert last.batch_values["loss"] == pytest.approx(expected, rel=1e-4)

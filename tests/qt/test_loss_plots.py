@@ -69,6 +69,13 @@ def test_batch_view_draws_each_batch_own_values_where_known(plots: LossPlots):
     assert list(plots.curve_item("loss").yData) == [1.0]
     assert list(plots.curve_item("bbox_loss").yData) == [0.5]
     assert list(plots.curve_item("cls_acc").yData) == [0.6]  # no own value: as reported
+    later = BatchEnded(epoch=0, batch=2, steps_per_epoch=10,
+                       logs={"loss": 1.8, "bbox_loss": 1.2, "cls_acc": 0.7},
+                       samples_per_second=100.0, elapsed=0.2)  # read again only later
+    plots.add_batches([later])
+    plots.refresh()
+    assert list(plots.curve_item("loss").yData) == [1.0]  # no running mean mixed in
+    assert list(plots.curve_item("cls_acc").yData) == [0.6, 0.7]
 
 
 def test_redraw_happens_on_the_timer(qtbot, plots: LossPlots):
