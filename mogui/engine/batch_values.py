@@ -93,13 +93,15 @@ class BatchValues:
             autograph=False) if variables else None
 
     def after_batch(self, model: keras.Model, logs: dict[str, float],
-                    last_of_epoch: bool = False) -> dict[str, float]:
+                    last_of_epoch: bool = False, hold: bool = False) -> dict[str, float]:
         """This batch's own value for every log key that has a plain-mean tracker.
 
-        Empty when the last read was under ``min_interval`` ago (unless ``last_of_epoch``):
-        the next value then covers this batch too. NaN where the batches added no weight to
-        the tracker (every label of a head missing).
+        Empty when the last read was under ``min_interval`` ago (unless ``last_of_epoch``)
+        or when ``hold``: the next value then covers this batch too. NaN where the batches
+        added no weight to the tracker (every label of a head missing).
         """
+        if hold and self._sums:
+            return {}
         if any(key not in self._trackers for key in logs) and not self._sums:
             self._track(mean_trackers(model))  # built during the epoch's first step
         now = time.perf_counter()

@@ -79,6 +79,12 @@ class ProgressCallback(keras.callbacks.Callback):
         self.epoch_paused_for = 0.0  # the same, this epoch
         self._batch_values = BatchValues()
 
+    @property
+    def _short_last_batch(self) -> bool:
+        """True when the epoch's last batch holds under half a batch of samples."""
+        rest = self.started.train_samples - (self.started.steps_per_epoch - 1) * self.batch_size
+        return 0 < rest < self.batch_size / 2
+
     def _check_stop(self) -> None:
         if self.control.stop_requested:
             if not self.stopping:
@@ -103,6 +109,7 @@ class ProgressCallback(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         now = time.perf_counter()
+        steps = self.started.steps_per_epoch
         done = min((batch + 1) * self.batch_size, self.started.train_samples)
         rate = done / max(now - self.epoch_t0 - self.epoch_paused_for, 1e-9)
         values = _floats(logs)
@@ -110,7 +117,10 @@ class ProgressCallback(keras.callbacks.Callback):
             epoch=self.epoch, batch=batch, steps_per_epoch=self.started.steps_per_epoch,
             logs=values, samples_per_second=rate, elapsed=now - self.t0 - self.paused_for,
             batch_values=self._batch_values.after_batch(
-                self.model, values, last_of_epoch=batch + 1 >= self.started.steps_per_epoch)))
+                self.model, values, last_of_epoch=batch + 1 >= steps,
+                # a short last batch shares its point with the batch before: a handful of
+                # samples alone would show as a spike
+                hold=batch + 2 == steps and self._short_last_batch)))
         if not math.isfinite(values.get("loss", 0.0)):
             raise TrainingError(_non_finite_message(values, self.epoch, batch))
         if self.control.paused and not self.control.stop_requested:

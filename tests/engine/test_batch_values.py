@@ -105,3 +105,19 @@ def test_fast_batches_are_read_at_most_so_often(monkeypatch):
     first, last = batches[8], batches[15]
     expected = (last.logs["loss"] * 64 - first.logs["loss"] * 8) / 56
     assert last.batch_values["loss"] == pytest.approx(expected, rel=1e-4)
+
+
+def test_a_short_last_batch_shares_the_point_before_it(every_batch):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(52, 6)).astype("float32")  # batches of 16, 16, 16 and 4
+    y = {"reg": rng.normal(size=(52, 2)).astype("float32"),
+         "cls": rng.integers(0, 2, size=(52, 1)).astype("float32")}
+    events: list = []
+    started = TrainingStarted("CPU", 1, 4, 52, 0, ("reg", "cls"))
+    _model().fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0,
+                 callbacks=[ProgressCallback(events.append, TrainingControl(), started=started,
+                                             batch_size=16)])
+    batches = [e for e in events if isinstance(e, BatchEnded)]
+    assert [bool(e.batch_values) for e in batches] == [True, True, False, True]
+    expected = (batches[3].logs["loss"] * 52 - batches[1].logs["loss"] * 32) / 20
+    assert batches[3].batch_values["loss"] == pytest.approx(expected, rel=1e-4)
