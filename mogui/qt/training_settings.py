@@ -115,6 +115,7 @@ class TrainingSettingsForm(QGroupBox):
         for column, group in enumerate(groups):
             form = QFormLayout()
             form.setContentsMargins(0, 0, 0, 0)
+            form.setHorizontalSpacing(8)  # labels never touch their fields
             for path, label, _tip in group:
                 form.addRow(self._row_label(path, label), self.editors[path].widget)
             columns.addLayout(form, 0, column)
