@@ -136,8 +136,11 @@ class DataDialog(QDialog):
         # Checks read the whole data set: they run off the GUI thread. The call belongs to
         # the document, so a check still running when the dialog closes ends harmlessly.
         self._checks = BackgroundCall(document)
-        self._checks.succeeded.connect(self._on_checked)
-        self._checks.failed.connect(self._on_check_failed)
+        self._checks.succeeded.connect(self._keep_report)
+        self._checks.failed.connect(lambda exc, _details: self._keep_report(_failure(exc)))
+        # The result is shown once the worker thread has ended, so a new check can start.
+        self._checks.running_changed.connect(lambda running: running or self._show_result())
+        self._result = None
         self._layout()
         self._load(project)
 
@@ -383,7 +386,8 @@ class DataDialog(QDialog):
         try:
             candidate = self.candidate()
         except DataError as exc:
-            self._on_check_failed(exc, "")
+            self._keep_report(_failure(exc))
+            self._show_result()
             return True
         self.check_button.setEnabled(False)
         self.check_button.setText("Checking…")
@@ -391,23 +395,18 @@ class DataDialog(QDialog):
         self._checks.start(check_data, candidate, self.project_dir)
         return True
 
-    def _on_checked(self, report) -> None:  # noqa: ANN001 - a DataReport
+    def _keep_report(self, report) -> None:  # noqa: ANN001 - a DataReport
+        self._result = report
+
+    def _show_result(self) -> None:
+        report, self._result = self._result, None
+        if report is None:
+            return
         self.check_button.setEnabled(True)
         self.check_button.setText(self._check_text)
         self.report = report
         self._show_report(report)
         self.checked.emit(report)
-
-    def _on_check_failed(self, exc: BaseException, _details: str) -> None:
-        from mogui.engine.data_checks import DataReport
-
-        report = DataReport()
-        if isinstance(exc, DataError):
-            report.add("error", str(exc))
-        else:
-            report.add("error", f"The check stopped on an unexpected error: "
-                                f"{type(exc).__name__}: {exc}. Check the file and the settings.")
-        self._on_checked(report)
 
     def _show_report(self, report) -> None:  # noqa: ANN001
         classes = {m.name: m.classes for m in self._maps(self.document.project.head_names)}
@@ -441,6 +440,19 @@ class DataDialog(QDialog):
             return
         self.document.edit("Change data", self._apply_to)
         super().accept()
+
+
+def _failure(exc: BaseException):  # noqa: ANN202 - a DataReport
+    """A report holding one plain error for an exception raised while checking."""
+    from mogui.engine.data_checks import DataReport
+
+    report = DataReport()
+    if isinstance(exc, DataError):
+        report.add("error", str(exc))
+    else:
+        report.add("error", f"The check stopped on an unexpected error: "
+                            f"{type(exc).__name__}: {exc}. Check the file and the settings.")
+    return report
 
 
 def _is_number(text: str) -> bool:

@@ -169,3 +169,18 @@ def test_main_window_opens_the_data_dialog(qtbot, window, monkeypatch):
     monkeypatch.setattr(DataDialog, "exec", lambda self: opened.append(self) or 0)
     window.findChild(type(window.action_undo), "actionData").trigger()
     assert opened and opened[0].document is window.document
+
+
+def test_an_unexpected_error_in_the_check_is_reported_plainly(qtbot, tmp_path, monkeypatch):
+    import mogui.engine.data_checks as data_checks
+
+    def broken(*_args):
+        raise RuntimeError("disk vanished")
+
+    monkeypatch.setattr(data_checks, "check_data", broken)
+    dialog = _csv_dialog(qtbot, tmp_path)
+    report = _check(qtbot, dialog)
+    assert not report.ok
+    text = dialog.problems.text()
+    assert "unexpected error: RuntimeError: disk vanished" in text and "Traceback" not in text
+    assert dialog.check_button.isEnabled()
