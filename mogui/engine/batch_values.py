@@ -69,11 +69,10 @@ def _compiled(container: object) -> dict[str, keras.metrics.Mean]:
 class BatchValues:
     """Turns the running means after each batch into that batch's own values."""
 
-    def __init__(self, min_interval: float | None = None) -> None:
+    def __init__(self) -> None:
         self._trackers: dict[str, keras.metrics.Mean] = {}
         self._sums: dict[str, tuple[float, float]] = {}  # (total, count) at the last read
         self._read = None  # reads every tracker's total and count in one TensorFlow call
-        self._min_interval = MIN_READ_INTERVAL if min_interval is None else min_interval
         self._last_read = -np.inf
 
     def new_epoch(self, model: keras.Model) -> None:
@@ -96,7 +95,7 @@ class BatchValues:
                     last_of_epoch: bool = False, hold: bool = False) -> dict[str, float]:
         """This batch's own value for every log key that has a plain-mean tracker.
 
-        Empty when the last read was under ``min_interval`` ago (unless ``last_of_epoch``)
+        Empty when the last read was under ``MIN_READ_INTERVAL`` ago (unless ``last_of_epoch``)
         or when ``hold``: the next value then covers this batch too. NaN where the batches
         added no weight to the tracker (every label of a head missing).
         """
@@ -105,13 +104,13 @@ class BatchValues:
         if any(key not in self._trackers for key in logs) and not self._sums:
             self._track(mean_trackers(model))  # built during the epoch's first step
         now = time.perf_counter()
-        if self._read is None or (now - self._last_read < self._min_interval
+        if self._read is None or (now - self._last_read < MIN_READ_INTERVAL
                                   and not last_of_epoch and self._sums):
             return {}
         self._last_read = now
         sums = np.asarray(self._read()).reshape(-1, 2)
         values = {}
-        for (key, _tracker), (total, count) in zip(self._trackers.items(), sums, strict=True):
+        for key, (total, count) in zip(self._trackers, sums, strict=True):
             if key not in logs:
                 continue
             total, count = float(total), float(count)

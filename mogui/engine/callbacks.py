@@ -78,12 +78,10 @@ class ProgressCallback(keras.callbacks.Callback):
         self.paused_for = 0.0  # seconds spent paused, all epochs
         self.epoch_paused_for = 0.0  # the same, this epoch
         self._batch_values = BatchValues()
-
-    @property
-    def _short_last_batch(self) -> bool:
-        """True when the epoch's last batch holds under half a batch of samples."""
-        rest = self.started.train_samples - (self.started.steps_per_epoch - 1) * self.batch_size
-        return 0 < rest < self.batch_size / 2
+        # An epoch's last batch with under half a batch of samples shares its point with the
+        # batch before: a handful of samples alone would show as a spike.
+        rest = started.train_samples - (started.steps_per_epoch - 1) * batch_size
+        self._short_last_batch = 0 < rest < batch_size / 2
 
     def _check_stop(self) -> None:
         if self.control.stop_requested:
@@ -114,12 +112,10 @@ class ProgressCallback(keras.callbacks.Callback):
         rate = done / max(now - self.epoch_t0 - self.epoch_paused_for, 1e-9)
         values = _floats(logs)
         self.reporter(BatchEnded(
-            epoch=self.epoch, batch=batch, steps_per_epoch=self.started.steps_per_epoch,
+            epoch=self.epoch, batch=batch, steps_per_epoch=steps,
             logs=values, samples_per_second=rate, elapsed=now - self.t0 - self.paused_for,
             batch_values=self._batch_values.after_batch(
                 self.model, values, last_of_epoch=batch + 1 >= steps,
-                # a short last batch shares its point with the batch before: a handful of
-                # samples alone would show as a spike
                 hold=batch + 2 == steps and self._short_last_batch)))
         if not math.isfinite(values.get("loss", 0.0)):
             raise TrainingError(_non_finite_message(values, self.epoch, batch))

@@ -46,31 +46,25 @@ def lower_background_threads(keep: int, niceness: int = BACKGROUND_NICENESS) -> 
     """
     if not supported():
         return 0
-    lowered = 0
     try:
         tids = [int(name) for name in os.listdir(_TASKS)]
     except OSError:
         return 0
-    for tid in tids:
-        if tid == keep:
-            continue
-        try:
-            if os.getpriority(os.PRIO_PROCESS, tid) < niceness:
-                os.setpriority(os.PRIO_PROCESS, tid, niceness)
-                lowered += 1
-        except OSError:  # the thread ended meanwhile, or the system refuses: leave it
-            continue
-    return lowered
+    return sum(_lower(tid, niceness) is True for tid in tids if tid != keep)
 
 
 def lower_this_thread(niceness: int = BACKGROUND_NICENESS) -> bool:
     """Lower the calling thread (and so every thread it starts from now on)."""
-    if not supported():
-        return False
+    return supported() and _lower(threading.get_native_id(), niceness) is not None
+
+
+def _lower(tid: int, niceness: int) -> bool | None:
+    """Raise one thread's niceness to ``niceness``: True if raised, False if it already was,
+    None when the thread ended meanwhile or the system refuses (it is left as it is)."""
     try:
-        tid = threading.get_native_id()
-        if os.getpriority(os.PRIO_PROCESS, tid) < niceness:
-            os.setpriority(os.PRIO_PROCESS, tid, niceness)
+        if os.getpriority(os.PRIO_PROCESS, tid) >= niceness:
+            return False
+        os.setpriority(os.PRIO_PROCESS, tid, niceness)
         return True
     except OSError:
-        return False
+        return None

@@ -69,6 +69,9 @@ def _names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+_CHECK_TEXT = "Check data"
+
+
 class DataDialog(QDialog):
     """Choose and check the project's training data. ``accept()`` applies it (undoable)."""
 
@@ -119,8 +122,7 @@ class DataDialog(QDialog):
         self.seed = QSpinBox(objectName="splitSeed", minimum=0, maximum=2**31 - 1)
         self.shuffle = QCheckBox("Shuffle training rows each epoch", objectName="shuffle")
 
-        self._check_text = "Check data"
-        self.check_button = QPushButton(self._check_text, objectName="checkData")
+        self.check_button = QPushButton(_CHECK_TEXT, objectName="checkData")
         self.summary = QTableWidget(0, 5, objectName="targetSummary")
         self.summary.setHorizontalHeaderLabels(["Head", "Labelled", "Missing", "Range",
                                                 "Class counts"])
@@ -403,7 +405,7 @@ class DataDialog(QDialog):
         if report is None:
             return
         self.check_button.setEnabled(True)
-        self.check_button.setText(self._check_text)
+        self.check_button.setText(_CHECK_TEXT)
         self.report = report
         self._show_report(report)
         self.checked.emit(report)

@@ -262,9 +262,7 @@ class LossPlots(QWidget):
             if curve.item is not None:
                 self._plot_of(curve).removeItem(curve.item)
         for plot in self._plots:
-            legend = plot.plotItem.legend
-            if legend is not None:
-                legend.clear()
+            plot.plotItem.legend.clear()
             self._markers[id(plot)].clear()
             self._apply_x_range(plot)
         self._markers_shown.clear()
@@ -394,16 +392,20 @@ class LossPlots(QWidget):
         for plot in self._plots:
             self._refresh_plot(plot)
 
-    def _refresh_plot(self, plot: pg.PlotWidget) -> None:
+    def _is_log(self, plot: pg.PlotWidget) -> bool:
+        return plot is self.loss_plot and self.log_check.isChecked()
+
+    def _refresh_plot(self, plot: pg.PlotWidget, refit: bool = False) -> None:
+        """Draw the plot's changed curves; ``refit`` sets its y range even if the data fit."""
         self._dirty.discard(id(plot))
         is_loss = plot is self.loss_plot
-        log = is_loss and self.log_check.isChecked()
+        log = self._is_log(plot)
         for curve in self._curves.values():
             if curve.is_loss == is_loss and curve.view == self._view \
                     and (curve.buffer.n != curve.drawn or curve.stale) and self._shown(curve):
                 self._render(curve, log)
         self._update_markers(plot, log)
-        self._fit_y(plot)
+        self._fit_y(plot, force=refit)
 
     def _render(self, curve: _Curve, log: bool) -> None:
         buffer = curve.buffer
@@ -432,7 +434,7 @@ class LossPlots(QWidget):
 
     def _update_markers(self, plot: pg.PlotWidget, log: bool) -> None:
         """Dots for validation curves that have a single point in the per-batch view."""
-        xs, ys, brushes = [], [], []
+        xs, ys, colors = [], [], []
         if self._view == BATCH_VIEW:
             for curve in self._curves.values():
                 if curve.is_val and curve.view == BATCH_VIEW and curve.buffer.n == 1 \
@@ -440,21 +442,21 @@ class LossPlots(QWidget):
                     y = curve.buffer.y[0]
                     xs.append(curve.buffer.x[0])
                     ys.append(np.log10(y) if log and y > 0 else (np.nan if log else y))
-                    brushes.append(pg.mkBrush(self._colors[curve.head]))
+                    colors.append(self._colors[curve.head])
         markers = self._markers[id(plot)]
-        shown = (xs, ys, [brush.color().name() for brush in brushes])
+        shown = (xs, ys, colors)
         if shown == self._markers_shown.get(id(plot), ([], [], [])):
             return
         self._markers_shown[id(plot)] = shown
         if xs:
-            markers.setData(x=xs, y=ys, brush=brushes)
+            markers.setData(x=xs, y=ys, brush=[pg.mkBrush(color) for color in colors])
         else:
             markers.clear()
 
     def _fit_y(self, plot: pg.PlotWidget, force: bool = False) -> None:
         """Set the plot's y range from its visible curves, only when it needs to change."""
         is_loss = plot is self.loss_plot
-        log = is_loss and self.log_check.isChecked()
+        log = self._is_log(plot)
         lows, highs = [], []
         for curve in self._curves.values():
             if curve.is_loss == is_loss and self._shown(curve) and curve.buffer.n:
@@ -518,9 +520,8 @@ class LossPlots(QWidget):
         self._redraw_all()
 
     def _redraw_all(self) -> None:
-        self.refresh()
         for plot in self._plots:
-            self._fit_y(plot, force=True)
+            self._refresh_plot(plot, refit=True)
 
     def _set_visible(self, curve: _Curve) -> None:
         if curve.item is not None:

@@ -29,7 +29,7 @@ from mogui.core.events import (
     TrainingStarted,
 )
 from mogui.core.project import Project
-from mogui.engine.thread_priority import lower_background_threads, lower_this_thread
+from mogui.engine.thread_priority import lower_background_threads
 
 _log = logging.getLogger(__name__)
 
@@ -82,8 +82,8 @@ class _TrainingJob(QObject):
 
     @Slot()
     def run(self) -> None:
-        lower_this_thread()  # threads TensorFlow starts from here inherit it
-        lower_background_threads(keep=self._gui_thread_id)  # and those started before
+        # This thread too, so threads TensorFlow starts from here inherit the priority.
+        lower_background_threads(keep=self._gui_thread_id)
         try:
             from mogui.engine.data import load_data
             from mogui.engine.training import run_training

@@ -27,6 +27,26 @@ def _model(seed: int = 0, weighted: bool = False) -> keras.Model:
     return model
 
 
+def _data(samples: int, seed: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(samples, 6)).astype("float32")
+    y = {"reg": rng.normal(size=(samples, 2)).astype("float32"),
+         "cls": rng.integers(0, 2, size=(samples, 1)).astype("float32")}
+    return x, y
+
+
+def _fit_batches(model: keras.Model, x: np.ndarray, y: dict, batch: int, epochs: int,
+                 **fit_args) -> list[BatchEnded]:
+    """Fit without shuffling under a ProgressCallback; the BatchEnded events it reported."""
+    events: list = []
+    samples = len(x)
+    started = TrainingStarted("CPU", epochs, -(-samples // batch), samples, 0, ("reg", "cls"))
+    model.fit(x, y, batch_size=batch, epochs=epochs, shuffle=False, verbose=0,
+              callbacks=[ProgressCallback(events.append, TrainingControl(), started=started,
+                                          batch_size=batch)], **fit_args)
+    return [e for e in events if isinstance(e, BatchEnded)]
+
+
 @pytest.fixture
 def every_batch(monkeypatch):
     """Read the trackers after every batch, however fast batches come."""
@@ -35,20 +55,12 @@ def every_batch(monkeypatch):
 
 @pytest.mark.parametrize("samples", [64, 60])  # 60: the last batch is short
 def test_batch_values_equal_train_on_batch_of_the_same_batches(samples, every_batch):
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(samples, 6)).astype("float32")
-    y = {"reg": rng.normal(size=(samples, 2)).astype("float32"),
-         "cls": rng.integers(0, 2, size=(samples, 1)).astype("float32")}
+    x, y = _data(samples, seed=0)
     batch = 16
-    events: list = []
-    started = TrainingStarted("CPU", 2, -(-samples // batch), samples, 0, ("reg", "cls"))
     fitted = _model()
     stepped = _model()
     stepped.set_weights(fitted.get_weights())
-    fitted.fit(x, y, batch_size=batch, epochs=2, shuffle=False, verbose=0,
-               callbacks=[ProgressCallback(events.append, TrainingControl(), started=started,
-                                           batch_size=batch)])
-    batches = [e for e in events if isinstance(e, BatchEnded)]
+    batches = _fit_batches(fitted, x, y, batch, epochs=2)
     expected = []
     for _epoch in range(2):
         for start in range(0, samples, batch):
@@ -69,18 +81,11 @@ def test_batch_values_equal_train_on_batch_of_the_same_batches(samples, every_ba
 
 
 def test_a_batch_without_labels_for_a_head_has_no_metric_value(every_batch):
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(32, 6)).astype("float32")
-    y = {"reg": rng.normal(size=(32, 2)).astype("float32"),
-         "cls": rng.integers(0, 2, size=(32, 1)).astype("float32")}
+    x, y = _data(32, seed=1)
     weights = {"reg": np.r_[np.zeros(16), np.ones(16)].astype("float32"),
                "cls": np.ones(32, dtype="float32")}
-    events: list = []
-    started = TrainingStarted("CPU", 1, 2, 32, 0, ("reg", "cls"))
-    _model(weighted=True).fit(x, y, sample_weight=weights, batch_size=16, epochs=1, shuffle=False,
-                 verbose=0, callbacks=[ProgressCallback(events.append, TrainingControl(),
-                                                        started=started, batch_size=16)])
-    first, second = [e for e in events if isinstance(e, BatchEnded)]
+    first, second = _fit_batches(_model(weighted=True), x, y, 16, epochs=1,
+                                 sample_weight=weights)
     # weighted metrics skip masked rows: batch 1 has no 'reg' label left, so no value
     assert np.isnan(first.batch_values["reg_mse"])
     assert np.isfinite(second.batch_values["reg_mse"])
@@ -89,16 +94,8 @@ def test_a_batch_without_labels_for_a_head_has_no_metric_value(every_batch):
 
 def test_fast_batches_are_read_at_most_so_often(monkeypatch):
     monkeypatch.setattr(batch_values, "MIN_READ_INTERVAL", 60.0)
-    rng = np.random.default_rng(2)
-    x = rng.normal(size=(64, 6)).astype("float32")
-    y = {"reg": rng.normal(size=(64, 2)).astype("float32"),
-         "cls": rng.integers(0, 2, size=(64, 1)).astype("float32")}
-    events: list = []
-    started = TrainingStarted("CPU", 2, 8, 64, 0, ("reg", "cls"))
-    _model().fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0,
-                 callbacks=[ProgressCallback(events.append, TrainingControl(), started=started,
-                                             batch_size=8)])
-    batches = [e for e in events if isinstance(e, BatchEnded)]
+    x, y = _data(64, seed=2)
+    batches = _fit_batches(_model(), x, y, 8, epochs=2)
     read = [(e.epoch, e.batch) for e in batches if e.batch_values]
     assert read == [(0, 0), (0, 7), (1, 0), (1, 7)]  # each epoch's first and last batch
     # the last value covers batches 2-8: the mean over their samples
@@ -108,16 +105,8 @@ def test_fast_batches_are_read_at_most_so_often(monkeypatch):
 
 
 def test_a_short_last_batch_shares_the_point_before_it(every_batch):
-    rng = np.random.default_rng(3)
-    x = rng.normal(size=(52, 6)).astype("float32")  # batches of 16, 16, 16 and 4
-    y = {"reg": rng.normal(size=(52, 2)).astype("float32"),
-         "cls": rng.integers(0, 2, size=(52, 1)).astype("float32")}
-    events: list = []
-    started = TrainingStarted("CPU", 1, 4, 52, 0, ("reg", "cls"))
-    _model().fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0,
-                 callbacks=[ProgressCallback(events.append, TrainingControl(), started=started,
-                                             batch_size=16)])
-    batches = [e for e in events if isinstance(e, BatchEnded)]
+    x, y = _data(52, seed=3)  # batches of 16, 16, 16 and 4
+    batches = _fit_batches(_model(), x, y, 16, epochs=1)
     assert [bool(e.batch_values) for e in batches] == [True, True, False, True]
     expected = (batches[3].logs["loss"] * 52 - batches[1].logs["loss"] * 32) / 20
     assert batches[3].batch_values["loss"] == pytest.approx(expected, rel=1e-4)
