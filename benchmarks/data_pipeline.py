@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tensorflow as tf  # noqa: E402
 
-from mogui.engine.dataset import Dataset  # noqa: E402
-from mogui.engine.masking import prepare_masked_targets  # noqa: E402
-from mogui.engine.sources import open_source  # noqa: E402
+from mogui.engine.data.dataset import Dataset  # noqa: E402
+from mogui.engine.data.masking import prepare_masked_targets  # noqa: E402
+from mogui.engine.data.sources import open_source  # noqa: E402
 from tests.engine.data_builders import (  # noqa: E402
     csv_source,
     image_project,

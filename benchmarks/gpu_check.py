@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args(argv)
 
-    from mogui.engine.devices import configure_devices, device_description, list_gpus
+    from mogui.engine.training.devices import configure_devices, device_description, list_gpus
 
     configure_devices()
     gpus = list_gpus()

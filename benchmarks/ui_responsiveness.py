@@ -31,9 +31,9 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from mogui.core.io import load_example  # noqa: E402
 from mogui.core.project import Project  # noqa: E402
 from mogui.engine.data import load_data  # noqa: E402
-from mogui.engine.dataset import Dataset  # noqa: E402
+from mogui.engine.data.dataset import Dataset  # noqa: E402
+from mogui.engine.data.targets import prepare_targets  # noqa: E402
 from mogui.engine.losses import make_training_model  # noqa: E402
-from mogui.engine.targets import prepare_targets  # noqa: E402
 from mogui.qt.document import ProjectDocument  # noqa: E402
 from mogui.qt.training_panel import TrainingPanel  # noqa: E402
 

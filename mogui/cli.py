@@ -135,8 +135,8 @@ def _print_baseline(project: Project, data: object, history: dict[str, list[floa
 def cmd_inspect(args: argparse.Namespace) -> int:
     _quiet_tensorflow()
     project, _ = _load(args.project)
-    from mogui.engine.dry_run import loss_contract
-    from mogui.engine.inspect import format_shape, inspect_project
+    from mogui.engine.losses.dry_run import loss_contract
+    from mogui.engine.model.shapes import format_shape, inspect_project
 
     inspection = inspect_project(project)
     rows = [("layer", "kind", "output shape", "params", "part")]
@@ -161,7 +161,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     _quiet_tensorflow()
     project, path = _load(args.project)
     from mogui.engine.data import load_data
-    from mogui.engine.dry_run import dry_run
+    from mogui.engine.losses.dry_run import dry_run
 
     data = load_data(project, path.parent)
     report = dry_run(project, data)

@@ -44,7 +44,7 @@ def run_gui(argv: list[str], project_path: str | None = None) -> int:
     app.setApplicationDisplayName("mogui")
     app.setWindowIcon(QIcon(str(resources.files("mogui.resources") / "icons" / "mogui.svg")))
     # GPU memory growth must be set before TensorFlow runs its first op (the shape worker).
-    from mogui.engine.devices import configure_devices
+    from mogui.engine.training.devices import configure_devices
 
     configure_devices()
     window = create_window(project_path)

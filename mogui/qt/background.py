@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from mogui.engine.thread_priority import lower_this_thread
+from mogui.qt.thread_priority import lower_this_thread
 
 
 class _CallJob(QObject):

@@ -381,7 +381,7 @@ class DataDialog(QDialog):
         ``checked`` carries the report, also shown as per-head summaries and problems.
         Returns False when a check is already running.
         """
-        from mogui.engine.data_checks import check_data
+        from mogui.engine.data.checks import check_data
 
         if self._checks.is_running:
             return False
@@ -446,7 +446,7 @@ class DataDialog(QDialog):
 
 def _failure(exc: BaseException):  # noqa: ANN202 - a DataReport
     """A report holding one plain error for an exception raised while checking."""
-    from mogui.engine.data_checks import DataReport
+    from mogui.engine.data.checks import DataReport
 
     report = DataReport()
     if isinstance(exc, DataError):

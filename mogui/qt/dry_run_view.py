@@ -191,7 +191,7 @@ class DryRunView(QWidget):
 def dry_run_on_data(project: Project, project_dir: Path | None):
     """Load the project's data and dry-run its losses on one small batch (worker thread)."""
     from mogui.engine.data import load_data
-    from mogui.engine.dry_run import dry_run
+    from mogui.engine.losses.dry_run import dry_run
 
     data = load_data(project, project_dir)
     batch = min(DRY_RUN_BATCH, data.num_samples)
@@ -200,7 +200,7 @@ def dry_run_on_data(project: Project, project_dir: Path | None):
 
 def contract_of(project: Project) -> list:
     """The loss contract of ``project`` (builds the model; worker thread)."""
-    from mogui.engine.dry_run import loss_contract
+    from mogui.engine.losses.dry_run import loss_contract
 
     return loss_contract(project)
 

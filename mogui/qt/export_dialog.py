@@ -191,7 +191,7 @@ class ExportDialog(QDialog):
         return self.document.path.parent if self.document.path is not None else None
 
     def _refresh_code(self) -> None:
-        from mogui.engine.codegen import generate_script
+        from mogui.engine.export.codegen import generate_script
 
         try:
             text = generate_script(self._project_for_export(), self._project_dir())
@@ -217,7 +217,7 @@ class ExportDialog(QDialog):
         self.status_label.setText(f"Script saved to {path}.")
 
     def _save_code_dialog(self) -> None:
-        from mogui.engine.codegen import script_name
+        from mogui.engine.export.codegen import script_name
 
         name, _ = QFileDialog.getSaveFileName(self, "Save training script",
                                               script_name(self.document.project),

@@ -32,7 +32,7 @@ class _InspectTask(QRunnable):
     def run(self) -> None:
         started = time.perf_counter()
         try:
-            from mogui.engine.inspect import inspect_project
+            from mogui.engine.model.shapes import inspect_project
 
             result = inspect_project(self._project)
         except Exception as exc:  # shown to the user, never lost
@@ -45,7 +45,7 @@ class _InspectTask(QRunnable):
 class LiveInspection(QObject):
     """Re-inspects the project shortly after each change; emits ``updated`` with the result.
 
-    ``inspection`` is the latest ``mogui.engine.inspect.Inspection`` (``None`` until the first
+    ``inspection`` is the latest ``mogui.engine.model.shapes.Inspection`` (``None`` until the first
     one arrives or when inspecting failed; ``failure`` then says why).
     """
 

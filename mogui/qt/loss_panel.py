@@ -49,7 +49,7 @@ def head_code_label(head: str) -> str:
 
 
 def joint_code_label() -> str:
-    from mogui.engine.joint import JOINT_LABEL
+    from mogui.engine.losses.joint import JOINT_LABEL
 
     return JOINT_LABEL
 
@@ -324,7 +324,7 @@ class LossPanel(QWidget):
     # -- checks, contract, dry run ----------------------------------------------------------
     def check_code(self, box: CodeEditorWithMessage, source: str, label: str) -> bool:
         """Compile ``source``; mark the failing line and show the message. True when fine."""
-        from mogui.engine.custom_code import compile_loss_source
+        from mogui.engine.losses.user_code import compile_loss_source
 
         if not source.strip():
             box.clear_error()

@@ -1,17 +1,9 @@
 """Live loss and metric curves (pyqtgraph), per head, for batches and epochs.
 
 Each curve is fed from a growing numpy buffer. Data arrive through :meth:`add_batches` and
-:meth:`add_epoch`; drawing happens only when a plot is refreshed. Each refresh draws one plot,
-50 ms after new data arrived (half of the worker's 100 ms drain period) and then every 100 ms
-while a plot has undrawn points: the two plots are painted in turns, each at most 5 times a
-second, and not in the same moment as the progress bar that the same data update. Keeping
-each paint short matters more than painting less often: the GUI thread's timers wait for
-whatever paint is in progress.
-
-Painting is what costs the GUI thread time, so the per-batch curves are :class:`CurveLine`
-items, which Qt paints without calling back into Python, given only the points that can be
-seen: the part of the buffer inside the view, reduced to a minimum and maximum per pixel
-column (:func:`peak_decimate`) once it has more points than the plot has pixels. Lone
+:meth:`add_epoch`; drawing happens only when a plot is refreshed, one plot at a time (see
+:mod:`mogui.qt.plot_refresh`). Per-batch curves are :class:`~mogui.qt.curve_items.CurveLine`
+items given only the points that can be seen (see :mod:`mogui.qt.curve_items`). Lone
 validation points in the per-batch view (one epoch so far) are drawn by one marker item per
 plot. Curves of the hidden view get their items when it is shown. The x range is fixed to the
 run's epochs and the y range is set by :meth:`_fit_y` only when the data leave it or shrink
@@ -21,17 +13,13 @@ well inside it, so the axes are rarely redrawn.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QPainterPath, QPen
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QGraphicsItem,
-    QGraphicsPathItem,
     QHBoxLayout,
     QLabel,
     QSplitter,
@@ -40,125 +28,32 @@ from PySide6.QtWidgets import (
 )
 
 from mogui.core.events import BatchEnded, EpochEnded
+from mogui.qt.curve_items import (
+    CurveLine,
+    PointMarkers,
+    make_plot,
+    peak_decimate,
+    points_in_view,
+)
+from mogui.qt.loss_curves import (
+    BATCH_VIEW,
+    EPOCH_VIEW,
+    TOTAL,
+    LossCurve,
+    classify_key,
+    legend_label,
+    y_bounds,
+)
+from mogui.qt.plot_refresh import TurnRefresher
 
-BATCH_VIEW = "batch"
-EPOCH_VIEW = "epoch"
-TOTAL = "total"
-_REDRAW_MS = 100  # one plot per tick: each plot at most 5 times a second
-_REDRAW_DELAY_MS = 50  # after new data, half a drain period: away from the progress repaint
+__all__ = ["BATCH_VIEW", "EPOCH_VIEW", "TOTAL", "CurveLine", "LossPlots", "classify_key",
+           "legend_label", "peak_decimate"]
+
 _Y_PAD = 0.08  # fraction of the data span added above and below
 _Y_SHRINK = 0.4  # re-fit when the data span falls below this fraction of the shown span
 _DOT_SIZE = 5
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
             "#17becf", "#bcbd22", "#7f7f7f")
-
-
-class _Buffer:
-    """A growing pair of float arrays."""
-
-    def __init__(self) -> None:
-        self.x = np.empty(256)
-        self.y = np.empty(256)
-        self.n = 0
-        self.low = np.inf
-        self.high = -np.inf
-        self.low_positive = np.inf  # for log scale
-        self.all_finite = True
-
-    def append(self, x: float, y: float) -> None:
-        if self.n == len(self.x):
-            self.x = np.resize(self.x, 2 * self.n)
-            self.y = np.resize(self.y, 2 * self.n)
-        self.x[self.n] = x
-        self.y[self.n] = y
-        self.n += 1
-        if np.isfinite(y):
-            self.low = min(self.low, y)
-            self.high = max(self.high, y)
-            if y > 0:
-                self.low_positive = min(self.low_positive, y)
-        else:
-            self.all_finite = False
-
-
-def peak_decimate(x: np.ndarray, y: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
-    """At most about ``2 * columns`` points that keep every column's minimum and maximum.
-
-    ``x`` must be sorted. Points are grouped into runs of equal length; each run becomes its
-    maximum and minimum at the run's first x, so spikes survive however long the curve is.
-    """
-    n = len(x)
-    columns = max(1, int(columns))
-    if n <= 2 * columns:
-        return x, y
-    run = -(-(n - 1) // columns)
-    full = (n - 1) // run * run  # the rest, and always the last point, are kept as they are
-    groups = y[:full].reshape(-1, run)
-    peaks = np.empty((len(groups), 2))
-    peaks[:, 0] = np.fmax.reduce(groups, axis=1)
-    peaks[:, 1] = np.fmin.reduce(groups, axis=1)
-    xs = np.repeat(x[:full:run], 2)
-    return np.concatenate([xs, x[full:]]), np.concatenate([peaks.ravel(), y[full:]])
-
-
-class CurveLine(QGraphicsPathItem):
-    """A polyline in data coordinates with a one-pixel pen, bounded and painted by Qt alone.
-
-    ``opts["pen"]`` lets pyqtgraph's legend draw its sample; ``xData`` / ``yData`` hold the
-    points last set.
-    """
-
-    def __init__(self, color: str, dashed: bool) -> None:
-        super().__init__()
-        pen = QPen(QColor(color))
-        pen.setWidth(0)  # cosmetic: one pixel wide at any zoom
-        pen.setCosmetic(True)
-        pen.setStyle(Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
-        self.setPen(pen)
-        self.opts = {"pen": pen}
-        self.xData = np.empty(0)
-        self.yData = np.empty(0)
-
-    def set_points(self, x: np.ndarray, y: np.ndarray, finite: bool) -> None:
-        """Draw ``x``, ``y``; ``finite=False`` leaves gaps at NaN / inf values."""
-        self.xData, self.yData = x, y
-        if len(x) == 0:
-            self.setPath(QPainterPath())
-            return
-        self.setPath(pg.arrayToQPath(x, y, connect="all" if finite else "finite",
-                                     finiteCheck=not finite))
-
-
-@dataclass
-class _Curve:
-    key: str  # Keras log key, e.g. "val_bbox_loss"
-    head: str  # head name or TOTAL
-    is_loss: bool
-    is_val: bool
-    view: str  # BATCH_VIEW or EPOCH_VIEW
-    item: CurveLine | pg.PlotDataItem | None = None  # made when its view is shown
-    buffer: _Buffer = field(default_factory=_Buffer)
-    drawn: int = 0  # points of the buffer the item shows
-    stale: bool = False  # the view moved: draw again even if no point was added
-
-
-def legend_label(key: str) -> str:
-    """The legend's name for a log key: Keras' own, with the total called so."""
-    return "loss (total)" if key == "loss" else key
-
-
-def classify_key(key: str, heads: Iterable[str]) -> tuple[str, bool, bool] | None:
-    """``(head or TOTAL, is_loss, is_validation)`` for a log key, or ``None`` to ignore it."""
-    is_val = key.startswith("val_")
-    base = key[4:] if is_val else key
-    if base == "loss":
-        return TOTAL, True, is_val
-    for head in sorted(heads, key=len, reverse=True):
-        if base == f"{head}_loss":
-            return head, True, is_val
-        if base.startswith(f"{head}_"):
-            return head, False, is_val
-    return None
 
 
 class LossPlots(QWidget):
@@ -168,7 +63,7 @@ class LossPlots(QWidget):
         super().__init__(parent)
         self._heads: list[str] = []
         self._colors: dict[str, str] = {}
-        self._curves: dict[tuple[str, str], _Curve] = {}
+        self._curves: dict[tuple[str, str], LossCurve] = {}
         self._view = BATCH_VIEW
         self._y_shown: dict[int, tuple[float, float]] = {}
         self._x_range: tuple[float, float] | None = None
@@ -198,13 +93,16 @@ class LossPlots(QWidget):
         controls.addLayout(self._head_box)
         controls.addStretch(1)
 
-        self.loss_plot = self._make_plot("Loss (solid: train, dashed: validation)", 3)
-        self.metric_plot = self._make_plot("Metrics (solid: train, dashed: validation)", 3)
+        self.loss_plot = make_plot(self, "Loss (solid: train, dashed: validation)", 3)
+        self.metric_plot = make_plot(self, "Metrics (solid: train, dashed: validation)", 3)
         self._plots = (self.loss_plot, self.metric_plot)
-        self._markers = {id(plot): self._make_markers(plot) for plot in self._plots}
-        self._markers_shown: dict[int, tuple[list, list, list]] = {}
-        self._dirty: set[int] = set()  # ids of plots with data not yet drawn
-        self._next_plot = 0
+        self._markers: dict[int, PointMarkers] = {}
+        for plot in self._plots:
+            plot.plotItem.vb.sigXRangeChanged.connect(lambda *_, p=plot: self._restale(p))
+            plot.plotItem.vb.sigResized.connect(lambda *_, p=plot: self._restale(p))
+            self._markers[id(plot)] = PointMarkers(_DOT_SIZE)
+            plot.addItem(self._markers[id(plot)])
+        self._refresher = TurnRefresher(self._plots, self._refresh_plot, self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.loss_plot)
         splitter.addWidget(self.metric_plot)
@@ -216,35 +114,6 @@ class LossPlots(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(controls)
         layout.addWidget(splitter, 1)
-
-        self._timer = QTimer(self, singleShot=True)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.timeout.connect(self._refresh_next)
-
-    def _make_plot(self, title: str, legend_columns: int) -> pg.PlotWidget:
-        plot = pg.PlotWidget(self, background="w")
-        plot.setTitle(title, color="#333", size="10pt")
-        plot.setLabel("bottom", "epoch")
-        # The legend sits below the axes, in the plot's own layout, so it never hides a curve.
-        legend = pg.LegendItem(labelTextSize="7pt", labelTextColor="#333", verSpacing=-8,
-                               horSpacing=8, colCount=legend_columns)
-        plot.plotItem.layout.addItem(legend, 4, 1)
-        plot.plotItem.legend = legend
-        plot.setMinimumSize(220, 180)
-        cache = QGraphicsItem.CacheMode.DeviceCoordinateCache
-        for name in ("left", "bottom"):
-            plot.getAxis(name).setCacheMode(cache)
-        plot.plotItem.titleLabel.setCacheMode(cache)
-        legend.setCacheMode(cache)
-        plot.plotItem.vb.sigXRangeChanged.connect(lambda *_: self._restale(plot))
-        plot.plotItem.vb.sigResized.connect(lambda *_: self._restale(plot))
-        return plot
-
-    def _make_markers(self, plot: pg.PlotWidget) -> pg.ScatterPlotItem:
-        markers = pg.ScatterPlotItem(size=_DOT_SIZE, pen=None)
-        markers.setZValue(1)
-        plot.addItem(markers)
-        return markers
 
     # -- set-up -----------------------------------------------------------------------------
     def reset(self, heads: Iterable[str], epochs: int | None = None) -> None:
@@ -263,9 +132,8 @@ class LossPlots(QWidget):
                 self._plot_of(curve).removeItem(curve.item)
         for plot in self._plots:
             plot.plotItem.legend.clear()
-            self._markers[id(plot)].clear()
+            self._markers[id(plot)].show_points([], [], [])
             self._apply_x_range(plot)
-        self._markers_shown.clear()
         self._y_shown = {}
         self._curves.clear()
         self._own_keys = set()  # log keys that come with each batch's own value
@@ -281,8 +149,7 @@ class LossPlots(QWidget):
             check.toggled.connect(self._apply_visibility)
             self._head_box.addWidget(check)
             self.head_checks[head] = check
-        self._dirty.clear()
-        self._timer.stop()
+        self._refresher.stop()
 
     def _apply_x_range(self, plot: pg.PlotWidget) -> None:
         if self._x_range is not None:
@@ -307,7 +174,7 @@ class LossPlots(QWidget):
                     self._append(BATCH_VIEW, key, x, own[key])
                 elif key not in self._own_keys:
                     self._append(BATCH_VIEW, key, x, value)
-        self._schedule()
+        self._refresher.schedule()
 
     def add_epoch(self, event: EpochEnded) -> None:
         """One point per log key in the epoch view; validation keys also in the batch view."""
@@ -315,7 +182,7 @@ class LossPlots(QWidget):
             self._append(EPOCH_VIEW, key, event.epoch + 1, value)
             if key.startswith("val_"):
                 self._append(BATCH_VIEW, key, event.epoch + 1, value)
-        self._schedule()
+        self._refresher.schedule()
 
     def _append(self, view: str, key: str, x: float, value: float) -> None:
         curve = self._curves.get((view, key))
@@ -326,21 +193,21 @@ class LossPlots(QWidget):
             curve = self._make_curve(view, key, *kind)
         curve.buffer.append(x, float(value))
         if view == self._view:
-            self._dirty.add(id(self._plot_of(curve)))
+            self._refresher.mark(self._plot_of(curve))
 
-    def _plot_of(self, curve: _Curve) -> pg.PlotWidget:
+    def _plot_of(self, curve: LossCurve) -> pg.PlotWidget:
         return self.loss_plot if curve.is_loss else self.metric_plot
 
     def _make_curve(self, view: str, key: str, head: str, is_loss: bool,
-                    is_val: bool) -> _Curve:
+                    is_val: bool) -> LossCurve:
         self._colors.setdefault(head, _PALETTE[len(self._colors) % len(_PALETTE)])
-        curve = _Curve(key, head, is_loss, is_val, view)
+        curve = LossCurve(key, head, is_loss, is_val, view)
         self._curves[(view, key)] = curve
         if view == self._view:
             self._make_item(curve)
         return curve
 
-    def _make_item(self, curve: _Curve) -> None:
+    def _make_item(self, curve: LossCurve) -> None:
         """Create the curve's pyqtgraph item; train curves also get a legend entry.
 
         Validation curves share their head's colour, dashed (the plot titles say so), so the
@@ -361,31 +228,14 @@ class LossPlots(QWidget):
         if not curve.is_val and self._head_on(curve):
             plot.plotItem.legend.addItem(item, legend_label(curve.key))
 
-    def _schedule(self) -> None:
-        """New data: refresh a plot half a drain period from now, unless one is due sooner."""
-        if self._dirty and (not self._timer.isActive()
-                            or self._timer.remainingTime() > _REDRAW_DELAY_MS):
-            self._timer.start(_REDRAW_DELAY_MS)
-
-    def _refresh_next(self) -> None:
-        """Refresh the next plot with undrawn data; come back for the other one later."""
-        for step in range(len(self._plots)):
-            index = (self._next_plot + step) % len(self._plots)
-            if id(self._plots[index]) in self._dirty:
-                self._next_plot = (index + 1) % len(self._plots)
-                self._refresh_plot(self._plots[index])
-                break
-        if self._dirty:
-            self._timer.start(_REDRAW_MS)
-
     def _restale(self, plot: pg.PlotWidget) -> None:
         """The view moved or resized: re-render its curves on the next refresh."""
         for curve in self._curves.values():
             if curve.view == BATCH_VIEW and self._plot_of(curve) is plot:
                 curve.stale = True
         if any(curve.buffer.n for curve in self._curves.values()):
-            self._dirty.add(id(plot))
-            self._schedule()
+            self._refresher.mark(plot)
+            self._refresher.schedule()
 
     def refresh(self) -> None:
         """Draw every plot's new points now."""
@@ -397,7 +247,7 @@ class LossPlots(QWidget):
 
     def _refresh_plot(self, plot: pg.PlotWidget, refit: bool = False) -> None:
         """Draw the plot's changed curves; ``refit`` sets its y range even if the data fit."""
-        self._dirty.discard(id(plot))
+        self._refresher.drawn(plot)
         is_loss = plot is self.loss_plot
         log = self._is_log(plot)
         for curve in self._curves.values():
@@ -407,30 +257,19 @@ class LossPlots(QWidget):
         self._update_markers(plot, log)
         self._fit_y(plot, force=refit)
 
-    def _render(self, curve: _Curve, log: bool) -> None:
+    def _render(self, curve: LossCurve, log: bool) -> None:
         buffer = curve.buffer
         n = buffer.n
         if isinstance(curve.item, pg.PlotDataItem):  # epoch view: a point per epoch
             curve.item.setData(buffer.x[:n], buffer.y[:n])
         else:
-            x, y = self._visible_part(curve, buffer.x[:n], buffer.y[:n])
+            x, y = points_in_view(buffer.x[:n], buffer.y[:n], self._plot_of(curve).plotItem.vb)
             if log:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     y = np.log10(np.where(y > 0, y, np.nan))
             curve.item.set_points(x, y, finite=buffer.all_finite and not log)
         curve.drawn = n
         curve.stale = False
-
-    def _visible_part(self, curve: _Curve, x: np.ndarray,
-                      y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The points inside the view's x range (and one either side), peak-decimated."""
-        view_box = self._plot_of(curve).plotItem.vb
-        if not view_box.autoRangeEnabled()[0]:  # with x auto-range the view follows the data
-            left, right = view_box.viewRange()[0]
-            start = max(int(np.searchsorted(x, left)) - 1, 0)
-            stop = min(int(np.searchsorted(x, right, side="right")) + 1, len(x))
-            x, y = x[start:stop], y[start:stop]
-        return peak_decimate(x, y, max(view_box.width(), 100))
 
     def _update_markers(self, plot: pg.PlotWidget, log: bool) -> None:
         """Dots for validation curves that have a single point in the per-batch view."""
@@ -443,30 +282,17 @@ class LossPlots(QWidget):
                     xs.append(curve.buffer.x[0])
                     ys.append(np.log10(y) if log and y > 0 else (np.nan if log else y))
                     colors.append(self._colors[curve.head])
-        markers = self._markers[id(plot)]
-        shown = (xs, ys, colors)
-        if shown == self._markers_shown.get(id(plot), ([], [], [])):
-            return
-        self._markers_shown[id(plot)] = shown
-        if xs:
-            markers.setData(x=xs, y=ys, brush=[pg.mkBrush(color) for color in colors])
-        else:
-            markers.clear()
+        self._markers[id(plot)].show_points(xs, ys, colors)
 
     def _fit_y(self, plot: pg.PlotWidget, force: bool = False) -> None:
         """Set the plot's y range from its visible curves, only when it needs to change."""
         is_loss = plot is self.loss_plot
         log = self._is_log(plot)
-        lows, highs = [], []
-        for curve in self._curves.values():
-            if curve.is_loss == is_loss and self._shown(curve) and curve.buffer.n:
-                lows.append(curve.buffer.low_positive if log else curve.buffer.low)
-                highs.append(curve.buffer.high)
-        if not lows or not np.isfinite(min(lows)) or not np.isfinite(max(highs)):
+        bounds = y_bounds((curve for curve in self._curves.values()
+                           if curve.is_loss == is_loss and self._shown(curve)), log)
+        if bounds is None:
             return
-        low, high = min(lows), max(highs)
-        if log:
-            low, high = np.log10(low), np.log10(max(high, low))
+        low, high = bounds
         span = max(high - low, 1e-6 if log else abs(high) * 1e-3 + 1e-9)
         shown = self._y_shown.get(id(plot))
         if not force and shown is not None and shown[0] <= low and high <= shown[1] \
@@ -523,15 +349,15 @@ class LossPlots(QWidget):
         for plot in self._plots:
             self._refresh_plot(plot, refit=True)
 
-    def _set_visible(self, curve: _Curve) -> None:
+    def _set_visible(self, curve: LossCurve) -> None:
         if curve.item is not None:
             curve.item.setVisible(curve.view == self._view and self._head_on(curve))
 
-    def _head_on(self, curve: _Curve) -> bool:
+    def _head_on(self, curve: LossCurve) -> bool:
         check = self.head_checks.get(curve.head)
         return check is None or check.isChecked()
 
-    def _shown(self, curve: _Curve) -> bool:
+    def _shown(self, curve: LossCurve) -> bool:
         return curve.item is not None and curve.item.isVisible()
 
     # -- introspection (tests, status) ------------------------------------------------------

@@ -4,7 +4,7 @@ Batch events are coalesced: the training thread only appends them to a locked de
 10 Hz timer on the GUI thread drains it and emits ``batches`` once per tick. The training
 thread never waits for the GUI. Every other event crosses threads as a queued Qt signal.
 When a run starts, every thread but the GUI thread is given a lower OS priority
-(:mod:`mogui.engine.thread_priority`), so the window is served first while training keeps the
+(:mod:`mogui.qt.thread_priority`), so the window is served first while training keeps the
 cores busy.
 """
 
@@ -29,7 +29,7 @@ from mogui.core.events import (
     TrainingStarted,
 )
 from mogui.core.project import Project
-from mogui.engine.thread_priority import lower_background_threads
+from mogui.qt.thread_priority import lower_background_threads
 
 _log = logging.getLogger(__name__)
 

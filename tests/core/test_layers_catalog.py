@@ -50,7 +50,7 @@ def _same(config_value: Any, param: Any) -> bool:
 def test_kind_builds_in_keras_with_default_params(kind):
     import keras
 
-    from mogui.engine.build import keras_layer
+    from mogui.engine.model.build import keras_layer
 
     shape, dtype, expected = SUITABLE[kind]
     params = default_params(kind)

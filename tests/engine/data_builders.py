@@ -17,7 +17,7 @@ from mogui.core.project import (
     NpzData,
     Project,
 )
-from mogui.engine.demo_shapes import SHAPE_CLASSES, make_demo_arrays
+from mogui.engine.plain_keras.demo_shapes import SHAPE_CLASSES, make_demo_arrays
 
 KINDS = ("cat", "dog", "owl")
 JOINT_PER_SAMPLE = """

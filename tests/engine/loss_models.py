@@ -8,7 +8,7 @@ import keras
 import numpy as np
 
 from mogui.core.project import Project
-from mogui.engine.dataset import Dataset
+from mogui.engine.data.dataset import Dataset
 
 FEATURES = 3
 

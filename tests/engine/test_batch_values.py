@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from mogui.core.events import BatchEnded, TrainingStarted
-from mogui.engine import batch_values
-from mogui.engine.callbacks import ProgressCallback, TrainingControl
+from mogui.engine.training import batch_values
+from mogui.engine.training.progress import ProgressCallback, TrainingControl
 
 
 def _model(seed: int = 0, weighted: bool = False) -> keras.Model:

@@ -12,7 +12,7 @@ from mogui.core.errors import BuildError
 from mogui.core.io import example_path, load_example
 from mogui.core.project import LayerSpec, Project
 from mogui.core.validation import ProjectError
-from mogui.engine.build import build_model, keras_layer
+from mogui.engine.model.build import build_model, keras_layer
 
 
 def make_project(trunk: list[dict[str, Any]], *, inputs: list[dict[str, Any]] | None = None,
@@ -255,7 +255,7 @@ def test_failure_in_a_head_layer_names_it():
 
 
 def test_unexpected_keras_error_becomes_one_line_message():
-    from mogui.engine.shape_errors import Source, explain_failure
+    from mogui.engine.model.shape_errors import Source, explain_failure
 
     source = Source("x", (None, 64), "float32")
     with pytest.raises(ValueError) as info:  # an error no rule of mogui's rewords

@@ -15,10 +15,10 @@ import pytest
 
 from mogui.core.io import example_names, example_path, load_example
 from mogui.core.project import HeadLoss, HeadSpec, LayerSpec, Project
-from mogui.engine.codegen import generate_script, script_name
-from mogui.engine.codegen_data import lit
-from mogui.engine.codegen_model import variable_name
 from mogui.engine.data import load_data
+from mogui.engine.export.codegen import generate_script, script_name
+from mogui.engine.export.codegen.literals import lit
+from mogui.engine.export.codegen.model import variable_name
 from mogui.engine.training import run_training
 
 CUSTOM_BBOX_LOSS = textwrap.dedent('''
@@ -157,7 +157,7 @@ def test_script_logs_each_head_loss(runs):
 @pytest.mark.slow
 def test_script_uses_only_keras_tensorflow_numpy(runs):
     cases, _, _, _ = runs
-    allowed = {"csv", "inspect", "sys", "pathlib", "keras", "numpy", "tensorflow"}
+    allowed = {"csv", "inspect", "io", "sys", "pathlib", "keras", "numpy", "tensorflow"}
     for project in cases.values():
         tree = ast.parse(generate_script(project))
         modules = set()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mogui.core.errors import CustomCodeError
-from mogui.engine.custom_code import call_user_code, compile_loss_source, return_lineno
+from mogui.engine.losses.user_code import call_user_code, compile_loss_source, return_lineno
 
 LABEL = "bbox loss"
 

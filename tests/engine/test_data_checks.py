@@ -12,7 +12,7 @@ from mogui.core.events import BatchEnded, TrainingStarted
 from mogui.core.project import ColumnMap
 from mogui.core.tasks import Task
 from mogui.engine.data import load_data
-from mogui.engine.data_checks import check_data
+from mogui.engine.data.checks import check_data
 from mogui.engine.training import run_training
 from tests.engine.data_builders import (
     csv_source,

@@ -10,9 +10,9 @@ import pytest
 from mogui.core.demo_targets import DEMO_QUANTITIES
 from mogui.core.errors import DataError
 from mogui.core.project import HeadSpec, Project
-from mogui.engine.data import load_data
-from mogui.engine.demo_shapes import make_demo_arrays, make_demo_shapes
-from mogui.engine.targets import prepare_targets
+from mogui.engine.data import load_data, make_demo_shapes
+from mogui.engine.data.targets import prepare_targets
+from mogui.engine.plain_keras.demo_shapes import make_demo_arrays
 
 #: sha256 prefixes of the demo arrays as made before the extra quantities existed.
 PINNED = {

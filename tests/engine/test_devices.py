@@ -8,7 +8,7 @@ import sys
 import pytest
 import tensorflow as tf
 
-from mogui.engine import devices
+from mogui.engine.training import devices
 
 
 def test_configure_devices_is_idempotent_and_safe_after_tensorflow_started():
@@ -34,7 +34,7 @@ def test_device_description_names_the_device_in_use():
 def test_memory_growth_is_on_for_every_gpu():
     script = (
         "import tensorflow as tf\n"
-        "from mogui.engine.devices import configure_devices\n"
+        "from mogui.engine.training.devices import configure_devices\n"
         "configure_devices()\n"
         "gpus = tf.config.list_physical_devices('GPU')\n"
         "assert gpus and all(tf.config.experimental.get_memory_growth(g) for g in gpus)\n"

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from mogui.core.errors import CustomCodeError
-from mogui.engine.dry_run import TensorInfo, dry_run, loss_contract
+from mogui.engine.data.targets import prepare_targets
 from mogui.engine.losses import compile_model
-from mogui.engine.targets import prepare_targets
+from mogui.engine.losses.dry_run import TensorInfo, dry_run, loss_contract
 from tests.engine.loss_models import (
     class_labels,
     hand_model,

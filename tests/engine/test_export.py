@@ -16,14 +16,11 @@ from mogui.cli import main
 from mogui.core.io import load_example, load_project, save_project
 from mogui.core.project import LayerSpec, Project
 from mogui.engine.data import load_data
-from mogui.engine.dataset import Dataset
-from mogui.engine.export import (
-    INFERENCE_MODEL,
-    ExportError,
-    export_project,
-    read_history_csv,
-)
-from mogui.engine.targets import prepare_targets
+from mogui.engine.data.dataset import Dataset
+from mogui.engine.data.targets import prepare_targets
+from mogui.engine.export import ExportError, export_project
+from mogui.engine.export.formats import INFERENCE_MODEL
+from mogui.engine.training import read_history_csv
 
 
 def tiny_joint() -> Project:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from mogui.core.io import load_example
-from mogui.engine.build import build_model
-from mogui.engine.inspect import format_shape, inspect_project
+from mogui.engine.model.build import build_model
+from mogui.engine.model.shapes import format_shape, inspect_project
 from tests.engine.test_build import make_project
 
 

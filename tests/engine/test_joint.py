@@ -8,10 +8,10 @@ import pytest
 import tensorflow as tf
 
 from mogui.core.errors import CustomCodeError
-from mogui.engine.dry_run import dry_run
-from mogui.engine.joint import JointLossModel
+from mogui.engine.data.targets import prepare_targets
 from mogui.engine.losses import compile_model
-from mogui.engine.targets import prepare_targets
+from mogui.engine.losses.dry_run import dry_run
+from mogui.engine.losses.joint import JointLossModel
 from tests.engine.loss_models import (
     class_labels,
     hand_model,

@@ -8,6 +8,7 @@ import pytest
 
 from mogui.core.errors import CustomCodeError
 from mogui.core.project import TrainingSettings
+from mogui.engine.data.targets import prepare_targets
 from mogui.engine.losses import (
     CustomLoss,
     compile_model,
@@ -15,7 +16,6 @@ from mogui.engine.losses import (
     make_optimizer,
     make_training_model,
 )
-from mogui.engine.targets import prepare_targets
 from tests.engine.loss_models import (
     class_labels,
     hand_model,

@@ -9,10 +9,10 @@ import pytest
 from mogui.core.project import HeadSpec
 from mogui.core.tasks import Task
 from mogui.engine.data import load_data
-from mogui.engine.dataset import Dataset
-from mogui.engine.dry_run import dry_run
+from mogui.engine.data.dataset import Dataset
+from mogui.engine.data.masking import missing_rows, prepare_masked_targets, split_missing
 from mogui.engine.losses import make_training_model
-from mogui.engine.masking import missing_rows, prepare_masked_targets, split_missing
+from mogui.engine.losses.dry_run import dry_run
 from mogui.engine.training import run_training
 from tests.engine.data_builders import (
     JOINT_PER_SAMPLE,

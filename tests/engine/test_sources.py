@@ -12,9 +12,9 @@ from mogui.core.io import load_project, save_project
 from mogui.core.project import ColumnMap, CsvData
 from mogui.core.tasks import Task
 from mogui.engine.data import load_data
-from mogui.engine.dataset import Dataset
-from mogui.engine.sources import StreamingDataset, open_source
-from mogui.engine.sources.csv_source import CsvTable
+from mogui.engine.data.dataset import Dataset
+from mogui.engine.data.sources import StreamingDataset, open_source
+from mogui.engine.data.sources.csv_source import CsvTable
 from mogui.engine.training import run_training
 from tests.engine.data_builders import (
     KINDS,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from mogui.core.errors import DataError
+from mogui.engine.data.targets import prepare_targets
 from mogui.engine.losses import compile_model
-from mogui.engine.targets import prepare_targets
 from tests.engine.loss_models import hand_model, head, tiny_data, tiny_project
 
 LABELS = np.array([0, 2, 1, 5, 3, 4])

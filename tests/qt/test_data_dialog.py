@@ -172,7 +172,7 @@ def test_main_window_opens_the_data_dialog(qtbot, window, monkeypatch):
 
 
 def test_an_unexpected_error_in_the_check_is_reported_plainly(qtbot, tmp_path, monkeypatch):
-    import mogui.engine.data_checks as data_checks
+    import mogui.engine.data.checks as data_checks
 
     def broken(*_args):
         raise RuntimeError("disk vanished")

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 
 from mogui.core.io import save_project
-from mogui.engine.build import build_model
+from mogui.engine.model.build import build_model
 from mogui.qt.document import ProjectDocument
 from mogui.qt.export_dialog import ExportDialog
 

@@ -7,12 +7,14 @@ import pytest
 from PySide6.QtCore import Qt
 
 from mogui.core.events import BatchEnded, EpochEnded
+from mogui.qt.curve_items import CurveLine, CurveSample
 from mogui.qt.loss_plots import (
     BATCH_VIEW,
     EPOCH_VIEW,
     TOTAL,
     LossPlots,
     classify_key,
+    legend_label,
     peak_decimate,
 )
 
@@ -55,7 +57,7 @@ def test_batches_grow_one_item_per_curve(plots: LossPlots):
     x, y = item.xData, item.yData
     assert x[0] == pytest.approx(0.1) and x[-1] == pytest.approx(60.0)
     assert np.all(y == 1.0)
-    assert item.opts["pen"].isCosmetic() and item.opts["pen"].width() <= 1  # one pixel
+    assert item.pen().isCosmetic() and item.pen().width() <= 1  # one pixel
     assert item.path().elementCount() == len(x)  # what Qt paints is what was set
 
 
@@ -153,7 +155,7 @@ def test_batch_view_shows_validation_dashed_at_epoch_ends(plots: LossPlots):
     val = plots.curve_item("val_loss")
     assert plots.curve_visible("val_loss")
     assert list(val.xData) == [1.0] and list(val.yData) == [2.8]  # x = epoch + 1
-    assert val.opts["pen"].style() == Qt.PenStyle.DashLine
+    assert val.pen().style() == Qt.PenStyle.DashLine
     # a single point is still visible: one dot per lone validation value
     assert sorted(plots.marker_points()) == [(1.0, 1.1), (1.0, 2.8)]
     assert plots.points_received("val_loss", EPOCH_VIEW) == 1
@@ -210,6 +212,28 @@ def test_legend_lists_train_curves_only(qtbot, plots: LossPlots):
         assert labels == {plots.loss_plot: ["bbox_loss", "loss (total)"],
                           plots.metric_plot: ["cls_acc"]}, view
         assert "dashed: validation" in plots.metric_plot.plotItem.titleLabel.text
+
+
+def test_legend_samples_draw_each_train_curve_in_its_own_pen(plots: LossPlots):
+    plots.add_batches([_batch(0, 0, loss=1.0, bbox_loss=1.0, cls_loss=2.0, cls_acc=0.5)])
+    plots.add_epoch(EpochEnded(0, {"loss": 1.0, "val_loss": 1.1, "val_bbox_loss": 1.2},
+                               elapsed=1.0))
+    plots.refresh()
+    for plot in (plots.loss_plot, plots.metric_plot):
+        samples = {label.text: sample for sample, label in plot.plotItem.legend.items}
+        shown = [key for key in plots.curve_names()
+                 if not key.startswith("val_") and plots.curve_visible(key)
+                 and (key.endswith("loss") == (plot is plots.loss_plot))]
+        assert sorted(samples) == sorted(legend_label(key) for key in shown)
+        for key in shown:
+            sample, item = samples[legend_label(key)], plots.curve_item(key)
+            assert isinstance(sample, CurveSample) and sample.item is item
+            assert sample.pen().color() == item.pen().color()
+            assert sample.pen().style() == Qt.PenStyle.SolidLine
+    colors = {key: plots.curve_item(key).pen().color().name() for key in ("loss", "bbox_loss")}
+    assert colors["loss"] != colors["bbox_loss"]
+    assert not hasattr(plots.curve_item("loss"), "opts")
+    assert not hasattr(CurveLine("#123456", dashed=False), "opts")
 
 
 def test_hidden_heads_lose_their_dots(plots: LossPlots):

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from mogui.core.events import BatchEnded, TrainingFailed, TrainingFinished
-from mogui.engine import thread_priority
+from mogui.qt import thread_priority
 from mogui.qt.training_worker import TrainingWorker
 
 pytestmark = pytest.mark.gui

@@ -1,0 +1,164 @@
+"""A folder of images plus a CSV naming each image's file and its targets.
+
+Images are decoded with TensorFlow (PNG, JPEG, GIF, BMP), converted to the input's channel
+count, resized to its height and width (when ``resize`` is on) and scaled to 0..1, -1..1 or
+left at 0..255. Small folders are decoded once into memory; large ones stream through a
+``tf.data`` pipeline that decodes in parallel and prefetches.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from mogui.core.errors import DataError
+from mogui.core.project import ImageFolderData, InputSpec, Project
+from mogui.engine.data.dataset import Dataset
+from mogui.engine.data.masking import prepare_masked_targets
+from mogui.engine.data.sources.streaming import (
+    RowSelection,
+    StreamingDataset,
+    concat,
+    should_stream,
+)
+from mogui.engine.data.sources.table import ChunkConverter, check_columns, iter_chunks, read_header
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
+
+
+class ImageFolder(StreamingDataset):
+    """Images named by a labels table; the table (names and targets) is held, images are not."""
+
+    def __init__(self, project: Project, source: ImageFolderData, folder: Path,
+                 labels: Path) -> None:
+        self.project = project
+        self.source = source
+        self.folder = folder
+        self.label = f"the images in '{folder.name}'"
+        self.chunk_rows = 256
+        if source.input not in project.input_names:
+            raise DataError(f"The image folder feeds input '{source.input}', but the project "
+                            f"has no such input (inputs: {project.input_names}). Pick one of "
+                            "them in the data settings.")
+        self.spec: InputSpec = project.inputs[project.input_names.index(source.input)]
+        if len(self.spec.shape) != 3 or self.spec.shape[2] not in (1, 3, 4):
+            raise DataError(f"Input '{self.spec.name}' has shape {list(self.spec.shape)}; "
+                            "images need [height, width, channels] with 1 (grey), 3 (RGB) or "
+                            "4 (RGBA) channels. Change the input's shape.")
+        if not folder.is_dir():
+            raise DataError(f"The image folder '{folder}' does not exist. Check the folder in "
+                            "the data settings (it is relative to the project file).")
+        header = read_header(labels, source.delimiter)
+        check_columns(header, [], labels)
+        if source.file_column not in header:
+            raise DataError(f"The labels table '{labels.name}' has no column "
+                            f"'{source.file_column}' naming the image files. Its columns are "
+                            f"{', '.join(repr(h) for h in header)}. Pick the file-name column "
+                            "in the data settings.")
+        converter = ChunkConverter(project, header, [], source.targets, labels)
+        column = header.index(source.file_column)
+        files: list[str] = []
+        parts: list[Dataset] = []
+        for chunk in iter_chunks(labels, source.delimiter, 65536):
+            files.extend(row[column].strip() for row in chunk.rows)
+            parts.append(converter.convert(chunk))
+        self.files = files
+        self.targets = concat(parts).y if parts else {}
+        missing = [name for name in files if not (folder / name).is_file()]
+        if missing:
+            shown = ", ".join(f"'{m}'" for m in missing[:5])
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            raise DataError(f"{len(missing)} image file(s) listed in '{labels.name}' are not in "
+                            f"'{folder.name}': {shown}{more}. Add the files or remove their "
+                            "rows.")
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.files)
+
+    @property
+    def decoded_bytes(self) -> int:
+        return self.num_samples * int(np.prod(self.spec.shape)) * 4
+
+    def path_of(self, row: int) -> Path:
+        return self.folder / self.files[row]
+
+    def iter_chunks(self) -> Iterator[tuple[int, Dataset]]:
+        for start in range(0, self.num_samples, self.chunk_rows):
+            stop = min(start + self.chunk_rows, self.num_samples)
+            images = np.stack([self.decode(row) for row in range(start, stop)])
+            targets = {k: v[start:stop] for k, v in self.targets.items()}
+            yield start, Dataset(x={self.spec.name: images}, y=targets)
+
+    def load(self) -> Dataset:
+        """Every image decoded, in memory."""
+        return concat([chunk for _start, chunk in self.iter_chunks()])
+
+    def decode(self, row: int) -> np.ndarray:
+        """One image as float32 ``[height, width, channels]``; DataError names a bad file."""
+        path = self.path_of(row)
+        try:
+            image = _decode(tf, tf.io.read_file(str(path)), self.spec, self.source)
+        except (tf.errors.OpError, OSError) as exc:
+            message = getattr(exc, "message", str(exc)).splitlines()[0]
+            raise DataError(f"The image '{path.name}' cannot be read ({message}). Replace it "
+                            f"with a PNG, JPEG, GIF or BMP file, or remove its row.") from None
+        height, width, _ = self.spec.shape
+        if image.shape[0] != height or image.shape[1] != width:
+            raise DataError(f"The image '{path.name}' is {image.shape[1]}x{image.shape[0]} "
+                            f"pixels but input '{self.spec.name}' takes {width}x{height}. "
+                            "Turn on resizing in the data settings or resize the images.")
+        return image.numpy()
+
+    def batches(self, project: Project, selection: RowSelection, batch_size: int, *,
+                shuffle: bool = False, seed: int = 0) -> Any:
+        """Decode in parallel with ``tf.data``; shuffle with a bounded buffer."""
+
+        rows = np.arange(self.num_samples) if selection.rows is None \
+            else np.flatnonzero(selection.rows)
+        paths = np.array([str(self.path_of(r)) for r in rows])
+        y, weights = prepare_masked_targets(project, {k: v[rows] for k, v in
+                                                      self.targets.items()})
+        spec, source = self.spec, self.source
+        data = tf.data.Dataset.from_tensor_slices((paths, y, weights))
+        if shuffle:
+            data = data.shuffle(min(len(rows), 16 * batch_size), seed=seed,
+                                reshuffle_each_iteration=True)
+
+        def load(path: Any, targets: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
+            image = _decode(tf, tf.io.read_file(path), spec, source)
+            image = tf.ensure_shape(image, spec.shape)
+            return {spec.name: image}, targets, sample_weight
+
+        data = data.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+        data = data.batch(batch_size)
+        steps = math.ceil(len(rows) / batch_size)
+        data = data.apply(tf.data.experimental.assert_cardinality(steps))
+        return data.prefetch(tf.data.AUTOTUNE)
+
+
+def _decode(tf: Any, raw: Any, spec: InputSpec, source: ImageFolderData) -> Any:
+    height, width, channels = spec.shape
+    image = tf.io.decode_image(raw, channels=channels, expand_animations=False)
+    image = tf.cast(image, tf.float32)
+    if source.resize:
+        image = tf.image.resize(image, (height, width))
+    if source.scale == "unit":
+        image = image / 255.0
+    elif source.scale == "symmetric":
+        image = image / 127.5 - 1.0
+    return image
+
+
+def open_image_folder(project: Project, source: ImageFolderData, folder: Path,
+                      labels: Path) -> Dataset | ImageFolder:
+    """The images in memory, or a streaming :class:`ImageFolder` when they are large."""
+    images = ImageFolder(project, source, folder, labels)
+    if should_stream(source.streaming, images.decoded_bytes):
+        return images
+    return images.load()

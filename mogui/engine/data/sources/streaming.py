@@ -1,0 +1,131 @@
+"""Data read from disk while training: a ``tf.data`` pipeline with prefetch, bounded memory.
+
+A :class:`StreamingDataset` never holds the whole data set. It yields consecutive chunks (a few
+thousand rows) that training turns into batches of ``(x, y, sample_weight)``, each a dict keyed
+by input or head name. The validation rows are the same ones :meth:`Dataset.split` would pick
+for the same seed (only a boolean row mask is kept in memory).
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from mogui.core.project import Project
+from mogui.engine.data.dataset import Dataset
+from mogui.engine.data.masking import prepare_masked_targets
+
+#: Files (or decoded images) larger than this stream when the source's streaming is "auto".
+AUTO_STREAM_BYTES = 256 * 1024 * 1024
+
+
+@dataclass
+class RowSelection:
+    """Which rows of a streaming source one pipeline reads (``None``: all of them)."""
+
+    rows: np.ndarray | None
+    count: int
+
+
+class StreamingDataset(ABC):
+    """A data source read chunk by chunk. Subclasses yield :class:`Dataset` chunks."""
+
+    label: str = "the data"
+    chunk_rows: int = 4096
+
+    @property
+    @abstractmethod
+    def num_samples(self) -> int:
+        """Number of rows (samples)."""
+
+    @abstractmethod
+    def iter_chunks(self) -> Iterator[tuple[int, Dataset]]:
+        """``(first_row, chunk)`` pairs in file order; targets keep missing-label markers."""
+
+    def take(self, n: int) -> Dataset:
+        """The first ``n`` rows, in memory (for dry runs, previews and checks)."""
+        parts: list[Dataset] = []
+        have = 0
+        for _start, chunk in self.iter_chunks():
+            parts.append(chunk.take(n - have))
+            have += parts[-1].num_samples
+            if have >= n:
+                break
+        return concat(parts)
+
+    def split(self, validation_split: float, seed: int, shuffle: bool = True
+              ) -> tuple[RowSelection, RowSelection | None]:
+        """Rows for training and for validation, matching :meth:`Dataset.split`."""
+        n = self.num_samples
+        n_val = int(round(n * validation_split))
+        if validation_split > 0.0:
+            n_val = min(max(n_val, 1), n - 1)
+        if n_val <= 0:
+            return RowSelection(None, n), None
+        order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
+        is_val = np.zeros(n, dtype=bool)
+        is_val[order[n - n_val:]] = True
+        return RowSelection(~is_val, n - n_val), RowSelection(is_val, n_val)
+
+    # -- tf.data -------------------------------------------------------------------------------
+    def batches(self, project: Project, selection: RowSelection, batch_size: int, *,
+                shuffle: bool = False, seed: int = 0) -> Any:
+        """A ``tf.data.Dataset`` of ``(x, y, sample_weight)`` batches with prefetch.
+
+        Shuffling permutes the rows inside each chunk, with a new order every epoch.
+        """
+        example = self._prepared(project, self.take(1))
+        signature = tuple({k: tf.TensorSpec((None, *v.shape[1:]), tf.as_dtype(v.dtype))
+                           for k, v in part.items()} for part in example)
+        epoch = [0]
+
+        def generate() -> Iterator[tuple[dict, dict, dict]]:
+            rng = np.random.default_rng([seed, epoch[0]])
+            epoch[0] += 1
+            for start, chunk in self.iter_chunks():
+                if selection.rows is not None:
+                    keep = np.flatnonzero(selection.rows[start:start + chunk.num_samples])
+                    if keep.size == 0:
+                        continue
+                    chunk = chunk.subset(keep)
+                if shuffle:
+                    chunk = chunk.subset(rng.permutation(chunk.num_samples))
+                yield self._prepared(project, chunk)
+
+        data = tf.data.Dataset.from_generator(generate, output_signature=signature)
+        data = data.rebatch(batch_size)
+        steps = math.ceil(selection.count / batch_size)
+        data = data.apply(tf.data.experimental.assert_cardinality(steps))
+        return data.prefetch(tf.data.AUTOTUNE)
+
+    def _prepared(self, project: Project, chunk: Dataset
+                  ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+        x = {spec.name: chunk.x[spec.name].astype(spec.dtype, copy=False)
+             for spec in project.inputs}
+        y, weights = prepare_masked_targets(project, chunk.y)
+        return x, y, weights
+
+
+def concat(parts: list[Dataset]) -> Dataset:
+    """Rows of several datasets with the same arrays, one after another."""
+    if not parts:
+        return Dataset(x={}, y={})
+    if len(parts) == 1:
+        return parts[0]
+    return Dataset(x={k: np.concatenate([p.x[k] for p in parts]) for k in parts[0].x},
+                   y={k: np.concatenate([p.y[k] for p in parts]) for k in parts[0].y})
+
+
+def should_stream(setting: str, estimated_bytes: int) -> bool:
+    """Whether a source with ``streaming`` = ``setting`` streams data of this size."""
+    if setting == "always":
+        return True
+    if setting == "never":
+        return False
+    return estimated_bytes > AUTO_STREAM_BYTES

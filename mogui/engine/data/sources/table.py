@@ -1,0 +1,230 @@
+"""Reading CSV tables in chunks and turning chosen columns into input and target arrays.
+
+Cells become numbers, or class ids when a column map lists ``classes``. An empty cell in a
+head's columns marks that row unlabelled for the head (NaN, or -1 for class ids; see
+:mod:`mogui.engine.data.masking`). Every problem is a :class:`DataError` naming the file, the column
+and the line.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mogui.core.errors import DataError
+from mogui.core.project import ColumnMap, HeadSpec, InputSpec, Project
+from mogui.core.tasks import Task
+from mogui.engine.data.dataset import Dataset
+from mogui.engine.data.masking import MISSING_LABEL
+
+
+@dataclass
+class Chunk:
+    """Consecutive data rows of a table; ``start`` is the index of the first (0-based)."""
+
+    start: int
+    rows: list[list[str]]
+
+
+def read_header(path: Path, delimiter: str = ",") -> list[str]:
+    """The column names of the table's first line."""
+    _require_file(path, "table")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle, delimiter=delimiter), None)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"The table '{path.name}' cannot be read ({exc}). Save it as UTF-8 "
+                        "CSV text with a header row.") from None
+    if not header:
+        raise DataError(f"The table '{path.name}' is empty. It needs a header row naming the "
+                        "columns, then one row per sample.")
+    return [name.strip() for name in header]
+
+
+def iter_chunks(path: Path, delimiter: str, chunk_rows: int) -> Iterator[Chunk]:
+    """Data rows (after the header) in chunks of at most ``chunk_rows``; blank lines skipped."""
+    _require_file(path, "table")
+    start = 0
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            width = len(next(reader, []))
+            rows: list[list[str]] = []
+            for row in reader:
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue
+                if len(row) != width:
+                    raise DataError(
+                        f"Line {reader.line_num} of '{path.name}' has {len(row)} cells but the "
+                        f"header has {width}. Every row needs one cell per column (leave a "
+                        "cell empty rather than leaving it out).")
+                rows.append(row)
+                if len(rows) >= chunk_rows:
+                    yield Chunk(start, rows)
+                    start += len(rows)
+                    rows = []
+            if rows:
+                yield Chunk(start, rows)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"The table '{path.name}' cannot be read ({exc}). Save it as UTF-8 "
+                        "CSV text with a header row.") from None
+
+
+def count_rows(path: Path, delimiter: str) -> int:
+    """Data rows in the table, read in chunks."""
+    return sum(len(chunk.rows) for chunk in iter_chunks(path, delimiter, 65536))
+
+
+def _require_file(path: Path, what: str) -> None:
+    if not path.is_file():
+        raise DataError(f"The {what} file '{path}' does not exist. Check the path in the data "
+                        "settings (it is relative to the project file).")
+
+
+def check_columns(header: Sequence[str], maps: Sequence[ColumnMap], path: Path) -> None:
+    """Every mapped column must be in the header."""
+    missing = [(m.name, c) for m in maps for c in m.columns if c not in header]
+    if missing:
+        listing = ", ".join(f"'{c}' (for '{name}')" for name, c in missing)
+        raise DataError(f"The table '{path.name}' has no column {listing}. Its columns are "
+                        f"{', '.join(repr(h) for h in header)}. Pick existing columns in the "
+                        "data settings or rename the header.")
+
+
+class ChunkConverter:
+    """Turns table chunks into a :class:`Dataset` for the project's inputs and heads."""
+
+    def __init__(self, project: Project, header: Sequence[str], inputs: Sequence[ColumnMap],
+                 targets: Sequence[ColumnMap], path: Path) -> None:
+        check_columns(header, [*inputs, *targets], path)
+        self.project = project
+        self.path = path
+        self.index = {name: i for i, name in enumerate(header)}
+        self.inputs = list(inputs)
+        self.targets = list(targets)
+        known_heads = set(project.head_names)
+        known_inputs = set(project.input_names)
+        for m in self.inputs:
+            if m.name not in known_inputs:
+                raise DataError(f"The data settings map columns to input '{m.name}', but the "
+                                f"project has no such input (inputs: {project.input_names}).")
+        for m in self.targets:
+            if m.name not in known_heads:
+                raise DataError(f"The data settings map columns to head '{m.name}', but the "
+                                f"project has no such head (heads: {project.head_names}).")
+
+    def convert(self, chunk: Chunk) -> Dataset:
+        x = {m.name: self._input(m, chunk) for m in self.inputs}
+        y = {m.name: self._target(m, chunk) for m in self.targets}
+        return Dataset(x=x, y=y)
+
+    # -- columns ---------------------------------------------------------------------------
+    def _cells(self, column: str, chunk: Chunk) -> np.ndarray:
+        i = self.index[column]
+        return np.array([row[i].strip() for row in chunk.rows], dtype=str)
+
+    def _numbers(self, column: str, chunk: Chunk) -> np.ndarray:
+        i = self.index[column]
+        cells = [row[i].strip() or "nan" for row in chunk.rows]
+        try:
+            return np.array(cells, dtype=np.float64)
+        except ValueError:
+            for offset, cell in enumerate(cells):
+                try:
+                    float(cell)
+                except ValueError:
+                    raise DataError(
+                        f"Column '{column}' of '{self.path.name}' holds '{cell}' on line "
+                        f"{chunk.start + offset + 2}, which is not a number. Fix the cell, or "
+                        "list the column's category names as classes in the data settings."
+                    ) from None
+            raise
+
+    def _class_ids(self, m: ColumnMap, chunk: Chunk) -> np.ndarray:
+        if len(m.columns) != 1:
+            raise DataError(f"'{m.name}' maps {len(m.columns)} columns with category names; "
+                            "category names come from exactly one column.")
+        column = m.columns[0]
+        cells = self._cells(column, chunk)
+        lookup = {name: i for i, name in enumerate(m.classes)}
+        ids = np.full(len(cells), MISSING_LABEL, dtype=np.int32)
+        for offset, cell in enumerate(cells):
+            if cell == "":
+                continue
+            if cell not in lookup:
+                raise DataError(
+                    f"Column '{column}' of '{self.path.name}' holds '{cell}' on line "
+                    f"{chunk.start + offset + 2}, which is not one of the classes listed for "
+                    f"'{m.name}' ({', '.join(m.classes)}). Add it to the classes or fix the "
+                    "cell.")
+            ids[offset] = lookup[cell]
+        return ids
+
+    def _input(self, m: ColumnMap, chunk: Chunk) -> np.ndarray:
+        spec = self.project.inputs[self.project.input_names.index(m.name)]
+        if m.classes:
+            return self._class_ids(m, chunk).reshape(-1, *spec.shape)
+        columns = []
+        for column in m.columns:
+            numbers = self._numbers(column, chunk)
+            empty = np.flatnonzero(~np.isfinite(numbers))
+            if empty.size:
+                raise DataError(
+                    f"Column '{column}' of '{self.path.name}' is empty or not finite on line "
+                    f"{chunk.start + int(empty[0]) + 2} ({empty.size} row(s) in lines "
+                    f"{chunk.start + 2}-{chunk.start + len(chunk.rows) + 1}), but it feeds "
+                    f"input '{m.name}'. Only targets may be left empty: fill the cells or "
+                    "remove those rows.")
+            columns.append(numbers)
+        return _reshape_input(spec, np.stack(columns, axis=1), m)
+
+    def _target(self, m: ColumnMap, chunk: Chunk) -> np.ndarray:
+        head = self.project.head(m.name)
+        if m.classes:
+            ids = self._class_ids(m, chunk)
+            if head.task == Task.MULTICLASS_ONEHOT:
+                return one_hot_ids(ids, head.units)
+            return ids.reshape(-1, 1)
+        values = np.stack([self._numbers(c, chunk) for c in m.columns], axis=1)
+        if head.task == Task.MULTICLASS_ONEHOT and len(m.columns) == 1 and head.units > 1:
+            return one_hot_float_ids(values[:, 0], head)
+        return values.astype(np.float32)
+
+
+def _reshape_input(spec: InputSpec, values: np.ndarray, m: ColumnMap) -> np.ndarray:
+    size = int(np.prod(spec.shape))
+    if values.shape[1] != size:
+        raise DataError(
+            f"Input '{spec.name}' has shape {list(spec.shape)} ({size} value(s) per sample) but "
+            f"{len(m.columns)} column(s) are mapped to it. Map {size} column(s) or change the "
+            "input's shape.")
+    return values.reshape(-1, *spec.shape).astype(np.float32)
+
+
+def one_hot_ids(ids: np.ndarray, units: int) -> np.ndarray:
+    """One-hot rows for class ids; a missing id (-1) gives a row of -1 (still missing)."""
+    out = np.zeros((len(ids), units), dtype=np.int32)
+    labelled = ids != MISSING_LABEL
+    valid = labelled & (ids >= 0) & (ids < units)
+    out[np.flatnonzero(valid), ids[valid]] = 1
+    out[~labelled] = MISSING_LABEL
+    return out
+
+
+def one_hot_float_ids(values: np.ndarray, head: HeadSpec) -> np.ndarray:
+    """One-hot rows from a column of numeric class ids; empty cells give NaN rows."""
+    missing = np.isnan(values)
+    ids = np.where(missing, 0, values)
+    bad = ~missing & ((ids != np.round(ids)) | (ids < 0) | (ids >= head.units))
+    if bad.any():
+        value = values[np.flatnonzero(bad)[0]]
+        raise DataError(f"Head '{head.name}' has {head.units} classes (ids 0..{head.units - 1}) "
+                        f"but its column holds {value:g}. Fix the value or the head's units.")
+    out = np.zeros((len(values), head.units), dtype=np.float32)
+    out[np.arange(len(values)), ids.astype(np.int64)] = 1.0
+    out[missing] = np.nan
+    return out

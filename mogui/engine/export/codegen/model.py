@@ -1,0 +1,109 @@
+"""Code generation, model part: the layer graph as straight-line functional Keras code.
+
+Layers are created and called in exactly the order of :func:`mogui.engine.model.build.plan_graph`,
+with the same (validated) parameters, so the script's weights start from the same random
+numbers as mogui's model.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+
+from mogui.core.layers import LAYER_KINDS, validate_params
+from mogui.core.project import Project
+from mogui.engine.export.codegen.literals import lit
+from mogui.engine.model import GraphStep, model_name, plan_graph
+
+#: Names the script defines itself; a layer with one of these names gets a trailing ``_``.
+SCRIPT_NAMES = frozenset({
+    "keras", "np", "ops", "csv", "io", "inspect", "sys", "Path", "inputs", "outputs", "model",
+    "x", "y", "main", "load_data", "prepare_targets", "build_model", "compile_model",
+    "as_column", "weights", "split_rows", "split_arrays", "missing_rows", "fill_missing",
+    "mask_missing", "history_columns", "history_csv", "head_metrics", "as_float32",
+    "reduce_term", "make_joint_loss", "make_demo_arrays", "draw_shapes", "demo_target",
+    "JointLossModel", "HeadLoss", "HeadLossLogger",
+})
+
+
+def variable_name(name: str) -> str:
+    """A Python variable for a layer or input name that shadows nothing the script needs."""
+    if keyword.iskeyword(name) or hasattr(builtins, name) or name in SCRIPT_NAMES \
+            or name.isupper():
+        return f"{name}_"
+    return name
+
+
+def _layer_call(step: GraphStep, project: Project, mixed_precision: bool) -> str:
+    sources = [variable_name(ref) for ref in step.inputs]
+    if step.spec is None:  # a head's output layer
+        head = project.head(step.name)
+        args = [str(head.units), f"activation={lit(head.output_activation)}",
+                f"name={lit(head.name)}"]
+        if mixed_precision:
+            args.append('dtype="float32"')
+        layer = f"keras.layers.Dense({', '.join(args)})"
+    else:
+        params = validate_params(step.spec.kind, step.spec.params)
+        args = [f"{key}={lit(value)}" for key, value in params.items()]
+        args.append(f"name={lit(step.spec.name)}")
+        layer = f"keras.layers.{step.spec.kind}({', '.join(args)})"
+    merge = LAYER_KINDS[step.kind].is_merge if step.kind in LAYER_KINDS else False
+    argument = f"[{', '.join(sources)}]" if merge else sources[0]
+    return f"{layer}({argument})"
+
+
+def model_section(project: Project) -> str:
+    """``build_model()``: inputs, shared trunk, each head, then the (joint) Keras model."""
+    steps = plan_graph(project)
+    used = {ref for step in steps for ref in step.inputs} | set(project.head_names)
+    mixed = project.training.mixed_precision
+    lines = [
+        "def build_model():",
+        '    """The functional model; its outputs are a dict keyed by head name."""',
+    ]
+    section = None
+    for step in steps:
+        label = step.head if step.section == "head" else step.section
+        if label != section:
+            lines.append(_section_comment(step, first_head=step.head == project.heads[0].name))
+            section = label
+        if step.section == "input":
+            spec = next(i for i in project.inputs if i.name == step.name)
+            shape, dtype, name = lit(tuple(spec.shape)), lit(spec.dtype), lit(spec.name)
+            lines.append(f"    {variable_name(step.name)} = keras.Input(shape={shape}, "
+                         f"dtype={dtype}, name={name})")
+            continue
+        call = _layer_call(step, project, mixed)
+        if step.name in used:
+            lines.append(f"    {variable_name(step.name)} = {call}")
+        else:
+            lines.append("    # Not connected to any output, but built so that the random")
+            lines.append("    # initial weights of later layers match mogui's.")
+            lines.append(f"    {call}")
+    inputs = ", ".join(f"{lit(i.name)}: {variable_name(i.name)}" for i in project.inputs)
+    outputs = ", ".join(f"{lit(h.name)}: {variable_name(h.name)}" for h in project.heads)
+    name = lit(model_name(project))
+    lines += [
+        "    inputs = {" + inputs + "}",
+        "    # A dict of outputs makes every head addressable by name: losses, loss weights,",
+        "    # metrics, targets and logs are all keyed by these names, never by position.",
+        "    outputs = {" + outputs + "}",
+    ]
+    if project.loss_mode == "joint":
+        lines.append(f"    return JointLossModel(inputs=inputs, outputs=outputs, "
+                     f"term_weights=TERM_WEIGHTS, name={name})")
+    else:
+        lines.append(f"    return keras.Model(inputs=inputs, outputs=outputs, name={name})")
+    return "\n".join(lines) + "\n"
+
+
+def _section_comment(step: GraphStep, first_head: bool) -> str:
+    if step.section == "input":
+        return "    # Inputs"
+    if step.section == "trunk":
+        return "    # Shared trunk: every head reads features computed here"
+    if not first_head:
+        return f'    # Head "{step.head}"'
+    return (f'    # Head "{step.head}". Each head ends in a layer named after the head: Keras '
+            "names\n    # the head's output, loss and logs after that layer.")

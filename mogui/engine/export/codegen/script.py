@@ -1,0 +1,220 @@
+"""Render a project as one standalone training script that needs only keras, tensorflow, numpy.
+
+The script reproduces mogui's run: same data, seeds, split, layers (created in the same
+order), losses, weights, optimizer and fit arguments, so its ``history.csv`` matches mogui's.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from mogui.core.project import Project
+from mogui.engine.export.codegen.data import (
+    data_section,
+    masking_section,
+    split_section,
+    targets_section,
+)
+from mogui.engine.export.codegen.literals import banner, lit, names_used
+from mogui.engine.export.codegen.losses import (
+    compile_section,
+    custom_sources,
+    losses_section,
+    shared_section,
+)
+from mogui.engine.export.codegen.model import model_section
+from mogui.engine.export.codegen.shared import definitions
+from mogui.engine.plain_keras import history
+
+#: Line length the script is formatted for (mogui's own).
+LINE_LENGTH = 100
+
+RUN_SECTION = '''
+class HeadLossLogger(keras.callbacks.Callback):
+    """Prints the total loss and each head's own (unweighted) loss after every epoch."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        cells = [f"{key} {logs[key]:.4f}" for key in LOG_KEYS if key in logs]
+        print(f"epoch {epoch + 1}/{EPOCHS}: " + "  ".join(cells), flush=True)
+'''.strip("\n") + "\n"
+
+
+def script_name(project: Project) -> str:
+    """File name of the exported script, e.g. ``train_shapes_bounding_box_class.py``."""
+    return f"train_{project.slug or 'model'}.py"
+
+
+def generate_script(project: Project, project_dir: Path | None = None, *,
+                    format_code: bool = True) -> str:
+    """The project as a standalone training script (formatted with ruff when available).
+
+    ``project_dir`` is the folder of the project file, for a relative ``.npz`` data path.
+    """
+    preamble = "\n".join([_header(project), _imports(project), _settings(project)])
+    sections = [
+        preamble,
+        data_section(project, project_dir),
+        masking_section(project),
+        targets_section(project),
+        split_section(),
+        shared_section(),
+        losses_section(project),
+        model_section(project),
+        compile_section(project),
+        definitions(history, "history_columns", "history_csv"),
+        RUN_SECTION,
+        _main(project),
+        'if __name__ == "__main__":\n'
+        '    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent)\n',
+    ]
+    text = "\n\n".join(s.strip("\n") + "\n" for s in sections if s.strip())
+    return format_python(text) if format_code else text
+
+
+def _header(project: Project) -> str:
+    title = project.name.replace('"""', "'''").replace("\\", "/")
+    mode = ("one joint loss over all heads" if project.loss_mode == "joint"
+            else "one loss per head")
+    return (
+        f'"""Train "{title}" with plain Keras ({mode}).\n\n'
+        "Exported from mogui. It needs only keras, tensorflow and numpy, and repeats mogui's\n"
+        "run: same data, seeds, split, layers, losses and optimizer, so history.csv matches.\n\n"
+        "Run it with:  python <this file> [OUTPUT_FOLDER]\n"
+        "It writes history.csv and model.keras to OUTPUT_FOLDER (default: beside this file).\n"
+        '"""\n'
+    )
+
+
+def _imports(project: Project) -> str:
+    needs_ops = project.loss_mode == "joint" or any(
+        "ops" in names_used(source) for source in custom_sources(project))
+    joint = project.loss_mode == "joint"
+    lines = ["import csv", *(["import inspect"] if joint else []), "import io", "import sys",
+             "from pathlib import Path", "",
+             "import keras", "import numpy as np"]
+    if needs_ops:
+        lines.append("from keras import ops")
+    return "\n".join(lines) + "\n"
+
+
+def _settings(project: Project) -> str:
+    settings = project.training
+    loss_heads = [h.name for h in project.loss_heads()]
+    log_keys = ["loss", *(f"{h}_loss" for h in loss_heads)] if len(loss_heads) > 1 else ["loss"]
+    if settings.validation_split > 0:
+        log_keys += [f"val_{k}" for k in log_keys]
+    lines = [
+        banner("settings (from the project)"),
+        f"SEED = {settings.seed}",
+        f"EPOCHS = {settings.epochs}",
+        f"BATCH_SIZE = {settings.batch_size}",
+        f"LEARNING_RATE = {settings.learning_rate!r}",
+        f"VALIDATION_SPLIT = {settings.validation_split!r}",
+        f"SHUFFLE = {settings.shuffle}",
+        f"LOSS_HEADS = {lit(loss_heads)}",
+        f"LOG_KEYS = {lit(log_keys)}",
+    ]
+    if project.loss_mode == "joint":
+        lines.append("# Weight of each term the joint loss returns (missing terms weigh 1).")
+        lines.append(f"TERM_WEIGHTS = {lit(dict(project.joint_loss.term_weights))}")
+    return "\n".join(lines) + "\n"
+
+
+def _callbacks(project: Project) -> list[str]:
+    settings = project.training
+    lines = ["    callbacks = [HeadLossLogger()]"]
+    early = settings.early_stopping
+    if early.enabled:
+        lines += [
+            "    callbacks.append(",
+            "        keras.callbacks.EarlyStopping(",
+            f"            monitor={lit(early.monitor)}, patience={early.patience}, "
+            f"restore_best_weights={early.restore_best_weights}",
+            "        )",
+            "    )",
+        ]
+    checkpoint = settings.checkpointing
+    if checkpoint.enabled:
+        lines += [
+            "    callbacks.append(",
+            "        keras.callbacks.ModelCheckpoint(",
+            f'            str(out_dir / "checkpoint.keras"), monitor={lit(checkpoint.monitor)}, '
+            f"save_best_only={checkpoint.save_best_only}",
+            "        )",
+            "    )",
+        ]
+    return lines
+
+
+def _main(project: Project) -> str:
+    lines = [
+        "def main(out_dir):",
+        '    """Load the data, build and compile the model, train it, write the results."""',
+        "    out_dir.mkdir(parents=True, exist_ok=True)",
+        "    x, y = load_data()",
+    ]
+    if project.training.mixed_precision:
+        lines += [
+            "    # Mixed precision: layers compute in float16, outputs stay float32.",
+            '    keras.config.set_dtype_policy("mixed_float16")',
+        ]
+    lines += [
+        "    # Seeds Python, NumPy and TensorFlow: initial weights and shuffling repeat.",
+        "    keras.utils.set_random_seed(SEED)",
+        "    y, weights = mask_missing(y, CLASSIFICATION_HEADS, ONE_HOT_HEADS)",
+        "    y = prepare_targets(y)",
+        "    # Heads that got a placeholder target weigh 1, like labelled rows.",
+        "    weights = {name: weights.get(name, np.ones(len(y[name]), \"float32\")) for name in y}",
+        "    x_train, x_val = split_arrays(x, VALIDATION_SPLIT, SEED)",
+        "    y_train, y_val = split_arrays(y, VALIDATION_SPLIT, SEED)",
+        "    w_train, w_val = split_arrays(weights, VALIDATION_SPLIT, SEED)",
+        "    validation = None if x_val is None else (x_val, y_val, w_val)",
+        "    model = build_model()",
+        "    compile_model(model)",
+        *_callbacks(project),
+        "    history = model.fit(",
+        "        x=x_train,",
+        "        y=y_train,  # a dict keyed by head name, like the outputs",
+        "        sample_weight=w_train,  # also keyed by head name",
+        "        validation_data=validation,",
+        "        batch_size=BATCH_SIZE,",
+        "        epochs=EPOCHS,",
+        "        shuffle=SHUFFLE,",
+        "        callbacks=callbacks,",
+        "        verbose=0,",
+        "    )",
+        '    history_text = history_csv(history.history, LOSS_HEADS)',
+        '    (out_dir / "history.csv").write_text(history_text, encoding="utf-8")',
+        '    model.save(out_dir / "model.keras")',
+        '    print(f"Wrote {out_dir / \'history.csv\'} and {out_dir / \'model.keras\'}")',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# -- formatting ---------------------------------------------------------------------------------
+
+def _ruff_command() -> list[str] | None:
+    if importlib.util.find_spec("ruff") is not None:
+        return [sys.executable, "-m", "ruff"]
+    found = shutil.which("ruff")
+    return [found] if found else None
+
+
+def format_python(text: str) -> str:
+    """``text`` formatted by ``ruff format`` when ruff is installed; unchanged otherwise."""
+    command = _ruff_command()
+    if command is None:
+        return text
+    try:
+        done = subprocess.run(
+            [*command, "format", "--isolated", f"--line-length={LINE_LENGTH}",
+             "--stdin-filename=script.py", "-"],
+            input=text, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return text
+    return done.stdout if done.returncode == 0 and done.stdout else text

@@ -1,0 +1,59 @@
+"""The project's model compiled for training: optimizer, losses, weights and metrics.
+
+Per-output mode compiles with dicts keyed by head name (loss, loss_weights, metrics); joint
+mode wraps the model in :class:`~mogui.engine.losses.joint.JointLossModel`.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from mogui.core.project import Project, TrainingSettings
+from mogui.engine.losses.head_losses import make_head_loss, make_head_metrics
+from mogui.engine.losses.joint import JointLossModel
+from mogui.engine.model import build_model, outputs_by_head
+
+OPTIMIZERS: dict[str, type[keras.optimizers.Optimizer]] = {
+    "adam": keras.optimizers.Adam,
+    "adamw": keras.optimizers.AdamW,
+    "sgd": keras.optimizers.SGD,
+    "rmsprop": keras.optimizers.RMSprop,
+}
+
+
+def make_optimizer(settings: TrainingSettings) -> keras.optimizers.Optimizer:
+    """The optimizer named in the training settings, with its learning rate."""
+    return OPTIMIZERS[settings.optimizer](learning_rate=settings.learning_rate)
+
+
+def compile_model(model: keras.Model, project: Project) -> keras.Model:
+    """Compile ``model`` for the project's losses; joint mode returns a JointLossModel.
+
+    Every compile argument is a dict keyed by head name, covering every head: heads without a
+    loss get ``None``. Metrics are weighted metrics, so rows without a label for a head (sample
+    weight 0) count neither in its loss nor in its metrics.
+    """
+    optimizer = make_optimizer(project.training)
+    metrics = {head.name: make_head_metrics(head) for head in project.heads}
+    if project.loss_mode == "joint":
+        joint = JointLossModel(
+            inputs=model.input,
+            outputs=outputs_by_head(model),
+            loss_source=project.joint_loss.source,
+            term_weights=dict(project.joint_loss.term_weights),
+            name=model.name,
+        )
+        joint.compile(optimizer=optimizer, weighted_metrics=metrics)
+        return joint
+    model.compile(
+        optimizer=optimizer,
+        loss={head.name: make_head_loss(head) for head in project.heads},
+        loss_weights={head.name: float(head.loss.weight) for head in project.heads},
+        weighted_metrics=metrics,
+    )
+    return model
+
+
+def make_training_model(project: Project) -> keras.Model:
+    """Build the project's model and compile it for training."""
+    return compile_model(build_model(project), project)

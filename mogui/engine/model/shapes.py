@@ -1,0 +1,64 @@
+"""Shape inspector: every input and layer with its output shape and parameter count.
+
+Built from the same incremental graph as :func:`mogui.engine.model.build_model` (no compile, no
+data), so it is cheap enough to run on every edit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mogui.core.errors import BuildError
+from mogui.core.project import Project
+from mogui.engine.model.build import GraphStep, build_graph
+from mogui.engine.model.shape_errors import format_shape
+
+__all__ = ["Inspection", "ShapeRow", "format_shape", "inspect_project"]
+
+
+@dataclass
+class ShapeRow:
+    """One line of the shape table; ``output_shape`` is ``None`` once the build has failed."""
+
+    name: str
+    kind: str
+    section: str  # "input" | "trunk" | "head"
+    head: str | None
+    output_shape: tuple[int | None, ...] | None
+    param_count: int
+    inputs: tuple[str, ...]
+    error: str | None = None
+
+
+@dataclass
+class Inspection:
+    """Rows in build order (inputs, trunk, then each head's layers and output layer)."""
+
+    rows: list[ShapeRow]
+    error: BuildError | None
+    total_params: int
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def row(self, name: str) -> ShapeRow:
+        for r in self.rows:
+            if r.name == name:
+                return r
+        raise KeyError(f"no row named {name!r}")
+
+
+def _row(step: GraphStep) -> ShapeRow:
+    return ShapeRow(
+        name=step.name, kind=step.kind, section=step.section, head=step.head,
+        output_shape=step.output_shape, param_count=step.param_count, inputs=step.inputs,
+        error=str(step.error) if step.error is not None else None,
+    )
+
+
+def inspect_project(project: Project) -> Inspection:
+    """Shapes and parameter counts of every step; graph problems land in ``Inspection.error``."""
+    graph = build_graph(project)
+    rows = [_row(step) for step in graph.steps]
+    return Inspection(rows, graph.error, sum(r.param_count for r in rows))

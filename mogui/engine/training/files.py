@@ -1,0 +1,47 @@
+"""A run's files: ``history.csv`` and ``.keras`` models, written atomically."""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import keras
+
+from mogui.core.io import atomic_write_text
+from mogui.engine.plain_keras.history import history_columns, history_csv
+
+__all__ = ["history_columns", "read_history_csv", "save_model_atomic", "write_history_csv"]
+
+
+def write_history_csv(history: dict[str, list[float]], path: Path,
+                      heads: Iterable[str]) -> None:
+    """Write the history as CSV, one row per epoch (atomic: readers never see half a file)."""
+    atomic_write_text(path, history_csv(history, list(heads)))
+
+
+def read_history_csv(path: Path) -> dict[str, list[float]]:
+    """The per-epoch history of a ``history.csv`` (column ``epoch`` dropped)."""
+    with open(path, newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    if not rows:
+        return {}
+    keys = [k for k in rows[0] if k != "epoch"]
+    return {k: [float(r[k]) for r in rows if r.get(k) not in (None, "")] for k in keys}
+
+
+def save_model_atomic(model: keras.Model, path: Path) -> None:
+    """Save a ``.keras`` file via a temporary file in the same folder and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
+    os.close(fd)
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,195 @@
+"""The training runner: a plain function with a reporter and a stop/pause control.
+
+It runs on the calling thread (the GUI calls it from a worker thread, the CLI directly) and
+reports through :mod:`mogui.core.events`. Keras state that is per thread (dtype policy, seeds)
+is set here, inside the calling thread, and put back afterwards.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from mogui.core.errors import MoguiError, TrainingError
+from mogui.core.events import Reporter, TrainingFailed, TrainingFinished, TrainingStarted
+from mogui.core.project import Project
+from mogui.engine.data import Dataset, StreamingDataset, prepare_masked_targets
+from mogui.engine.losses import make_training_model
+from mogui.engine.training.control import TrainingControl
+from mogui.engine.training.devices import configure_devices, device_description
+from mogui.engine.training.files import save_model_atomic, write_history_csv
+from mogui.engine.training.progress import ProgressCallback
+
+MIXED_PRECISION_POLICY = "mixed_float16"
+
+
+@dataclass
+class TrainingResult:
+    history: dict[str, list[float]]
+    model: keras.Model | None
+    stopped: bool
+    device: str
+    epochs_run: int
+
+
+def run_training(project: Project, data: Dataset | StreamingDataset, reporter: Reporter,
+                 control: TrainingControl | None = None, *, epochs: int | None = None,
+                 out_dir: Path | None = None) -> TrainingResult:
+    """Train the project's model on ``data``; report events; honour ``control``.
+
+    Emits TrainingStarted, BatchEnded, EpochEnded, StateChanged and finally TrainingFinished,
+    or TrainingFailed and re-raises (a :class:`MoguiError`, whose event carries only the
+    error's own ``details``, e.g. the user's lines of a custom loss; unexpected errors are
+    wrapped in :class:`TrainingError` and their event carries the full traceback). With
+    ``out_dir`` it writes ``history.csv`` and ``model.keras`` there (and ``checkpoint.keras``
+    when checkpointing is on).
+    """
+    control = control or TrainingControl()
+    try:
+        configure_devices()
+        with _dtype_policy(MIXED_PRECISION_POLICY if project.training.mixed_precision else None):
+            result = _train(project, data, reporter, control, epochs, out_dir)
+    except MoguiError as exc:
+        reporter(TrainingFailed(str(exc), getattr(exc, "details", "")))
+        raise
+    except Exception as exc:
+        error = TrainingError(_plain_message(exc))
+        reporter(TrainingFailed(str(error), traceback.format_exc()))
+        raise error from exc
+    return result
+
+
+def _train(project: Project, data: Dataset | StreamingDataset, reporter: Reporter,
+           control: TrainingControl, epochs: int | None, out_dir: Path | None
+           ) -> TrainingResult:
+    settings = project.training
+    epochs = settings.epochs if epochs is None else epochs
+    if epochs < 1:
+        raise TrainingError(f"The number of epochs must be at least 1, got {epochs}.")
+    keras.utils.set_random_seed(settings.seed)
+    feed = _fit_inputs(project, data)
+    model = make_training_model(project)
+
+    device = device_description()
+    steps = math.ceil(feed.train_samples / settings.batch_size)
+    started = TrainingStarted(
+        device=device, epochs=epochs, steps_per_epoch=steps, train_samples=feed.train_samples,
+        val_samples=feed.val_samples,
+        heads=tuple(h.name for h in project.loss_heads()))
+    progress = ProgressCallback(reporter, control, started=started,
+                                batch_size=settings.batch_size)
+    callbacks: list[keras.callbacks.Callback] = [progress]
+    callbacks += _settings_callbacks(project, has_validation=feed.val_samples > 0,
+                                     out_dir=out_dir)
+
+    t0 = time.perf_counter()
+    history: dict[str, list[float]] = {}
+    if control.stop_requested:
+        reporter(started)
+    else:
+        fit = model.fit(**feed.fit_kwargs, epochs=epochs, callbacks=callbacks, verbose=0)
+        history = {k: [float(v) for v in values] for k, values in fit.history.items()}
+    epochs_run = len(history.get("loss", []))
+
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_history_csv(history, out_dir / "history.csv", started.heads)
+        save_model_atomic(model, out_dir / "model.keras")
+    reporter(TrainingFinished(history=history, stopped=control.stop_requested,
+                              elapsed=time.perf_counter() - t0, epochs_run=epochs_run))
+    return TrainingResult(history=history, model=model, stopped=control.stop_requested,
+                          device=device, epochs_run=epochs_run)
+
+
+@dataclass
+class _FitInputs:
+    """What ``fit`` reads: arrays with per-head sample weights, or streamed batches."""
+
+    fit_kwargs: dict[str, Any]
+    train_samples: int
+    val_samples: int
+
+
+def _fit_inputs(project: Project, data: Dataset | StreamingDataset) -> _FitInputs:
+    """Split the data and attach per-head sample weights (0 for rows missing that label)."""
+    settings = project.training
+    if isinstance(data, StreamingDataset):
+        train_rows, val_rows = data.split(settings.validation_split, settings.seed)
+        batches = data.batches(project, train_rows, settings.batch_size,
+                               shuffle=settings.shuffle, seed=settings.seed)
+        val_batches = None if val_rows is None else \
+            data.batches(project, val_rows, settings.batch_size)
+        return _FitInputs({"x": batches, "validation_data": val_batches, "shuffle": False},
+                          train_rows.count, val_rows.count if val_rows else 0)
+    targets, weights = prepare_masked_targets(project, data.y)
+    split = settings.validation_split, settings.seed
+    train, val = Dataset(x=data.x, y=targets).split(*split)
+    train_w, val_w = Dataset(x={}, y=weights).split(*split)  # same seed: same rows
+    validation = None if val is None or val_w is None else (val.x, val.y, val_w.y)
+    kwargs = {"x": train.x, "y": train.y, "sample_weight": train_w.y,
+              "validation_data": validation, "batch_size": settings.batch_size,
+              "shuffle": settings.shuffle}
+    return _FitInputs(kwargs, train.num_samples, val.num_samples if val is not None else 0)
+
+
+def _settings_callbacks(project: Project, *, has_validation: bool,
+                        out_dir: Path | None) -> list[keras.callbacks.Callback]:
+    """Early stopping and checkpointing as the project's training settings ask."""
+    settings = project.training
+    callbacks: list[keras.callbacks.Callback] = []
+    early = settings.early_stopping
+    if early.enabled:
+        _check_monitor("Early stopping", early.monitor, has_validation)
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor=early.monitor, patience=early.patience,
+            restore_best_weights=early.restore_best_weights))
+    checkpoint = settings.checkpointing
+    if checkpoint.enabled and out_dir is not None:
+        _check_monitor("Checkpointing", checkpoint.monitor, has_validation)
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        callbacks.append(keras.callbacks.ModelCheckpoint(
+            str(Path(out_dir) / "checkpoint.keras"), monitor=checkpoint.monitor,
+            save_best_only=checkpoint.save_best_only))
+    return callbacks
+
+
+def _check_monitor(what: str, monitor: str, has_validation: bool) -> None:
+    if monitor.startswith("val_") and not has_validation:
+        raise TrainingError(
+            f"{what} watches '{monitor}', but there is no validation data (the validation "
+            f"split is 0). Set a validation split above 0 or watch '{monitor[4:]}' instead.")
+
+
+@contextmanager
+def _dtype_policy(name: str | None) -> Iterator[None]:
+    """Set the Keras dtype policy for this thread only, and restore it afterwards."""
+    if name is None:
+        yield
+        return
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _plain_message(exc: BaseException) -> str:
+    """A one-paragraph explanation of an unexpected error during training."""
+    kind = type(exc).__name__
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    if "ResourceExhausted" in kind or "OOM" in first or "out of memory" in first.lower():
+        return ("Training ran out of memory. Lower the batch size or make the model smaller, "
+                f"then try again. ({kind}: {first[:300]})")
+    return (f"Training stopped with an unexpected error: {kind}: {first[:500]} "
+            "See the details for the full report.")
