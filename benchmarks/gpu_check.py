@@ -21,16 +21,16 @@ def measure(device: str, project, data, epochs: int) -> dict[str, float | str]:
     """Train under ``tf.device(device)``; return throughput and where the weights lived."""
     import tensorflow as tf
 
-    from mogui.core.events import EpochEnded, EventLog, TrainingStarted
+    from mogui.core.events import EpochEnded, TrainingStarted
     from mogui.engine.training import run_training
 
-    log = EventLog()
+    events: list = []
     start = time.perf_counter()
     with tf.device(device):
-        result = run_training(project, data, log, epochs=epochs)
+        result = run_training(project, data, events.append, epochs=epochs)
     total = time.perf_counter() - start
-    started = log.of(TrainingStarted)[0]
-    ends = [e.elapsed for e in log.of(EpochEnded)]
+    started = next(e for e in events if isinstance(e, TrainingStarted))
+    ends = [e.elapsed for e in events if isinstance(e, EpochEnded)]
     if len(ends) >= 2:
         rate = started.train_samples * (len(ends) - 1) / (ends[-1] - ends[0])
     else:

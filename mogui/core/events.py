@@ -70,16 +70,3 @@ class Reporter(Protocol):
     """Receives training events; called on the training thread, so keep it quick."""
 
     def __call__(self, event: TrainingEvent) -> None: ...
-
-
-@dataclass
-class EventLog:
-    """A reporter that keeps every event (handy for the CLI and tests)."""
-
-    events: list[TrainingEvent] = field(default_factory=list)
-
-    def __call__(self, event: TrainingEvent) -> None:
-        self.events.append(event)
-
-    def of(self, kind: type) -> list:
-        return [e for e in self.events if isinstance(e, kind)]

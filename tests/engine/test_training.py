@@ -15,7 +15,6 @@ from mogui.core.errors import TrainingError
 from mogui.core.events import (
     BatchEnded,
     EpochEnded,
-    EventLog,
     StateChanged,
     TrainingFailed,
     TrainingFinished,
@@ -25,6 +24,7 @@ from mogui.core.io import example_path, load_example
 from mogui.core.project import LayerSpec, Project
 from mogui.engine.data import load_data
 from mogui.engine.training import TrainingControl, run_training, write_history_csv
+from tests.event_log import EventLog
 
 
 def tiny(project: Project, samples: int = 64) -> Project:
@@ -325,7 +325,7 @@ def test_unexpected_errors_are_reported_and_wrapped(demo_project):
 
 def test_a_nan_loss_stops_training_with_a_plain_message(demo_project):
     from mogui.core.errors import TrainingError
-    from mogui.core.events import EventLog, TrainingFailed
+    from mogui.core.events import TrainingFailed
     from mogui.engine.data import load_data
     from mogui.engine.training import run_training
 
