@@ -1,12 +1,15 @@
 """Command line: ``mogui`` opens the app; ``train``, ``inspect`` and ``validate`` work headless.
 
-Exit codes: 0 success, 2 invalid project or input (one-line reason on stderr), 1 anything else.
-Keras is imported only by the sub-commands that need it, so ``mogui --help`` is instant.
+Exit codes: 0 success, 2 invalid project or input, or code refused because it is not trusted
+(the reason on stderr), 1 anything else. ``validate``, ``train`` and ``export`` check trust
+before anything else (``mogui trust`` records it); ``inspect`` never runs project code. Keras
+is imported only by the sub-commands that need it, so ``mogui --help`` is instant.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from mogui import __version__
+from mogui.cli_trust import check_model_trust, check_trust, report_code, trust_command
 from mogui.core.errors import MoguiError
 from mogui.core.io import example_names, example_path, load_project
 from mogui.core.project import Project
@@ -81,8 +85,10 @@ class EpochTable:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    _quiet_tensorflow()
     project, path = _load(args.project)
+    if (refused := check_trust(project, args)) is not None:
+        return refused
+    _quiet_tensorflow()
     from mogui.engine.data import load_data
     from mogui.engine.training import TrainingControl, run_training
 
@@ -154,12 +160,14 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     print(f"\nLosses ({project.loss_mode.replace('_', '-')} mode):")
     for contract in loss_contract(project):
         print(f"  {contract.description}")
-    return EXIT_OK
+    return report_code(project, args.project)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    _quiet_tensorflow()
     project, path = _load(args.project)
+    if (refused := check_trust(project, args)) is not None:
+        return refused
+    _quiet_tensorflow()
     from mogui.engine.data import load_data
     from mogui.engine.losses.dry_run import dry_run
 
@@ -181,8 +189,12 @@ def _number(value: float | None) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    _quiet_tensorflow()
     project, path = _load(args.project)
+    # With --from-run the model file's code runs (when it loads), not the project's.
+    check = check_model_trust(args) if args.from_run is not None else check_trust(project, args)
+    if check is not None:
+        return check
+    _quiet_tensorflow()
     from mogui.engine.export import ExportError, export_project
 
     formats = [f for f in (args.formats or "keras").split(",") if f.strip()]
@@ -196,6 +208,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     print(f"Exported to {result.folder}: {', '.join(result.files)}")
     return EXIT_OK
+
+
+def cmd_trust(args: argparse.Namespace) -> int:
+    return trust_command(args, _load)
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -216,11 +232,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mogui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     project_help = "project file (.json) or the name of a shipped example"
+    trust_help = ("run the project's code for this command even though you have not trusted "
+                  "it (nothing is recorded; see 'mogui trust')")
 
     train = sub.add_parser("train", help="train a project headless")
     train.add_argument("project", help=project_help)
     train.add_argument("--epochs", type=int, help="override the project's epoch count")
     train.add_argument("--out", help="output folder (default: runs/<project name>)")
+    train.add_argument("--trust", action="store_true", help=trust_help)
     train.set_defaults(func=cmd_train)
 
     inspect = sub.add_parser("inspect", help="print every layer's shape and what each loss gets")
@@ -229,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check a project, its data and a loss dry run")
     validate.add_argument("project", help=project_help)
+    validate.add_argument("--trust", action="store_true", help=trust_help)
     validate.set_defaults(func=cmd_validate)
 
     export = sub.add_parser("export", help="train (or take a trained run) and export the "
@@ -242,7 +262,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--epochs", type=int, help="override the project's epoch count")
     export.add_argument("--from-run", metavar="RUN_DIR",
                         help="export the model a 'mogui train' run wrote instead of training")
+    export.add_argument("--trust", action="store_true", help=trust_help)
     export.set_defaults(func=cmd_export)
+
+    trust = sub.add_parser("trust", help="show the Python code a project (or a .keras model "
+                           "file) holds and trust it, so validate, train and export run it")
+    trust.add_argument("project", help=project_help + ", a .keras file or a run folder")
+    trust.add_argument("--yes", action="store_true",
+                       help="trust without asking (needed when stdin is not a terminal)")
+    trust.add_argument("--revoke", action="store_true",
+                       help="remove the trust given to every piece of code in the file")
+    trust.set_defaults(func=cmd_trust)
 
     gui = sub.add_parser("gui", help="open the desktop app (the default)")
     gui.add_argument("project", nargs="?", help=project_help)
@@ -250,7 +280,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrHandler(logging.Handler):
+    """Prints mogui's warnings (e.g. a corrupt trust store) to the current ``sys.stderr``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"mogui: warning: {_one_line(record.getMessage())}", file=sys.stderr)
+
+
+def _show_warnings() -> None:
+    log = logging.getLogger("mogui")
+    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
+        handler = _StderrHandler(logging.WARNING)
+        log.addHandler(handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _show_warnings()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

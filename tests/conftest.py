@@ -1,4 +1,10 @@
-"""Shared test set-up: offscreen Qt, quiet TensorFlow, isolated settings, example projects."""
+"""Shared test set-up: offscreen Qt, quiet TensorFlow, isolated settings and trust store,
+example projects.
+
+Every test gets an empty trust store of its own (``MOGUI_CONFIG_DIR``), and all code counts as
+trusted in the test process, except in tests marked ``@pytest.mark.untrusted``. Subprocesses
+inherit the store's folder, not the in-process allowance: they need ``--trust`` or a trust.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import pytest  # noqa: E402
 
+from mogui.core import trust  # noqa: E402
 from mogui.core.io import load_example  # noqa: E402
 from mogui.core.project import Project  # noqa: E402
 
@@ -42,4 +49,23 @@ def joint_project() -> Project:
 def _isolated_settings(tmp_path, monkeypatch):
     """Keep QSettings (UI preferences) of tests out of the user's real settings."""
     monkeypatch.setenv("MOGUI_SETTINGS_DIR", str(tmp_path / "settings"))
+    yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_trust(tmp_path_factory):
+    """For the whole session (module fixtures too): a throwaway config folder, code trusted."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MOGUI_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+        patch.setattr(trust.PROCESS_ALLOWED, "everything", True)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _isolated_trust(request, tmp_path_factory, monkeypatch):
+    """A fresh, empty trust store per test; ``@pytest.mark.untrusted`` turns trust checks on."""
+    monkeypatch.setenv("MOGUI_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.setattr(trust.PROCESS_ALLOWED, "hashes", set())
+    if request.node.get_closest_marker("untrusted") is not None:
+        monkeypatch.setattr(trust.PROCESS_ALLOWED, "everything", False)
     yield

@@ -27,6 +27,20 @@ class CustomCodeError(MoguiError):
         self.reason = message
         self.details = details
 
+    def __reduce__(self) -> tuple:  # pickles (to cross a process pipe) with every field
+        return (type(self), (self.reason, self.label, self.lineno, self.details))
+
+
+class UntrustedCodeError(CustomCodeError):
+    """User code that this user has not trusted; none of it ran. ``hashes``: its SHA-256s."""
+
+    def __init__(self, message: str, label: str, hashes: list[str] | None = None) -> None:
+        super().__init__(message, label)
+        self.hashes = list(hashes or [])
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.reason, self.label, self.hashes))
+
 
 class DataError(MoguiError):
     """Training data does not fit the project (missing arrays, wrong shapes, bad labels)."""

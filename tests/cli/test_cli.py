@@ -13,12 +13,14 @@ import pytest
 
 from mogui.core.io import load_example, save_project
 
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+QUIET = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mogui", *args], cwd=cwd, env=ENV,
-                          capture_output=True, text=True, timeout=300)
+def run_cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """``mogui ARGS`` in a new process; its environment (the test's trust store) is read now."""
+    return subprocess.run([sys.executable, "-m", "mogui", *args], cwd=cwd,
+                          env={**os.environ, **QUIET}, input=stdin, capture_output=True,
+                          text=True, timeout=300)
 
 
 @pytest.fixture
@@ -97,6 +99,6 @@ def test_custom_loss_error_exits_2_with_line_number(tmp_path, demo_project):
     demo_project.heads[0].loss.source = "def loss(y_true, y_pred):\n    return undefined_name\n"
     path = tmp_path / "custom.json"
     save_project(demo_project, path)
-    done = run_cli("validate", str(path), cwd=tmp_path)
+    done = run_cli("validate", str(path), "--trust", cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert "line 2" in done.stderr and "undefined_name" in done.stderr

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
 import keras
@@ -96,7 +97,8 @@ def test_inference_model_loads_without_mogui(exported, tmp_path):
         else:
             raise SystemExit("mogui is importable")
         import keras, numpy as np
-        model = keras.saving.load_model({str(result.folder / INFERENCE_MODEL)!r})
+        model = keras.saving.load_model({str(result.folder / INFERENCE_MODEL)!r},
+                                        safe_mode=True)
         x = dict(np.load({str(tmp_path / 'x.npz')!r}))
         np.savez({str(tmp_path / 'y.npz')!r}, **model.predict(x, verbose=0))
     """)
@@ -107,6 +109,18 @@ def test_inference_model_loads_without_mogui(exported, tmp_path):
         assert set(predicted.files) == set(project.head_names)
         for head in project.head_names:
             np.testing.assert_allclose(predicted[head], expected[head], rtol=1e-6, atol=1e-7)
+
+
+def test_inference_model_holds_no_code(exported):
+    project, result = exported
+    with zipfile.ZipFile(result.folder / INFERENCE_MODEL) as archive:
+        config = archive.read("config.json").decode("utf-8")
+    with zipfile.ZipFile(result.folder / "model.keras") as archive:
+        training_config = archive.read("config.json").decode("utf-8")
+    source = project.joint_loss.source
+    assert json.dumps(source) in training_config  # the training model does carry it
+    for text in (json.dumps(source), "def loss", "loss_source", "mogui>"):
+        assert text not in config
 
 
 def test_training_model_predicts_like_inference_model_and_resumes(exported):

@@ -17,9 +17,11 @@ from typing import Any
 import keras
 import numpy as np
 
+from mogui.core.errors import MoguiError
 from mogui.core.events import Reporter
 from mogui.core.io import atomic_write_text
 from mogui.core.project import NpzData, Project
+from mogui.core.trust import TrustStore, is_trusted, keras_file_code, untrusted_error
 from mogui.engine.data import Dataset, load_data
 from mogui.engine.export.codegen import generate_script, resolve_npz_path, script_name
 from mogui.engine.export.formats import (
@@ -71,6 +73,16 @@ def _check_run(run_dir: Path) -> None:
     if not (run_dir / TRAINING_MODEL).is_file():
         raise ExportError(f"The folder '{run_dir}' holds no trained model ({TRAINING_MODEL}); "
                           "train the project first (mogui train) or export without --from-run.")
+    model_file = run_dir / TRAINING_MODEL
+    try:
+        items = keras_file_code(model_file)
+    except MoguiError as exc:
+        raise ExportError(str(exc)) from None
+    store = TrustStore.load()
+    untrusted = [item for item in items if not is_trusted(item.source, store)]
+    if untrusted:  # loading would compile it: refuse before Keras reads the file
+        raise untrusted_error(untrusted, where=f"the model file '{model_file}'",
+                              target=str(model_file))
 
 
 # -- the export ---------------------------------------------------------------------------------
@@ -85,7 +97,9 @@ def export_project(project: Project, out_dir: str | os.PathLike[str], *,
     Always written: the training script, ``history.csv``, the loss plots, a copy of the
     project and a README. ``formats`` adds model files. ``reporter``/``control`` are passed to
     :func:`mogui.engine.training.run_training`. Raises :class:`ExportError` (nothing written)
-    for an unknown format, an unusable folder or when there is no trained model.
+    for an unknown format, an unusable folder or when there is no trained model, and
+    :class:`~mogui.core.errors.UntrustedCodeError` when ``from_run``'s model file holds
+    code that is not trusted (checked before the file is loaded).
     """
     chosen = check_formats(formats)
     if "onnx" in chosen and (reason := onnx_missing()):

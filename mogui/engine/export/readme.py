@@ -28,7 +28,8 @@ _DESCRIPTIONS = {
 
 _HOW_TO_LOAD = {
     TRAINING_MODEL: ("import keras, mogui.engine.losses  # registers mogui's loss classes\n"
-                     "  model = keras.saving.load_model('model.keras')  # needs mogui\n"
+                     "  model = keras.saving.load_model('model.keras')  # needs mogui; custom\n"
+                     "  # loss code in it runs only once trusted: mogui trust model.keras\n"
                      "  model.fit(x, y, epochs=...)  # x and y dicts keyed by input/head name"),
     INFERENCE_MODEL: ("import keras\n"
                       "  model = keras.saving.load_model('model_inference.keras')\n"

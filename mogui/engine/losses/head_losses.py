@@ -14,6 +14,7 @@ from keras import ops
 
 from mogui.core.errors import CustomCodeError
 from mogui.core.project import HeadSpec
+from mogui.core.project_code import head_code_label
 from mogui.core.tasks import CUSTOM_LOSS
 from mogui.engine.losses.tensor_info import TensorInfo
 from mogui.engine.losses.user_code import call_user_code, compile_loss_source, return_lineno
@@ -41,7 +42,7 @@ def head_outputs_logits(head: HeadSpec) -> bool:
 
 def head_loss_label(head_name: str) -> str:
     """Label (and code file name) of a head's custom loss in messages and tracebacks."""
-    return f"{head_name} loss"
+    return head_code_label(head_name)
 
 
 def make_head_loss(head: HeadSpec) -> keras.losses.Loss | None:
@@ -100,7 +101,9 @@ def check_head_return(value: Any, label: str, line: int | None,
 class CustomLoss(HeadLoss):
     """A head's user-written loss; stores its source so a saved model reloads without it.
 
-    The user's function runs through :func:`call_user_code` (errors name the user's lines);
+    Loading a model file recompiles the stored source, so it runs only when trusted (the
+    check in :func:`compile_loss_source` comes first, even under ``safe_mode``). The user's
+    function runs through :func:`call_user_code` (errors name the user's lines);
     what it received and returned is kept for the dry run.
     """
 

@@ -14,11 +14,12 @@ from typing import Any
 import keras
 
 from mogui.core.errors import CustomCodeError
+from mogui.core.project_code import JOINT_CODE_LABEL
 from mogui.engine.losses.tensor_info import TensorInfo
 from mogui.engine.losses.user_code import call_user_code, compile_loss_source, return_lineno
 from mogui.engine.plain_keras import joint_model as plain
 
-JOINT_LABEL = "joint loss"
+JOINT_LABEL = JOINT_CODE_LABEL
 
 
 @dataclass
@@ -36,6 +37,7 @@ class JointLossModel(plain.JointLossModel):
 
     Build it like a functional model: ``JointLossModel(inputs, outputs, loss_source=...,
     term_weights=...)``; see the base class for how terms are reduced, weighted and logged.
+    Loading a model file recompiles ``loss_source``: it runs only when trusted.
     """
 
     def __init__(self, *args: Any, loss_source: str = "",

@@ -1,5 +1,8 @@
 """Compile and run user-written loss code, reporting errors at the user's own lines.
 
+Only trusted code runs (see :mod:`mogui.core.trust`): the check comes first, before the code
+is compiled, so untrusted code never runs, whether it comes from a project or a model file.
+
 A custom loss is Python source defining ``loss(y_true, y_pred)``. It is compiled under the
 file name ``<label>`` and registered with :mod:`linecache`, so tracebacks show the user's
 lines; every failure becomes a :class:`~mogui.core.errors.CustomCodeError` carrying the line
@@ -21,6 +24,8 @@ import numpy as np
 from keras import ops
 
 from mogui.core.errors import CustomCodeError
+from mogui.core.project_code import CodeItem, check_syntax
+from mogui.core.trust import is_trusted, untrusted_error
 
 LOSS_FUNCTION = "loss"
 
@@ -42,23 +47,21 @@ def compile_loss_source(source: str, label: str, *,
                         allow_mask: bool = False) -> Callable[..., Any]:
     """Compile ``source`` and return its ``loss(y_true, y_pred)`` function.
 
-    The code runs in a fresh namespace where ``keras``, ``ops`` (``keras.ops``) and ``np``
-    are already imported. Raises :class:`CustomCodeError` for syntax errors, errors while the
-    module runs, and a missing, non-callable or wrongly shaped ``loss``. With ``allow_mask``
+    The code runs only when trusted (:func:`mogui.core.trust.is_trusted`); otherwise
+    :class:`~mogui.core.errors.UntrustedCodeError` is raised and nothing of it runs. It runs
+    in a fresh namespace where ``keras``, ``ops`` (``keras.ops``) and ``np`` are already
+    imported. Raises :class:`CustomCodeError` for syntax errors, errors while the module
+    runs, and a missing, non-callable or wrongly shaped ``loss``. With ``allow_mask``
     (the joint loss) ``loss(y_true, y_pred, mask)`` is accepted too.
     """
     filename = code_filename(label)
     if not source.strip():
         raise CustomCodeError("the code is empty; define a function loss(y_true, y_pred)",
                               label)
+    if not is_trusted(source):  # first: nothing of untrusted code is compiled or run
+        raise untrusted_error([CodeItem(label, None, source)])
     _register_lines(filename, source)
-    try:
-        code = compile(source, filename, "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        detail = f"{exc.msg}"
-        if exc.text:
-            detail += f": {exc.text.strip()}"
-        raise CustomCodeError(f"syntax error, {detail}", label, exc.lineno) from None
+    code = check_syntax(source, label)
     namespace: dict[str, Any] = {
         "__name__": f"mogui_user_code_{abs(hash(label))}",
         "__file__": filename,

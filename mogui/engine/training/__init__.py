@@ -8,6 +8,7 @@ The public face: :func:`run_training`, :class:`TrainingControl`, :class:`Trainin
 from mogui.engine.training.control import TrainingControl
 from mogui.engine.training.devices import configure_devices, device_description
 from mogui.engine.training.files import (
+    EpochFiles,
     history_columns,
     read_history_csv,
     save_model_atomic,
@@ -16,6 +17,7 @@ from mogui.engine.training.files import (
 from mogui.engine.training.runner import TrainingResult, run_training
 
 __all__ = [
+    "EpochFiles",
     "TrainingControl",
     "TrainingResult",
     "configure_devices",

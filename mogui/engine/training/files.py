@@ -13,7 +13,8 @@ import keras
 from mogui.core.io import atomic_write_text
 from mogui.engine.plain_keras.history import history_columns, history_csv
 
-__all__ = ["history_columns", "read_history_csv", "save_model_atomic", "write_history_csv"]
+__all__ = ["EpochFiles", "history_columns", "read_history_csv", "save_model_atomic",
+           "write_history_csv"]
 
 
 def write_history_csv(history: dict[str, list[float]], path: Path,
@@ -45,3 +46,23 @@ def save_model_atomic(model: keras.Model, path: Path) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+class EpochFiles(keras.callbacks.Callback):
+    """Writes ``history.csv`` and ``model.keras`` to a run folder after every epoch.
+
+    A run that ends abruptly (its process killed) then keeps its completed epochs on disk.
+    """
+
+    def __init__(self, folder: Path, heads: Iterable[str]) -> None:
+        super().__init__()
+        self.folder = Path(folder)
+        self.heads = list(heads)
+        self.history: dict[str, list[float]] = {}
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        for key, value in (logs or {}).items():
+            self.history.setdefault(str(key), []).append(float(value))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        save_model_atomic(self.model, self.folder / "model.keras")
+        write_history_csv(self.history, self.folder / "history.csv", self.heads)

@@ -25,7 +25,7 @@ from mogui.engine.data import Dataset, StreamingDataset, prepare_masked_targets
 from mogui.engine.losses import make_training_model
 from mogui.engine.training.control import TrainingControl
 from mogui.engine.training.devices import configure_devices, device_description
-from mogui.engine.training.files import save_model_atomic, write_history_csv
+from mogui.engine.training.files import EpochFiles, save_model_atomic, write_history_csv
 from mogui.engine.training.progress import ProgressCallback
 
 MIXED_PRECISION_POLICY = "mixed_float16"
@@ -42,7 +42,8 @@ class TrainingResult:
 
 def run_training(project: Project, data: Dataset | StreamingDataset, reporter: Reporter,
                  control: TrainingControl | None = None, *, epochs: int | None = None,
-                 out_dir: Path | None = None) -> TrainingResult:
+                 out_dir: Path | None = None, save_each_epoch: bool = False
+                 ) -> TrainingResult:
     """Train the project's model on ``data``; report events; honour ``control``.
 
     Emits TrainingStarted, BatchEnded, EpochEnded, StateChanged and finally TrainingFinished,
@@ -50,13 +51,14 @@ def run_training(project: Project, data: Dataset | StreamingDataset, reporter: R
     error's own ``details``, e.g. the user's lines of a custom loss; unexpected errors are
     wrapped in :class:`TrainingError` and their event carries the full traceback). With
     ``out_dir`` it writes ``history.csv`` and ``model.keras`` there (and ``checkpoint.keras``
-    when checkpointing is on).
+    when checkpointing is on); with ``save_each_epoch`` also after every epoch, so a run that
+    is killed keeps its completed epochs.
     """
     control = control or TrainingControl()
     try:
         configure_devices()
         with _dtype_policy(MIXED_PRECISION_POLICY if project.training.mixed_precision else None):
-            result = _train(project, data, reporter, control, epochs, out_dir)
+            result = _train(project, data, reporter, control, epochs, out_dir, save_each_epoch)
     except MoguiError as exc:
         reporter(TrainingFailed(str(exc), getattr(exc, "details", "")))
         raise
@@ -68,8 +70,8 @@ def run_training(project: Project, data: Dataset | StreamingDataset, reporter: R
 
 
 def _train(project: Project, data: Dataset | StreamingDataset, reporter: Reporter,
-           control: TrainingControl, epochs: int | None, out_dir: Path | None
-           ) -> TrainingResult:
+           control: TrainingControl, epochs: int | None, out_dir: Path | None,
+           save_each_epoch: bool = False) -> TrainingResult:
     settings = project.training
     epochs = settings.epochs if epochs is None else epochs
     if epochs < 1:
@@ -89,6 +91,8 @@ def _train(project: Project, data: Dataset | StreamingDataset, reporter: Reporte
     callbacks: list[keras.callbacks.Callback] = [progress]
     callbacks += _settings_callbacks(project, has_validation=feed.val_samples > 0,
                                      out_dir=out_dir)
+    if save_each_epoch and out_dir is not None:
+        callbacks.append(EpochFiles(Path(out_dir), started.heads))
 
     t0 = time.perf_counter()
     history: dict[str, list[float]] = {}

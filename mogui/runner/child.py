@@ -1,0 +1,128 @@
+"""The child process: receive one job, run it, stream its events back, exit.
+
+Messages, parent → child: ``("job", name, args, allowed_code)`` once, then commands (strings:
+``"cancel"`` or a job's own, such as ``"pause"``). Child → parent: ``("ready",)`` once the
+engine is imported, ``("event", obj)`` any number of times, then exactly one outcome:
+``("result", value)``, ``("cancelled",)`` or ``("error", ErrorInfo)``. If the parent goes away
+the child ends at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pickle
+import signal
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+from mogui.core.jobs import JobCancelled
+from mogui.core.trust import allow_in_process
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """A job's exception as it crosses the pipe: the object when it pickles, always its text."""
+
+    type_name: str
+    message: str
+    traceback: str
+    pickled: bytes | None = None
+
+    @classmethod
+    def of(cls, exc: BaseException) -> ErrorInfo:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        try:
+            pickled = pickle.dumps(exc)
+            pickle.loads(pickled)  # some exceptions pickle but cannot be rebuilt
+        except Exception:  # noqa: BLE001 - the text is enough then
+            pickled = None
+        return cls(type(exc).__name__, str(exc), text, pickled)
+
+    def exception(self) -> BaseException:
+        """The original exception, or a RuntimeError that carries its type and message."""
+        if self.pickled is not None:
+            return pickle.loads(self.pickled)
+        return RuntimeError(f"{self.type_name}: {self.message}")
+
+
+class ChildHandle:
+    """The job's handle in the child: events go to the pipe, commands come from it."""
+
+    def __init__(self, events: Connection) -> None:
+        self.lock = threading.Lock()
+        self._events = events
+        self._cancel = threading.Event()
+        self._callbacks: dict[str, list[Callable[[], None]]] = {}
+
+    def send(self, message: tuple) -> None:
+        with self.lock:
+            self._events.send(message)
+
+    def report(self, event: object) -> None:
+        self.send(("event", event))
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check_cancelled(self) -> None:
+        if self._cancel.is_set():
+            raise JobCancelled
+
+    def on_cancel(self, callback: Callable[[], None]) -> None:
+        self.on_command("cancel", callback)
+        if self._cancel.is_set():
+            callback()
+
+    def on_command(self, name: str, callback: Callable[[], None]) -> None:
+        self._callbacks.setdefault(name, []).append(callback)
+
+    def deliver(self, name: str) -> None:
+        """Run the callbacks of command ``name`` (on the listener thread)."""
+        if name == "cancel":
+            self._cancel.set()
+        for callback in list(self._callbacks.get(name, ())):
+            callback()
+
+
+def _listen(commands: Connection, handle: ChildHandle) -> None:
+    while True:
+        try:
+            name = commands.recv()
+        except (EOFError, OSError):
+            os._exit(0)  # the parent is gone: nobody wants the result
+        handle.deliver(str(name))
+
+
+def serve(commands: Connection, events: Connection) -> None:
+    """The child's entry point (``multiprocessing`` target)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+    # Imported here, in the child only: the parent names this function without loading the
+    # engine (TensorFlow); a waiting child has it loaded before it says "ready".
+    jobs = importlib.import_module("mogui.runner.jobs")
+
+    handle = ChildHandle(events)
+    handle.send(("ready",))
+    try:
+        message = commands.recv()
+    except (EOFError, OSError):
+        return
+    _kind, name, args, allowed = message
+    allow_in_process(allowed)
+    threading.Thread(target=_listen, args=(commands, handle), name="mogui-commands",
+                     daemon=True).start()
+    try:
+        outcome: tuple = ("result", jobs.JOBS[name](handle, *args))
+    except JobCancelled:
+        outcome = ("cancelled",)
+    except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
+        outcome = ("error", ErrorInfo.of(exc))
+    try:
+        handle.send(outcome)
+    except Exception as exc:  # noqa: BLE001 - e.g. a result that does not pickle
+        handle.send(("error", ErrorInfo.of(exc)))
+    events.close()

@@ -1,0 +1,156 @@
+"""The parent's side of a child process: start it, give it one job, read its events, stop it.
+
+:class:`ChildProcess` is Qt-free: the app reads :meth:`ChildProcess.messages` on a reader
+thread and turns them into signals, the command line reads them in its main thread. A child
+is started as soon as the object is made and imports the engine while it waits, so a spare
+child makes the next job start without TensorFlow's import time.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from mogui.core.errors import MoguiError
+from mogui.runner.child import ErrorInfo, serve
+
+#: After a cooperative cancel, how long the job may take to end before it is terminated.
+STOP_GRACE_S = 1.2
+#: After terminate (SIGTERM), how long before kill (SIGKILL).
+TERMINATE_GRACE_S = 0.4
+
+
+class ChildProcessError(MoguiError):
+    """The child process ended without sending an outcome (crash, exit, killed)."""
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """How a job ended: ``result`` (with ``value``), ``cancelled`` or ``error``."""
+
+    kind: str
+    value: Any = None
+    error: ErrorInfo | None = None
+
+
+def describe_exit(code: int | None) -> str:
+    """Why a child process ended, in words."""
+    if code is None:
+        return "is still running"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        if -code == signal.SIGKILL:
+            return (f"was killed ({name}); the system may have run out of memory. Lower the "
+                    "batch size or make the model smaller")
+        if -code == signal.SIGSEGV:
+            return f"crashed ({name}, a segmentation fault)"
+        return f"was ended by {name}"
+    return (f"exited with code {code} (the loss code may call sys.exit or os._exit; remove "
+            "that call)" if code else "exited before it finished")
+
+
+class ChildProcess:
+    """One ``spawn`` child that runs one job; see :mod:`mogui.runner.child` for the messages."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        command_reader, self._commands = context.Pipe(duplex=False)
+        self._events, event_writer = context.Pipe(duplex=False)
+        self.process = context.Process(target=serve, args=(command_reader, event_writer),
+                                       name="mogui-worker", daemon=True)
+        self.process.start()
+        command_reader.close()
+        event_writer.close()
+        self._send_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._started = False
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def start_job(self, name: str, args: tuple, allowed_code: Iterable[str] = ()) -> None:
+        """Hand the child job ``name`` of :data:`mogui.runner.jobs.JOBS` with ``args``."""
+        if self._started:
+            raise RuntimeError("a child process runs one job")
+        self._started = True
+        self._send(("job", name, tuple(args), list(allowed_code)))
+
+    def command(self, name: str) -> None:
+        """Send a command to the job (``"pause"``, ``"resume"``…); ignored once it has ended."""
+        self._send(name)
+
+    def _send(self, message: object) -> None:
+        with self._send_lock:
+            try:
+                self._commands.send(message)
+            except (BrokenPipeError, OSError):
+                pass
+
+    def messages(self) -> Iterator[tuple[str, Any]]:
+        """The job's events as ``("event", obj)``, then one ``("outcome", JobOutcome)``.
+
+        Blocks between messages; ends after the outcome. A child that ends without one gives
+        an ``error`` outcome carrying a :class:`ChildProcessError` (``cancelled`` after
+        :meth:`stop`).
+        """
+        while True:
+            try:
+                message = self._events.recv()
+            except (EOFError, OSError):
+                yield "outcome", self._lost()
+                return
+            kind = message[0]
+            if kind == "event":
+                yield "event", message[1]
+            elif kind == "result":
+                yield "outcome", JobOutcome("result", value=message[1])
+                break
+            elif kind == "cancelled":
+                yield "outcome", JobOutcome("cancelled")
+                break
+            elif kind == "error":
+                yield "outcome", JobOutcome("error", error=message[1])
+                break
+        self.process.join(STOP_GRACE_S + TERMINATE_GRACE_S)
+
+    def _lost(self) -> JobOutcome:
+        self.process.join(TERMINATE_GRACE_S)
+        if self._stopping.is_set():
+            return JobOutcome("cancelled")
+        error = ChildProcessError(
+            f"The worker process that ran the job {describe_exit(self.process.exitcode)}. "
+            "The app is unaffected; results reported before it ended are kept.")
+        return JobOutcome("error", error=ErrorInfo.of(error))
+
+    def stop(self, grace_s: float = STOP_GRACE_S) -> bool:
+        """Cancel the job; terminate, then kill, the child if it has not ended in time.
+
+        Blocks at most ``grace_s`` + 2 × :data:`TERMINATE_GRACE_S`; True once it has ended.
+        """
+        self._stopping.set()
+        self.command("cancel")
+        self.process.join(grace_s)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(TERMINATE_GRACE_S)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(TERMINATE_GRACE_S)
+        return not self.process.is_alive()
+
+    def close(self) -> None:
+        """End the child (if it still runs) and release the pipes."""
+        if self.process.is_alive():
+            self._stopping.set()
+            self.process.kill()
+            self.process.join(TERMINATE_GRACE_S)
+        self._commands.close()
+        self._events.close()
