@@ -13,16 +13,31 @@ import logging
 import os
 import signal
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from mogui import __version__
-from mogui.cli_trust import check_model_trust, check_trust, report_code, trust_command
-from mogui.core.errors import MoguiError
+from mogui.cli_trust import (
+    check_model_trust,
+    check_trust,
+    model_code,
+    report_code,
+    trust_command,
+)
+from mogui.core.errors import (
+    BuildError,
+    CustomCodeError,
+    DataError,
+    ExportError,
+    MoguiError,
+)
 from mogui.core.io import example_names, example_path, load_project
+from mogui.core.jobs import JobCancelled
 from mogui.core.project import Project
+from mogui.core.trust import project_code
 from mogui.core.validation import ProjectError
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
@@ -84,26 +99,55 @@ class EpochTable:
         return max(len(column), 9 if column != "epoch" else 5)
 
 
+def _run_child(job: str, args: tuple, allowed: Iterable[str] = (),
+               on_event: Callable[[object], None] | None = None) -> Any:
+    """Run ``job`` in a child process (project code never runs in this one); Ctrl+C stops it:
+    cooperatively first, then by signal, within about two seconds."""
+    from mogui.runner import ChildProcess, run_to_end
+
+    _quiet_tensorflow()  # the child inherits the environment
+    child = ChildProcess()
+    stopping: list[threading.Thread] = []
+
+    def interrupt(*_: object) -> None:
+        if not stopping:
+            print("Stopping…", file=sys.stderr, flush=True)
+            stopping.append(threading.Thread(target=child.stop, daemon=True))
+            stopping[0].start()
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        child.start_job(job, args, allowed)
+        return run_to_end(child, on_event)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        for thread in stopping:
+            thread.join()
+        child.close()
+
+
+def _allowed(project: Project) -> list[str]:
+    """The project's code this command may run: checked by :func:`check_trust` already."""
+    return [item.source for item in project_code(project)]
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     project, path = _load(args.project)
     if (refused := check_trust(project, args)) is not None:
         return refused
-    _quiet_tensorflow()
-    from mogui.engine.data import load_data
-    from mogui.engine.training import TrainingControl, run_training
+    from mogui.runner.requests import TrainRequest
 
-    data = load_data(project, path.parent)
     out_dir = Path(args.out) if args.out else Path("runs") / path.stem
-    control = TrainingControl()
-    previous = signal.signal(signal.SIGINT, lambda *_: control.stop())
+    request = TrainRequest(project, path.parent.absolute(), out_dir.absolute(), args.epochs)
     try:
-        result = run_training(project, data, EpochTable(sys.stdout), control,
-                              epochs=args.epochs, out_dir=out_dir)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    _print_baseline(project, data, result.history)
-    note = " (stopped early)" if result.stopped else ""
-    print(f"Done{note}: {result.epochs_run} epochs. Wrote {out_dir / 'history.csv'} and "
+        summary = _run_child("train", (request,), _allowed(project), EpochTable(sys.stdout))
+    except JobCancelled:
+        print(f"Stopped. The epochs completed before the stop are in {out_dir}.",
+              file=sys.stderr)
+        return EXIT_FAILED
+    _print_baseline(project, summary.baseline, summary.history, summary.has_validation)
+    note = " (stopped early)" if summary.stopped else ""
+    print(f"Done{note}: {summary.epochs_run} epochs. Wrote {out_dir / 'history.csv'} and "
           f"{out_dir / 'model.keras'}")
     return EXIT_OK
 
@@ -114,16 +158,12 @@ _BASELINE_LOSSES = {"regression": "mse", "multiclass": "sparse_categorical_cross
                     "binary": "binary_crossentropy", "multilabel": "binary_crossentropy"}
 
 
-def _print_baseline(project: Project, data: object, history: dict[str, list[float]]) -> None:
+def _print_baseline(project: Project, baseline: dict[str, float],
+                    history: dict[str, list[float]], has_validation: bool) -> None:
     """Compare each head's final validation loss with always predicting the training mean."""
-    from mogui.engine.data import Dataset, predict_mean_baseline
-
-    if not isinstance(data, Dataset) or project.loss_mode != "per_output":
+    if not baseline or project.loss_mode != "per_output":
         return
-    settings = project.training
-    train, val = data.split(settings.validation_split, settings.seed)
-    baseline = predict_mean_baseline(train, val, project)
-    prefix = "val_" if val is not None else ""
+    prefix = "val_" if has_validation else ""
     lines = []
     for head in project.loss_heads():
         key = f"{prefix}{head.name}_loss" if len(project.loss_heads()) > 1 else f"{prefix}loss"
@@ -133,7 +173,7 @@ def _print_baseline(project: Project, data: object, history: dict[str, list[floa
             lines.append(f"  {head.name}: {final:.4f} vs {base:.4f} "
                          f"({final / base:.1%} of the baseline)")
     if lines:
-        split = "validation" if val is not None else "training"
+        split = "validation" if has_validation else "training"
         print(f"Final {split} loss vs predicting the training mean:")
         print("\n".join(lines))
 
@@ -167,13 +207,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     project, path = _load(args.project)
     if (refused := check_trust(project, args)) is not None:
         return refused
-    _quiet_tensorflow()
-    from mogui.engine.data import load_data
-    from mogui.engine.losses.dry_run import dry_run
-
-    data = load_data(project, path.parent)
-    report = dry_run(project, data)
-    print(f"{path}: valid. {data.num_samples} samples; dry run of the "
+    result = _run_child("dry_run", (project, path.parent.absolute()), _allowed(project))
+    report = result.report
+    print(f"{path}: valid. {result.samples} samples; dry run of the "
           f"{report.mode.replace('_', '-')} loss on a batch of {report.batch_size}:")
     for h in report.heads:
         print(f"  {h.head}: {h.loss} received y_true {h.y_true.dtype} {h.y_true.shape}, "
@@ -194,18 +230,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     check = check_model_trust(args) if args.from_run is not None else check_trust(project, args)
     if check is not None:
         return check
-    _quiet_tensorflow()
-    from mogui.engine.export import ExportError, export_project
-
     formats = [f for f in (args.formats or "keras").split(",") if f.strip()]
+    options = {"formats": formats, "epochs": args.epochs, "project_dir": path.parent.absolute(),
+               "from_run": None if args.from_run is None else Path(args.from_run).absolute()}
+    allowed = _allowed(project) if args.from_run is None else model_code(args)
     reporter = EpochTable(sys.stdout) if args.from_run is None else None
     try:
-        result = export_project(project, Path(args.out), formats=formats, epochs=args.epochs,
-                                from_run=args.from_run, project_dir=path.parent,
-                                reporter=reporter)
-    except ExportError as exc:
-        print(f"mogui: {_one_line(str(exc))}", file=sys.stderr)
-        return EXIT_INVALID
+        result = _run_child("export", (project, Path(args.out).absolute(), options), allowed,
+                            reporter)
+    except JobCancelled:
+        print("Stopped: nothing was exported.", file=sys.stderr)
+        return EXIT_FAILED
     print(f"Exported to {result.folder}: {', '.join(result.files)}")
     return EXIT_OK
 
@@ -312,15 +347,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("mogui: interrupted", file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 - the last line of defence for a CLI
-        traceback.print_exc()
+        print(getattr(exc, "child_traceback", None) or traceback.format_exc(), file=sys.stderr)
         print(f"mogui: unexpected error: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
 
 
 def _is_input_error(exc: Exception) -> bool:
-    from mogui.core.errors import BuildError, CustomCodeError, DataError
-
-    return isinstance(exc, ProjectError | BuildError | CustomCodeError | DataError)
+    return isinstance(exc, ProjectError | BuildError | CustomCodeError | DataError | ExportError)
 
 
 def _one_line(text: str) -> str:

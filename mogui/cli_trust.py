@@ -67,6 +67,12 @@ def check_model_trust(args: argparse.Namespace) -> int | None:
     return None
 
 
+def model_code(args: argparse.Namespace) -> list[str]:
+    """The code inside ``--from-run``'s model file (checked by :func:`check_model_trust`)."""
+    model_file = Path(args.from_run) / RUN_MODEL
+    return [item.source for item in keras_file_code(model_file)] if model_file.is_file() else []
+
+
 def _code_of(target: str, every_mode: bool, load: Callable[[str], tuple[Project, Path]]
              ) -> tuple[list[CodeItem], Path | None]:
     """The code of a project (and its path), or of a ``.keras`` file or run folder (``None``)."""

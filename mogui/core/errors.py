@@ -48,3 +48,7 @@ class DataError(MoguiError):
 
 class TrainingError(MoguiError):
     """Training failed for a reason other than the above."""
+
+
+class ExportError(MoguiError):
+    """An export request that cannot be carried out (bad format, folder, or nothing trained)."""

@@ -7,6 +7,6 @@ of the engine. Never imports Qt; the app wraps :class:`~mogui.runner.parent.Chil
 its job mechanism, the command line uses it directly.
 """
 
-from mogui.runner.parent import ChildProcess, ChildProcessError, JobOutcome
+from mogui.runner.parent import ChildProcess, ChildProcessError, JobOutcome, run_to_end
 
-__all__ = ["ChildProcess", "ChildProcessError", "JobOutcome"]
+__all__ = ["ChildProcess", "ChildProcessError", "JobOutcome", "run_to_end"]

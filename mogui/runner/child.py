@@ -13,6 +13,7 @@ import importlib
 import os
 import pickle
 import signal
+import sys
 import threading
 import traceback
 from collections.abc import Callable
@@ -47,6 +48,9 @@ class ErrorInfo:
         if self.pickled is not None:
             return pickle.loads(self.pickled)
         return RuntimeError(f"{self.type_name}: {self.message}")
+
+    def __str__(self) -> str:
+        return str(self.exception())
 
 
 class ChildHandle:
@@ -101,6 +105,8 @@ def _listen(commands: Connection, handle: ChildHandle) -> None:
 def serve(commands: Connection, events: Connection) -> None:
     """The child's entry point (``multiprocessing`` target)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     # Imported here, in the child only: the parent names this function without loading the
     # engine (TensorFlow); a waiting child has it loaded before it says "ready".
     jobs = importlib.import_module("mogui.runner.jobs")
@@ -126,3 +132,6 @@ def serve(commands: Connection, events: Connection) -> None:
     except Exception as exc:  # noqa: BLE001 - e.g. a result that does not pickle
         handle.send(("error", ErrorInfo.of(exc)))
     events.close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # everything is written; skip TensorFlow's slow teardown

@@ -8,36 +8,16 @@ in the run folder (``model.keras``), never in the parent's memory.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mogui.core.jobs import JobHandle
 from mogui.core.project import Project
-from mogui.engine.data import load_data
+from mogui.engine.data import Dataset, load_data, predict_mean_baseline
 from mogui.engine.export import ExportResult, export_project
-from mogui.engine.losses import DryRunReport, LossContract, dry_run, loss_contract
+from mogui.engine.losses import LossContract, dry_run, loss_contract
 from mogui.engine.training import TrainingControl, configure_devices, run_training
-
-
-@dataclass(frozen=True)
-class TrainRequest:
-    """A run: which project, where its data and run folder are, how many epochs."""
-
-    project: Project
-    project_dir: Path | None = None
-    out_dir: Path | None = None
-    epochs: int | None = None
-
-
-@dataclass(frozen=True)
-class TrainSummary:
-    """What a finished or stopped run sends back; its model is ``out_dir/model.keras``."""
-
-    history: dict[str, list[float]]
-    stopped: bool
-    epochs_run: int
-    device: str
+from mogui.runner.requests import DryRunResult, TrainRequest, TrainSummary
 
 
 def _control(handle: JobHandle) -> TrainingControl:
@@ -55,14 +35,23 @@ def train(handle: JobHandle, request: TrainRequest) -> TrainSummary:
     data = load_data(request.project, request.project_dir)
     result = run_training(request.project, data, handle.report, control, epochs=request.epochs,
                           out_dir=request.out_dir, save_each_epoch=request.out_dir is not None)
-    return TrainSummary(result.history, result.stopped, result.epochs_run, result.device)
+    settings = request.project.training
+    baseline: dict[str, float] = {}
+    has_validation = settings.validation_split > 0
+    if isinstance(data, Dataset):
+        train_rows, val_rows = data.split(settings.validation_split, settings.seed)
+        baseline = predict_mean_baseline(train_rows, val_rows, request.project)
+        has_validation = val_rows is not None
+    return TrainSummary(result.history, result.stopped, result.epochs_run, result.device,
+                        baseline, has_validation)
 
 
 def dry_run_job(handle: JobHandle, project: Project, project_dir: Path | None,
-                batch_size: int | None = None) -> DryRunReport:
+                batch_size: int | None = None) -> DryRunResult:
     """The dry run on the project's first batch."""
     handle.check_cancelled()
-    return dry_run(project, load_data(project, project_dir), batch_size)
+    data = load_data(project, project_dir)
+    return DryRunResult(dry_run(project, data, batch_size), data.num_samples)
 
 
 def loss_contract_job(handle: JobHandle, project: Project) -> list[LossContract]:

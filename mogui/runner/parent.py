@@ -11,17 +11,22 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from mogui.core.errors import MoguiError
+from mogui.core.jobs import JobCancelled
 from mogui.runner.child import ErrorInfo, serve
 
-#: After a cooperative cancel, how long the job may take to end before it is terminated.
-STOP_GRACE_S = 1.2
+#: After a cooperative cancel, how long a job that says nothing may take to end before it is
+#: terminated (a loss stuck in a loop says nothing).
+STOP_GRACE_S = 1.0
+#: How long a job that is still reporting after the cancel (finishing its batch, validating,
+#: saving) may take to end.
+RESPONSIVE_GRACE_S = 20.0
 #: After terminate (SIGTERM), how long before kill (SIGKILL).
-TERMINATE_GRACE_S = 0.4
+TERMINATE_GRACE_S = 0.3
 
 
 class ChildProcessError(MoguiError):
@@ -70,6 +75,7 @@ class ChildProcess:
         event_writer.close()
         self._send_lock = threading.Lock()
         self._stopping = threading.Event()
+        self._heard_since_stop = threading.Event()
         self._started = False
 
     @property
@@ -108,6 +114,8 @@ class ChildProcess:
                 yield "outcome", self._lost()
                 return
             kind = message[0]
+            if self._stopping.is_set():
+                self._heard_since_stop.set()
             if kind == "event":
                 yield "event", message[1]
             elif kind == "result":
@@ -133,11 +141,15 @@ class ChildProcess:
     def stop(self, grace_s: float = STOP_GRACE_S) -> bool:
         """Cancel the job; terminate, then kill, the child if it has not ended in time.
 
-        Blocks at most ``grace_s`` + 2 × :data:`TERMINATE_GRACE_S`; True once it has ended.
+        A job that has said nothing since the cancel gets ``grace_s``; one that still reports
+        (while :meth:`messages` is read) gets :data:`RESPONSIVE_GRACE_S`. Then terminate and,
+        if need be, kill. True once the child has ended.
         """
         self._stopping.set()
         self.command("cancel")
         self.process.join(grace_s)
+        if self.process.is_alive() and self._heard_since_stop.is_set():
+            self.process.join(RESPONSIVE_GRACE_S - grace_s)
         if self.process.is_alive():
             self.process.terminate()
             self.process.join(TERMINATE_GRACE_S)
@@ -154,3 +166,26 @@ class ChildProcess:
             self.process.join(TERMINATE_GRACE_S)
         self._commands.close()
         self._events.close()
+
+
+def run_to_end(child: ChildProcess, on_event: Callable[[object], None] | None = None) -> Any:
+    """Read ``child``'s messages until its outcome; return the job's result.
+
+    A failed job raises its own exception again here (with the child's traceback text as
+    ``child_traceback``); a cancelled one raises :class:`JobCancelled`.
+    """
+    for kind, value in child.messages():
+        if kind == "event":
+            if on_event is not None:
+                on_event(value)
+            continue
+        if value.kind == "result":
+            return value.value
+        if value.kind == "cancelled":
+            raise JobCancelled
+        error = value.error.exception()
+        if not isinstance(error, Exception):  # SystemExit and the like end the child, not us
+            error = RuntimeError(f"{value.error.type_name}: {value.error.message}")
+        error.child_traceback = value.error.traceback
+        raise error
+    raise JobCancelled  # pragma: no cover - messages() always ends with an outcome

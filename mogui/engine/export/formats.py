@@ -10,7 +10,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from mogui.core.errors import MoguiError
+from mogui.core.errors import ExportError, MoguiError
 from mogui.engine.model import outputs_by_head
 
 #: Formats offered: ``keras`` (training and inference ``.keras``), ``savedmodel``, ``onnx``.
@@ -19,10 +19,6 @@ TRAINING_MODEL = "model.keras"
 INFERENCE_MODEL = "model_inference.keras"
 SAVED_MODEL = "saved_model"
 ONNX_MODEL = "model.onnx"
-
-
-class ExportError(MoguiError):
-    """An export request that cannot be carried out (bad format, folder, or nothing trained)."""
 
 
 def check_formats(formats: Iterable[str]) -> tuple[str, ...]:

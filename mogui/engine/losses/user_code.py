@@ -71,6 +71,8 @@ def compile_loss_source(source: str, label: str, *,
     }
     try:
         exec(code, namespace)
+    except SystemExit as exc:
+        raise _exit_error(exc, label, "while the code was loading") from None
     except Exception as exc:
         raise user_error(exc, label, "while the code was loading") from None
     fn = namespace.get(LOSS_FUNCTION)
@@ -134,12 +136,22 @@ def user_error(exc: BaseException, label: str, when: str = "") -> CustomCodeErro
                            details=user_traceback(exc, label))
 
 
+def _exit_error(exc: SystemExit, label: str, when: str = "") -> CustomCodeError:
+    """The user's code tried to end the program: a plain error instead."""
+    where = f" {when}" if when else ""
+    return CustomCodeError(f"the code called sys.exit({exc.code!r}){where}; loss code must "
+                           "return a value, never end the program. Remove that call",
+                           label, user_lineno(exc.__traceback__, label))
+
+
 def call_user_code(fn: Callable[..., Any], label: str, *args: Any) -> Any:
     """Call ``fn(*args)``; an exception becomes a :class:`CustomCodeError` at the user's line."""
     try:
         return fn(*args)
     except CustomCodeError:
         raise
+    except SystemExit as exc:
+        raise _exit_error(exc, label) from None
     except Exception as exc:
         raise user_error(exc, label) from None
 

@@ -1,0 +1,43 @@
+"""What crosses the pipe to and from a job: plain data, importable without the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mogui.core.project import Project
+
+if TYPE_CHECKING:  # the engine's report type; this module must not load TensorFlow
+    from mogui.engine.losses import DryRunReport
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """A run: which project, where its data and run folder are, how many epochs."""
+
+    project: Project
+    project_dir: Path | None = None
+    out_dir: Path | None = None
+    epochs: int | None = None
+
+
+@dataclass(frozen=True)
+class TrainSummary:
+    """What a finished or stopped run sends back; its model is ``out_dir/model.keras``."""
+
+    history: dict[str, list[float]]
+    stopped: bool
+    epochs_run: int
+    device: str
+    #: Per head, the validation loss of predicting the training mean (in-memory data only).
+    baseline: dict[str, float]
+    has_validation: bool
+
+
+@dataclass(frozen=True)
+class DryRunResult:
+    """The dry run's report and how many samples the data holds."""
+
+    report: DryRunReport
+    samples: int
