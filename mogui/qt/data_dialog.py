@@ -40,9 +40,9 @@ from mogui.core.project import (
     Project,
 )
 from mogui.core.tasks import Task
-from mogui.qt.background import BackgroundCall
 from mogui.qt.data_widgets import PathField, column_values, read_preview
 from mogui.qt.document import ProjectDocument
+from mogui.qt.jobs import JobError, JobHandle, Priority, ThreadRunner
 
 KINDS = (("demo_shapes", "Demo shapes"), ("npz", "NumPy .npz"), ("csv", "CSV table"),
          ("image_folder", "Image folder + labels CSV"))
@@ -135,13 +135,14 @@ class DataDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.report = None
-        # Checks read the whole data set: they run off the GUI thread. The call belongs to
-        # the document, so a check still running when the dialog closes ends harmlessly.
-        self._checks = BackgroundCall(document)
+        # Checks read the whole data set: they run as a background job. The runner belongs
+        # to the document, so a check still running when the dialog closes ends harmlessly.
+        self._checks = ThreadRunner(document, name="mogui-data-check",
+                                    priority=Priority.LOWER_THREAD)
         self._checks.succeeded.connect(self._keep_report)
-        self._checks.failed.connect(lambda exc, _details: self._keep_report(_failure(exc)))
-        # The result is shown once the worker thread has ended, so a new check can start.
-        self._checks.running_changed.connect(lambda running: running or self._show_result())
+        self._checks.failed.connect(self._keep_failure)
+        # The result is shown once the job has ended, so a new check can start.
+        self._checks.finished.connect(self._show_result)
         self._result = None
         self._layout()
         self._load(project)
@@ -376,13 +377,11 @@ class DataDialog(QDialog):
                              column)
 
     def run_checks(self) -> bool:
-        """Start checking the data as configured, in a worker thread.
+        """Start checking the data as configured, as a background job.
 
         ``checked`` carries the report, also shown as per-head summaries and problems.
         Returns False when a check is already running.
         """
-        from mogui.engine.data.checks import check_data
-
         if self._checks.is_running:
             return False
         try:
@@ -394,11 +393,14 @@ class DataDialog(QDialog):
         self.check_button.setEnabled(False)
         self.check_button.setText("Checking…")
         self.problems.setText("Checking the data…")
-        self._checks.start(check_data, candidate, self.project_dir)
+        self._checks.start(_check, candidate, self.project_dir)
         return True
 
     def _keep_report(self, report) -> None:  # noqa: ANN001 - a DataReport
         self._result = report
+
+    def _keep_failure(self, error: JobError) -> None:
+        self._result = _failure(error.exception)
 
     def _show_result(self) -> None:
         report, self._result = self._result, None
@@ -444,8 +446,17 @@ class DataDialog(QDialog):
         super().accept()
 
 
+def _check(_job: JobHandle, project: Project, project_dir: Path | None):  # noqa: ANN202
+    """The job: check the data of ``project`` (a DataReport)."""
+    # engine loads TensorFlow: imported when first needed
+    from mogui.engine.data.checks import check_data
+
+    return check_data(project, project_dir)
+
+
 def _failure(exc: BaseException):  # noqa: ANN202 - a DataReport
     """A report holding one plain error for an exception raised while checking."""
+    # engine loads TensorFlow: imported when first needed
     from mogui.engine.data.checks import DataReport
 
     report = DataReport()

@@ -1,14 +1,15 @@
 """What each loss receives: the static loss contract and a dry run on one real batch.
 
-The dry run builds a model and loads data, so it runs in a worker thread; its result or
-error comes back through Qt signals.
+The dry run builds a model and loads data, so it runs as a background job
+(:mod:`mogui.qt.jobs`); its result or error comes back through the runner's signals.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -21,9 +22,11 @@ from PySide6.QtWidgets import (
 
 from mogui.core.errors import MoguiError
 from mogui.core.project import Project
+from mogui.qt.jobs import JobError, JobHandle, Priority, ThreadRunner
 
 DRY_RUN_BATCH = 8
 DRY_RUN_PROMPT = "Press Dry run to call the losses on one real batch."
+CONTRACT_DELAY_MS = 250
 
 
 def format_tensor(info) -> str:
@@ -77,12 +80,24 @@ def fit_table_height(table: QTableWidget) -> None:
 
 
 class ContractView(QWidget):
-    """The loss contract: which head's tensors each loss sees, their shapes and weight."""
+    """The loss contract: which head's tensors each loss sees, their shapes and weight.
+
+    :meth:`schedule` works it out again for ``project()`` 250 ms later, as a background job;
+    a request while one runs starts another once it has ended.
+    """
 
     HEADERS = ["Loss", "Head", "y_true", "y_pred", "Weight"]
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, project: Callable[[], Project], parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._project = project
+        self._call = ThreadRunner(self, name="mogui-contract", priority=Priority.LOWER_THREAD)
+        self._call.succeeded.connect(self.show_contract)
+        self._call.failed.connect(self._on_failed)
+        self._call.finished.connect(self._on_finished)
+        self._stale = False
+        self._timer = QTimer(self, singleShot=True, interval=CONTRACT_DELAY_MS)
+        self._timer.timeout.connect(self.refresh)
         self.table = _table(self, "lossContractTable", self.HEADERS)
         self.message = QLabel(self)
         self.message.setObjectName("contractMessage")
@@ -92,6 +107,31 @@ class ContractView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table)
         layout.addWidget(self.message)
+
+    @property
+    def busy(self) -> bool:
+        """True while a contract is due or being worked out."""
+        return self._call.is_running or self._timer.isActive()
+
+    def schedule(self) -> None:
+        self._timer.start()
+
+    def refresh(self) -> None:
+        """Work out the contract of the current project now, in the background."""
+        self._stale = not self._call.start(contract_of, self._project().model_copy(deep=True))
+
+    def _on_finished(self) -> None:
+        if self._stale:
+            self.refresh()
+
+    def _on_failed(self, error: JobError) -> None:
+        self.show_error(error_message(error.exception))
+
+    def shutdown(self, deadline_ms: int = 60_000) -> None:
+        """Forget what is due and wait for a running job (before the window closes)."""
+        self._timer.stop()
+        self._stale = False
+        self._call.join(deadline_ms)
 
     def show_contract(self, contracts: list) -> None:
         self.message.hide()
@@ -188,19 +228,21 @@ class DryRunView(QWidget):
         return self.table.rowCount()
 
 
-def dry_run_on_data(project: Project, project_dir: Path | None):
-    """Load the project's data and dry-run its losses on one small batch (worker thread)."""
+def dry_run_on_data(_job: JobHandle, project: Project, project_dir: Path | None):
+    """The job: load the project's data and dry-run its losses on one small batch."""
+    # engine loads TensorFlow: imported when first needed
     from mogui.engine.data import load_data
-    from mogui.engine.losses.dry_run import dry_run
+    from mogui.engine.losses import dry_run
 
     data = load_data(project, project_dir)
     batch = min(DRY_RUN_BATCH, data.num_samples)
     return dry_run(project, data.take(batch), batch_size=batch)
 
 
-def contract_of(project: Project) -> list:
-    """The loss contract of ``project`` (builds the model; worker thread)."""
-    from mogui.engine.losses.dry_run import loss_contract
+def contract_of(_job: JobHandle, project: Project) -> list:
+    """The job: the loss contract of ``project`` (builds the model)."""
+    # engine loads TensorFlow: imported when first needed
+    from mogui.engine.losses import loss_contract
 
     return loss_contract(project)
 

@@ -1,15 +1,14 @@
 """The Export dialog: choose formats and a folder, preview the training script, export.
 
-The export (which may train first) runs in a worker thread; its errors appear in the dialog
+The export (which may train first) runs as a background job; its errors appear in the dialog
 as a plain sentence, with the technical details behind a toggle.
 """
 
 from __future__ import annotations
 
-import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -28,9 +27,11 @@ from PySide6.QtWidgets import (
 
 from mogui.core.errors import MoguiError
 from mogui.core.events import EpochEnded, TrainingEvent
+from mogui.core.io import atomic_write_text
 from mogui.core.project import Project
 from mogui.qt.code_editor import PythonHighlighter
 from mogui.qt.document import ProjectDocument
+from mogui.qt.jobs import JobError, JobHandle, ThreadRunner
 
 FORMAT_LABELS = {
     "keras": "Keras (.keras: training model and plain inference model)",
@@ -39,39 +40,20 @@ FORMAT_LABELS = {
 }
 
 
-class ExportThread(QThread):
-    """Runs :func:`mogui.engine.export.export_project`; reports progress, result or error."""
+def export_job(job: JobHandle, project: Project, out_dir: Path, formats: list[str],
+               epochs: int | None, from_run: Path | None, project_dir: Path | None) -> object:
+    """The job: :func:`mogui.engine.export.export_project`, progress reported as text."""
+    # engine loads TensorFlow: imported when first needed
+    from mogui.engine.export import export_project
 
-    progress = Signal(str)
-    succeeded = Signal(object)  # ExportResult
-    failed = Signal(str, str)  # message, details
-
-    def __init__(self, project: Project, out_dir: Path, formats: list[str], epochs: int | None,
-                 from_run: Path | None, project_dir: Path | None) -> None:
-        super().__init__()
-        self.args = (project, out_dir, formats, epochs, from_run, project_dir)
-
-    def _report(self, event: TrainingEvent) -> None:
+    def report(event: TrainingEvent) -> None:
         if isinstance(event, EpochEnded):
-            self.progress.emit(f"Training: epoch {event.epoch + 1} done, loss "
-                               f"{event.logs.get('loss', float('nan')):.4f}")
+            job.report(f"Training: epoch {event.epoch + 1} done, loss "
+                       f"{event.logs.get('loss', float('nan')):.4f}")
 
-    def run(self) -> None:
-        project, out_dir, formats, epochs, from_run, project_dir = self.args
-        try:
-            from mogui.engine.export import export_project
-
-            self.progress.emit("Loading the trained model…" if from_run else "Training…")
-            result = export_project(project, out_dir, formats=formats, epochs=epochs,
-                                    from_run=from_run, project_dir=project_dir,
-                                    reporter=self._report)
-        except MoguiError as exc:
-            self.failed.emit(str(exc), traceback.format_exc())
-        except Exception as exc:  # noqa: BLE001 - nothing a worker raises may vanish
-            self.failed.emit(f"The export failed unexpectedly: {type(exc).__name__}: {exc}",
-                             traceback.format_exc())
-        else:
-            self.succeeded.emit(result)
+    job.report("Loading the trained model…" if from_run else "Training…")
+    return export_project(project, out_dir, formats=formats, epochs=epochs, from_run=from_run,
+                          project_dir=project_dir, reporter=report)
 
 
 class ExportDialog(QDialog):
@@ -86,10 +68,15 @@ class ExportDialog(QDialog):
         self.setObjectName("exportDialog")
         self.setWindowTitle("Export")
         self.document = document
-        self.thread: ExportThread | None = None
+        self.runner = ThreadRunner(self, name="mogui-export")
+        self.runner.progress.connect(self._progress)
+        self.runner.succeeded.connect(self._succeeded)
+        self.runner.failed.connect(self._failed)
+        self.runner.finished.connect(lambda: self.export_button.setEnabled(True))
         self.result = None
         project = document.project
 
+        # engine loads TensorFlow: imported when first needed
         from mogui.engine.export import EXPORT_FORMATS, onnx_missing
 
         self.format_boxes: dict[str, QCheckBox] = {}
@@ -191,6 +178,7 @@ class ExportDialog(QDialog):
         return self.document.path.parent if self.document.path is not None else None
 
     def _refresh_code(self) -> None:
+        # engine loads TensorFlow: imported when first needed
         from mogui.engine.export.codegen import generate_script
 
         try:
@@ -207,8 +195,6 @@ class ExportDialog(QDialog):
         self.status_label.setText("Script copied to the clipboard.")
 
     def save_code(self, path: Path) -> None:
-        from mogui.core.io import atomic_write_text
-
         try:
             atomic_write_text(path, self.code())
         except OSError as exc:
@@ -217,6 +203,7 @@ class ExportDialog(QDialog):
         self.status_label.setText(f"Script saved to {path}.")
 
     def _save_code_dialog(self) -> None:
+        # engine loads TensorFlow: imported when first needed
         from mogui.engine.export.codegen import script_name
 
         name, _ = QFileDialog.getSaveFileName(self, "Save training script",
@@ -247,7 +234,7 @@ class ExportDialog(QDialog):
         return [name for name, box in self.format_boxes.items() if box.isChecked()]
 
     def start_export(self) -> None:
-        if self.thread is not None:
+        if self.runner.is_running:
             return
         self._show_error("", "")
         folder = self.folder_edit.text().strip()
@@ -261,15 +248,12 @@ class ExportDialog(QDialog):
                 return
             from_run = Path(self.run_edit.text().strip())
         epochs = None if from_run else self.epochs_spin.value()
-        self.thread = ExportThread(self.document.project.model_copy(deep=True), Path(folder),
-                                   self.selected_formats(), epochs, from_run,
-                                   self._project_dir())
-        self.thread.progress.connect(self.status_label.setText)
-        self.thread.succeeded.connect(self._succeeded)
-        self.thread.failed.connect(self._failed)
-        self.thread.finished.connect(self._thread_done)
         self.export_button.setEnabled(False)
-        self.thread.start()
+        self.runner.start(export_job, self.document.project.model_copy(deep=True), Path(folder),
+                          self.selected_formats(), epochs, from_run, self._project_dir())
+
+    def _progress(self, text: object) -> None:
+        self.status_label.setText(str(text))
 
     def _succeeded(self, result: object) -> None:
         self.result = result
@@ -277,16 +261,13 @@ class ExportDialog(QDialog):
         self.code_view.setPlainText(result.script)  # type: ignore[attr-defined]
         self.finished_export.emit(result)
 
-    def _failed(self, message: str, details: str) -> None:
+    def _failed(self, error: JobError) -> None:
+        exc = error.exception
+        message = str(exc) if isinstance(exc, MoguiError) else \
+            f"The export failed unexpectedly: {type(exc).__name__}: {exc}"
         self.status_label.setText("Export failed; nothing was written.")
-        self._show_error(message, details)
+        self._show_error(message, error.traceback)
         self.finished_export.emit(None)
-
-    def _thread_done(self) -> None:
-        if self.thread is not None:
-            self.thread.deleteLater()
-        self.thread = None
-        self.export_button.setEnabled(True)
 
     def _show_error(self, message: str, details: str) -> None:
         self.error_label.setText(message)
@@ -296,7 +277,7 @@ class ExportDialog(QDialog):
             self.details_button.setChecked(False)
 
     def reject(self) -> None:
-        if self.thread is not None:
+        if self.runner.is_running:
             self.status_label.setText("Please wait: the export is still running.")
             return
         super().reject()

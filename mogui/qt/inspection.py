@@ -1,7 +1,9 @@
 """Live shape inspection of the open project, shared by the graph and the shape inspector.
 
-Changes are debounced (150 ms) and inspected in a worker thread: building the demo's Keras
-model takes longer than a frame, so doing it in the GUI thread would stall typing.
+Changes are debounced (150 ms) and inspected as a background job: building the demo's Keras
+model takes longer than a frame, so doing it in the GUI thread would stall typing. One
+inspection runs at a time; a change meanwhile queues one more of the project as it is then,
+and a result that no longer matches the latest change is discarded.
 """
 
 from __future__ import annotations
@@ -9,44 +11,30 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from mogui.core.project import Project
 from mogui.qt.document import ProjectDocument
+from mogui.qt.jobs import JobError, JobHandle, ThreadRunner
 
 DEBOUNCE_MS = 150
 
 
-class _Relay(QObject):
-    done = Signal(int, object, float)
-    failed = Signal(int, str)
+def _inspect(_job: JobHandle, project: Project) -> tuple[Any, float]:
+    """The job: inspect ``project``; returns the result and the milliseconds it took."""
+    # engine loads TensorFlow: imported when first needed
+    from mogui.engine.model import inspect_project
 
-
-class _InspectTask(QRunnable):
-    def __init__(self, generation: int, project: Project, relay: _Relay) -> None:
-        super().__init__()
-        self._generation = generation
-        self._project = project
-        self._relay = relay
-
-    def run(self) -> None:
-        started = time.perf_counter()
-        try:
-            from mogui.engine.model.shapes import inspect_project
-
-            result = inspect_project(self._project)
-        except Exception as exc:  # shown to the user, never lost
-            self._relay.failed.emit(self._generation, f"Shapes could not be computed: {exc}")
-            return
-        elapsed_ms = (time.perf_counter() - started) * 1000.0
-        self._relay.done.emit(self._generation, result, elapsed_ms)
+    started = time.perf_counter()
+    result = inspect_project(project)
+    return result, (time.perf_counter() - started) * 1000.0
 
 
 class LiveInspection(QObject):
     """Re-inspects the project shortly after each change; emits ``updated`` with the result.
 
-    ``inspection`` is the latest ``mogui.engine.model.shapes.Inspection`` (``None`` until the first
-    one arrives or when inspecting failed; ``failure`` then says why).
+    ``inspection`` is the latest ``mogui.engine.model.shapes.Inspection`` (``None`` until the
+    first one arrives or when inspecting failed; ``failure`` then says why).
     """
 
     updated = Signal()
@@ -57,13 +45,14 @@ class LiveInspection(QObject):
         self.inspection: Any = None
         self.failure: str | None = None
         self.last_duration_ms: float | None = None
-        self._generation = 0
-        self._delivered = 0
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._relay = _Relay(self)
-        self._relay.done.connect(self._on_done)
-        self._relay.failed.connect(self._on_failed)
+        self._generation = 0  # counts refresh requests
+        self._delivered = 0  # the generation of the result shown
+        self._running = 0  # the generation being inspected
+        self._queued = False  # a refresh came while one ran
+        self._runner = ThreadRunner(self, name="mogui-inspection")
+        self._runner.succeeded.connect(self._on_done)
+        self._runner.failed.connect(self._on_failed)
+        self._runner.finished.connect(self._on_finished)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
@@ -80,23 +69,41 @@ class LiveInspection(QObject):
         """Inspect the current project now (results arrive through ``updated``)."""
         self._timer.stop()
         self._generation += 1
+        self._start()
+
+    def wait(self, deadline_ms: int = 60_000) -> bool:
+        """Block until the running and queued inspections are done (used at shutdown)."""
+        while self._runner.is_running:
+            if not self._runner.join(deadline_ms):
+                return False
+        return True
+
+    def _start(self) -> None:
         project = self._document.project.model_copy(deep=True)
-        self._pool.start(_InspectTask(self._generation, project, self._relay))
+        if self._runner.start(_inspect, project):
+            self._running = self._generation
+        else:
+            self._queued = True
 
-    def wait(self) -> None:
-        """Block until queued inspections are done (used at shutdown)."""
-        self._pool.waitForDone()
-
-    def _on_done(self, generation: int, result: object, elapsed_ms: float) -> None:
-        if generation != self._generation:
-            return
-        self._delivered = generation
+    @Slot(object)
+    def _on_done(self, outcome: tuple[Any, float]) -> None:
+        if self._running != self._generation:
+            return  # the project changed meanwhile
+        result, elapsed_ms = outcome
+        self._delivered = self._running
         self.inspection, self.failure, self.last_duration_ms = result, None, elapsed_ms
         self.updated.emit()
 
-    def _on_failed(self, generation: int, message: str) -> None:
-        if generation != self._generation:
+    @Slot(object)
+    def _on_failed(self, error: JobError) -> None:
+        if self._running != self._generation:
             return
-        self._delivered = generation
-        self.inspection, self.failure = None, message
+        self._delivered = self._running
+        self.inspection, self.failure = None, f"Shapes could not be computed: {error.exception}"
         self.updated.emit()
+
+    @Slot()
+    def _on_finished(self) -> None:
+        if self._queued:
+            self._queued = False
+            self._start()

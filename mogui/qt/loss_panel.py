@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -23,35 +23,25 @@ from PySide6.QtWidgets import (
 
 from mogui.core.errors import CustomCodeError, MoguiError
 from mogui.core.project import HeadSpec, Project
+from mogui.core.project_code import JOINT_CODE_LABEL, check_code_statically, head_code_label
 from mogui.core.tasks import TASKS
-from mogui.qt.background import BackgroundCall
 from mogui.qt.code_editor import CodeEditorWithMessage
 from mogui.qt.document import ProjectDocument
 from mogui.qt.dry_run_view import (
     ContractView,
     DryRunView,
-    contract_of,
     dry_run_on_data,
     error_message,
     fit_table_height,
 )
+from mogui.qt.jobs import JobError, Priority, ThreadRunner
 from mogui.qt.loss_table import PerOutputLossTable
 
 PER_OUTPUT, JOINT = "per_output", "joint"
-_CONTRACT_DELAY_MS = 250
-
-
-def head_code_label(head: str) -> str:
-    """The label the engine compiles a head's custom loss under (shown in messages)."""
-    from mogui.engine.losses import head_loss_label
-
-    return head_loss_label(head)
 
 
 def joint_code_label() -> str:
-    from mogui.engine.losses.joint import JOINT_LABEL
-
-    return JOINT_LABEL
+    return JOINT_CODE_LABEL
 
 
 def joint_loss_template(heads: list[HeadSpec]) -> str:
@@ -156,17 +146,17 @@ class LossPanel(QWidget):
         self.stack.addWidget(per_output)
         self.stack.addWidget(joint)
 
-        self.contract = ContractView(self)
+        self.contract = ContractView(lambda: self.project, self)
         self.dry_run_button = QPushButton("Dry run", self)
         self.dry_run_button.setObjectName("dryRunButton")
         self.dry_run_button.setToolTip("Call the losses on one real batch of the data")
         self.dry_run_button.clicked.connect(self.dry_run)
         self.dry_run_view = DryRunView(self)
-        self.runner = BackgroundCall(self)
+        self.runner = ThreadRunner(self, name="mogui-dry-run", priority=Priority.LOWER_THREAD)
         self.runner.succeeded.connect(self._on_dry_run_report)
         self.runner.failed.connect(self._on_dry_run_error)
-        self.runner.running_changed.connect(
-            lambda running: self.dry_run_button.setEnabled(not running))
+        self.runner.started.connect(lambda: self.dry_run_button.setEnabled(False))
+        self.runner.finished.connect(lambda: self.dry_run_button.setEnabled(True))
 
         side = QWidget(self)
         side_layout = QVBoxLayout(side)
@@ -196,14 +186,6 @@ class LossPanel(QWidget):
         layout.addLayout(mode_row)
         layout.addWidget(splitter, 1)
 
-        self._contract_call = BackgroundCall(self)
-        self._contract_call.succeeded.connect(self.contract.show_contract)
-        self._contract_call.failed.connect(
-            lambda exc, _details: self.contract.show_error(error_message(exc)))
-        self._contract_call.running_changed.connect(self._on_contract_running)
-        self._contract_stale = False
-        self._contract_timer = QTimer(self, singleShot=True, interval=_CONTRACT_DELAY_MS)
-        self._contract_timer.timeout.connect(self.refresh_contract)
         document.changed.connect(self.sync)
         document.changed.connect(self._on_document_changed)
         self.sync()
@@ -229,7 +211,7 @@ class LossPanel(QWidget):
         if self._custom_head not in customs:
             self._custom_head = customs[0] if customs else None
         self._show_head_editor()
-        self._contract_timer.start()
+        self.contract.schedule()
 
     def _sync_editor(self, box: CodeEditorWithMessage, source: str, label: str) -> None:
         editor = box.editor
@@ -323,35 +305,26 @@ class LossPanel(QWidget):
 
     # -- checks, contract, dry run ----------------------------------------------------------
     def check_code(self, box: CodeEditorWithMessage, source: str, label: str) -> bool:
-        """Compile ``source``; mark the failing line and show the message. True when fine."""
-        from mogui.engine.losses.user_code import compile_loss_source
-
+        """Check ``source`` without running it (syntax, ``def loss``); mark the failing line and
+        show the message. True when fine. Running it is the dry run's job, in a child process.
+        """
         if not source.strip():
             box.clear_error()
             return True
         try:
-            compile_loss_source(source, label, allow_mask=label == joint_code_label())
+            check_code_statically(source, label, allow_mask=label == joint_code_label())
         except CustomCodeError as exc:
             box.show_error(str(exc), exc.lineno)
             return False
         box.clear_error()
         return True
 
-    def refresh_contract(self) -> None:
-        """Work out the loss contract of the current project in a worker thread."""
-        self._contract_stale = not self._contract_call.start(
-            contract_of, self.project.model_copy(deep=True))
-
-    def _on_contract_running(self, running: bool) -> None:
-        if not running and self._contract_stale:
-            self.refresh_contract()
-
     @property
     def contract_busy(self) -> bool:
-        return self._contract_call.is_running or self._contract_timer.isActive()
+        return self.contract.busy
 
     def dry_run(self) -> None:
-        """Run the losses on one real batch in a worker thread."""
+        """Run the losses on one real batch in the background."""
         self.head_code.editor.commit()
         self.joint_code.editor.commit()
         path = self._document.path
@@ -371,9 +344,10 @@ class LossPanel(QWidget):
         if self._dry_run_is_current():
             self.dry_run_view.show_report(report)
 
-    def _on_dry_run_error(self, exc: BaseException, details: str) -> None:
+    def _on_dry_run_error(self, error: JobError) -> None:
         if not self._dry_run_is_current():
             return
+        exc, details = error.exception, error.traceback
         message = error_message(exc)
         self.dry_run_view.show_error(message)
         self.dry_run_view.message.setToolTip(details if not isinstance(exc, MoguiError)
@@ -408,7 +382,5 @@ class LossPanel(QWidget):
 
     def shutdown(self) -> None:
         """Wait for background work (call before the window closes)."""
-        self._contract_timer.stop()
-        self._contract_stale = False
-        self.runner.wait()
-        self._contract_call.wait()
+        self.contract.shutdown()
+        self.runner.join(60_000)

@@ -13,7 +13,7 @@ from mogui.qt.document import ProjectDocument
 from mogui.qt.file_actions import FileActions, recent_files
 from mogui.qt.loss_panel import LossPanel
 from mogui.qt.model_editor import ModelEditor
-from mogui.qt.settings import settings
+from mogui.qt.settings import lower_priority_enabled, set_lower_priority_enabled, settings
 from mogui.qt.training_panel import TrainingPanel
 
 GEOMETRY_KEY = "mainWindow/geometry"
@@ -107,6 +107,11 @@ class MainWindow(QMainWindow):
         edit_menu.addSeparator()
         self.action_data = self._action("actionData", "&Data…", self.open_data_dialog)
         edit_menu.addAction(self.action_data)
+        self.action_lower_priority = QAction(
+            "Lower background threads' priority while training", self,
+            objectName="actionLowerPriority", checkable=True, checked=lower_priority_enabled())
+        self.action_lower_priority.toggled.connect(set_lower_priority_enabled)
+        edit_menu.addAction(self.action_lower_priority)
 
     def open_data_dialog(self) -> None:
         from mogui.qt.data_dialog import DataDialog

@@ -1,4 +1,4 @@
-"""The one place mogui's UI preferences (window geometry, recent files) are stored."""
+"""The one place mogui's UI preferences (window geometry, recent files, options) are stored."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
+
+#: "Lower background threads' priority while training" (off unless the user turns it on).
+LOWER_PRIORITY_KEY = "training/lowerBackgroundPriority"
 
 
 def settings() -> QSettings:
@@ -15,3 +18,15 @@ def settings() -> QSettings:
         Path(folder).mkdir(parents=True, exist_ok=True)
         return QSettings(str(Path(folder) / "mogui.ini"), QSettings.Format.IniFormat)
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "mogui", "mogui")
+
+
+def lower_priority_enabled() -> bool:
+    """True when the user chose to lower background threads' OS priority while they work."""
+    return bool(settings().value(LOWER_PRIORITY_KEY, False, type=bool))
+
+
+def set_lower_priority_enabled(on: bool) -> None:
+    """Store the preference read by :func:`lower_priority_enabled` (used from the next job)."""
+    stored = settings()
+    stored.setValue(LOWER_PRIORITY_KEY, bool(on))
+    stored.sync()

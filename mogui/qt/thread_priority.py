@@ -74,6 +74,29 @@ def thread_ids() -> list[int]:
         return []
 
 
+def can_restore() -> bool:
+    """True when this process may give a lowered thread its priority back (root,
+    ``CAP_SYS_NICE`` or a large enough ``RLIMIT_NICE``); tried on a short-lived thread."""
+    if not supported():
+        return False
+    allowed: list[bool] = []
+
+    def probe() -> None:
+        tid = threading.get_native_id()
+        try:
+            before = os.getpriority(os.PRIO_PROCESS, tid)
+            os.setpriority(os.PRIO_PROCESS, tid, before + 1)
+            os.setpriority(os.PRIO_PROCESS, tid, before)
+            allowed.append(True)
+        except OSError:
+            allowed.append(False)
+
+    thread = threading.Thread(target=probe, name="mogui-priority-probe")
+    thread.start()
+    thread.join()
+    return allowed == [True]
+
+
 def lower_background_threads(keep: int, niceness: int = BACKGROUND_NICENESS,
                              record: PriorityChange | None = None) -> int:
     """Give every thread of this process except ``keep`` at least ``niceness``.

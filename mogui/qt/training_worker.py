@@ -1,35 +1,34 @@
-"""Runs :func:`mogui.engine.training.run_training` in a QThread and relays its events.
+"""Runs :func:`mogui.engine.training.run_training` as a background job and relays its events.
 
-Batch events are coalesced: the training thread only appends them to a locked deque, and a
-10 Hz timer on the GUI thread drains it and emits ``batches`` once per tick. The training
-thread never waits for the GUI. Every other event crosses threads as a queued Qt signal.
-When a run starts, every thread but the GUI thread is given a lower OS priority
-(:mod:`mogui.qt.thread_priority`), so the window is served first while training keeps the
-cores busy.
+The run is a :class:`~mogui.qt.jobs.ThreadRunner` job. Batch events are coalesced: the
+training thread only buffers them, and the GUI gets them as ``batches`` at most ten times a
+second, so the training thread never waits for the GUI. Every other event crosses at once,
+after the batches reported before it. Stop is the job's cancel, mapped onto the run's
+``TrainingControl``. When the user opted in (Edit ▸ Lower background threads' priority while
+training), every thread but the GUI thread runs at a lower OS priority during the run and gets
+its previous priority back when the run ends (:mod:`mogui.qt.thread_priority`).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import traceback
-from collections import deque
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from mogui.core.errors import MoguiError
 from mogui.core.events import (
     BatchEnded,
     EpochEnded,
     StateChanged,
-    TrainingEvent,
     TrainingFailed,
     TrainingFinished,
     TrainingStarted,
 )
 from mogui.core.project import Project
-from mogui.qt.thread_priority import lower_background_threads
+from mogui.qt.jobs import Coalescing, JobError, JobHandle, Priority, ThreadRunner, is_connected
 
 _log = logging.getLogger(__name__)
 
@@ -49,55 +48,21 @@ def failure_from_exception(exc: BaseException) -> TrainingFailed:
         "Check the model and loss settings, then start again.", details)
 
 
-class _TrainingJob(QObject):
-    """Lives in the training thread; ``run`` calls the engine there."""
+def _is_batch(event: object) -> bool:
+    return isinstance(event, BatchEnded)
 
-    event = Signal(object)
-    done = Signal()
 
-    def __init__(self, project: Project, data, epochs: int | None, project_dir: Path | None,
-                 out_dir: Path | None, control, batches: deque, lock: threading.Lock,
-                 gui_thread_id: int) -> None:
-        super().__init__()
-        self._gui_thread_id = gui_thread_id
-        self._project = project
-        self._data = data
-        self._epochs = epochs
-        self._project_dir = project_dir
-        self._out_dir = out_dir
-        self._control = control
-        self._batches = batches
-        self._lock = lock
-        self._failed_reported = False
-        self.result = None  # the engine's TrainingResult once the run has finished
+def _train(job: JobHandle, project: Project, data: Any, epochs: int | None,
+           project_dir: Path | None, out_dir: Path | None, control: Any) -> Any:
+    """The job: load the data unless given, then train; returns the engine's TrainingResult."""
+    # engine loads TensorFlow: imported when first needed
+    from mogui.engine.data import load_data
+    from mogui.engine.training import run_training
 
-    def _report(self, event: TrainingEvent) -> None:
-        if isinstance(event, BatchEnded):
-            with self._lock:
-                self._batches.append(event)
-            return
-        if isinstance(event, TrainingFailed):
-            self._failed_reported = True
-        self.event.emit(event)
-
-    @Slot()
-    def run(self) -> None:
-        # This thread too, so threads TensorFlow starts from here inherit the priority.
-        lower_background_threads(keep=self._gui_thread_id)
-        try:
-            from mogui.engine.data import load_data
-            from mogui.engine.training import run_training
-
-            data = self._data
-            if data is None:
-                data = load_data(self._project, self._project_dir)
-            self.result = run_training(self._project, data, self._report, self._control,
-                                       epochs=self._epochs, out_dir=self._out_dir)
-        except BaseException as exc:  # noqa: BLE001 - everything goes to the GUI
-            if not self._failed_reported:
-                self.event.emit(failure_from_exception(exc))
-        finally:
-            self.done.emit()
+    job.on_cancel(control.stop)
+    if data is None:
+        data = load_data(project, project_dir)
+    return run_training(project, data, job.report, control, epochs=epochs, out_dir=out_dir)
 
 
 class TrainingWorker(QObject):
@@ -116,59 +81,53 @@ class TrainingWorker(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._lock = threading.Lock()
-        self._pending: deque[BatchEnded] = deque(maxlen=MAX_PENDING_BATCHES)
-        self._thread: QThread | None = None
-        self._job: _TrainingJob | None = None
-        self._control = None
-        self._drain_timer = QTimer(self)
-        self._drain_timer.setInterval(DRAIN_INTERVAL_MS)
-        self._drain_timer.setTimerType(Qt.TimerType.PreciseTimer)  # keeps its phase to the plots
-        self._drain_timer.timeout.connect(self.drain)
+        coalescing = Coalescing(_is_batch, DRAIN_INTERVAL_MS, MAX_PENDING_BATCHES)
+        self._runner = ThreadRunner(self, name="mogui-training", coalescing=coalescing,
+                                    priority=Priority.LOWER_BACKGROUND)
+        self._runner.started.connect(self._on_job_started)
+        self._runner.progress.connect(self._relay)
+        self._runner.succeeded.connect(self._on_succeeded)
+        self._runner.failed.connect(self._on_job_failed)
+        self._runner.finished.connect(self._on_job_finished)
+        self._control: Any = None  # the run's TrainingControl
+        self._failed_reported = False
         self.last_failure: TrainingFailed | None = None
         self.last_result: TrainingFinished | None = None
         #: The engine's ``TrainingResult`` (with the trained model) of the last run that
         #: finished or was stopped; ``None`` while a run is going and after a failure.
-        self.last_training = None
+        self.last_training: Any = None
         self.last_out_dir: Path | None = None
-        self._gui_thread_id = threading.get_native_id()  # made on the GUI thread
 
     # -- control ----------------------------------------------------------------------------
     @property
     def is_running(self) -> bool:
-        return self._thread is not None
+        return self._runner.is_running
 
     @property
     def paused(self) -> bool:
         return bool(self._control is not None and self._control.paused)
 
-    def start(self, project: Project, data=None, *, epochs: int | None = None,
+    @property
+    def pending_batches(self) -> int:
+        """Batch events reported by the run and not delivered through ``batches`` yet."""
+        return self._runner.pending
+
+    def start(self, project: Project, data: Any = None, *, epochs: int | None = None,
               project_dir: Path | None = None, out_dir: Path | None = None) -> None:
-        """Train a deep copy of ``project`` in a new thread (``data=None`` loads it there)."""
+        """Train a deep copy of ``project`` in the background (``data=None`` loads it there)."""
         if self.is_running:
             raise RuntimeError("a training run is already in progress")
+        # engine loads TensorFlow: imported when first needed
         from mogui.engine.training import TrainingControl
 
         self.last_failure = None
         self.last_result = None
         self.last_training = None
         self.last_out_dir = out_dir
-        with self._lock:
-            self._pending.clear()
+        self._failed_reported = False
         self._control = TrainingControl()
-        thread = QThread()
-        thread.setObjectName("mogui-training")
-        job = _TrainingJob(project.model_copy(deep=True), data, epochs, project_dir, out_dir,
-                           self._control, self._pending, self._lock, self._gui_thread_id)
-        job.moveToThread(thread)
-        thread.started.connect(job.run)
-        job.event.connect(self._relay)
-        job.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._job = thread, job
-        self._drain_timer.start()
-        thread.start()
-        self.running_changed.emit(True)
+        self._runner.start(_train, project.model_copy(deep=True), data, epochs, project_dir,
+                           out_dir, self._control)
 
     def pause(self) -> None:
         if self._control is not None:
@@ -180,67 +139,57 @@ class TrainingWorker(QObject):
 
     def stop(self) -> None:
         """Ask the run to stop after the current batch (also releases a pause)."""
-        if self._control is not None:
-            self._control.stop()
+        self._runner.cancel()
 
     def wait(self, msecs: int = 60_000) -> bool:
-        """Block until the training thread ends (for shutdown and scripts)."""
-        thread = self._thread
-        return True if thread is None else thread.wait(msecs)
+        """Block until the run ends and its events are delivered (for shutdown and scripts)."""
+        return self._runner.join(msecs)
 
     def shutdown(self, msecs: int = 30_000) -> None:
-        """Stop any run and wait for its thread, then deliver what is still queued."""
+        """Stop any run, wait for it and deliver what it left."""
         self.stop()
-        self.wait(msecs)
-        if self._thread is not None:
-            self._on_thread_finished()
+        if not self.wait(msecs):
+            _log.warning("The training run did not stop within %d ms.", msecs)
 
     # -- GUI-thread side --------------------------------------------------------------------
-    def take_batches(self) -> list[BatchEnded]:
-        """Remove and return the batch events collected since the last call."""
-        with self._lock:
-            items = list(self._pending)
-            self._pending.clear()
-        return items
-
     @Slot()
-    def drain(self) -> None:
-        items = self.take_batches()
-        if items:
-            self.batches.emit(items)
+    def _on_job_started(self) -> None:
+        self.running_changed.emit(True)
 
     @Slot(object)
-    def _relay(self, event: TrainingEvent) -> None:
-        if not isinstance(event, TrainingStarted | StateChanged):
-            self.drain()  # keep order: batches of an epoch arrive before its end
-        if isinstance(event, TrainingStarted):
-            self.started.emit(event)
-        elif isinstance(event, EpochEnded):
-            self.epoch_ended.emit(event)
-        elif isinstance(event, StateChanged):
-            self.state_changed.emit(event.state)
-        elif isinstance(event, TrainingFinished):
-            self.last_result = event
-            self.finished.emit(event)
-        elif isinstance(event, TrainingFailed):
-            self.last_failure = event
-            if self.receivers("2failed(PyObject)") > 0:
-                self.failed.emit(event)
-            else:
-                _log.error("%s\n%s", event.message, event.details)
+    def _relay(self, payload: object) -> None:
+        if isinstance(payload, list):
+            self.batches.emit(payload)
+        elif isinstance(payload, TrainingStarted):
+            self.started.emit(payload)
+        elif isinstance(payload, EpochEnded):
+            self.epoch_ended.emit(payload)
+        elif isinstance(payload, StateChanged):
+            self.state_changed.emit(payload.state)
+        elif isinstance(payload, TrainingFinished):
+            self.last_result = payload
+            self.finished.emit(payload)
+        elif isinstance(payload, TrainingFailed):
+            self._failed_reported = True
+            self._report_failure(payload)
+
+    @Slot(object)
+    def _on_job_failed(self, error: JobError) -> None:
+        if not self._failed_reported:  # the engine reports its own failures first
+            self._report_failure(failure_from_exception(error.exception))
+
+    def _report_failure(self, event: TrainingFailed) -> None:
+        self.last_failure = event
+        if is_connected(self, self.failed):
+            self.failed.emit(event)
+        else:
+            _log.error("%s\n%s", event.message, event.details)
+
+    @Slot(object)
+    def _on_succeeded(self, result: object) -> None:
+        self.last_training = result
 
     @Slot()
-    def _on_thread_finished(self) -> None:
-        if self._thread is None:
-            return
-        self._drain_timer.stop()
-        self.drain()
-        thread, job = self._thread, self._job
-        self._thread = self._job = None
+    def _on_job_finished(self) -> None:
         self._control = None
-        if job is not None:
-            self.last_training = job.result
-            job.deleteLater()
-        if thread is not None:
-            thread.deleteLater()
         self.running_changed.emit(False)

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox
 
 from mogui.core.io import load_project, save_project
@@ -14,7 +15,7 @@ from mogui.qt.app import create_window
 from mogui.qt.document import ProjectDocument
 from mogui.qt.file_actions import recent_files
 from mogui.qt.main_window import MainWindow
-from mogui.qt.settings import settings
+from mogui.qt.settings import lower_priority_enabled, settings
 
 pytestmark = pytest.mark.gui
 
@@ -202,3 +203,16 @@ def test_a_saved_project_with_problems_reopens_and_shows_them(window, dialogs, t
     assert not dialogs.errors
     assert window.document.project.heads[0].loss.kind == "sparse_categorical_crossentropy"
     assert "head 'bbox': loss.kind" in window.problems_label.text()
+
+
+def test_lowering_thread_priority_is_an_opt_in_remembered_preference(qtbot, window):
+    action = window.findChild(QAction, "actionLowerPriority")
+    assert action.isCheckable() and not action.isChecked() and not lower_priority_enabled()
+    action.trigger()
+    assert lower_priority_enabled()
+    again = MainWindow(ProjectDocument(window.document.project))
+    qtbot.addWidget(again)
+    assert again.action_lower_priority.isChecked()
+    action.trigger()
+    assert not lower_priority_enabled()
+    again.editor.inspection.wait()

@@ -16,9 +16,9 @@ def _parked_thread(target=None) -> tuple[threading.Thread, threading.Event, list
     ids: list[int] = []
 
     def body() -> None:
-        ids.append(threading.get_native_id())
         if target is not None:
             target()
+        ids.append(threading.get_native_id())  # after target: the caller sees its effect
         release.wait(10)
 
     thread = threading.Thread(target=body, daemon=True)
@@ -62,6 +62,70 @@ def test_priority_is_only_ever_lowered():
     try:
         tp.lower_background_threads(keep=threading.get_native_id(), niceness=10)
         assert tp.thread_niceness(ids[0]) == 15
+    finally:
+        release.set()
+        thread.join()
+
+
+restorable = pytest.mark.skipif(not tp.can_restore(),
+                                reason="raising a priority back needs CAP_SYS_NICE")
+
+
+@restorable
+def test_restore_gives_each_lowered_thread_its_niceness_back():
+    main = threading.get_native_id()
+    main_before = tp.thread_niceness(main)
+    thread, release, ids = _parked_thread()
+    try:
+        before = tp.thread_niceness(ids[0])
+        change = tp.lower_priority(keep=main)
+        assert change.previous[ids[0]] == before
+        assert tp.thread_niceness(ids[0]) == tp.BACKGROUND_NICENESS
+        assert tp.restore_priority(change) >= 1
+        assert tp.thread_niceness(ids[0]) == before
+        assert tp.thread_niceness(main) == main_before
+    finally:
+        release.set()
+        thread.join()
+
+
+@restorable
+def test_threads_started_during_a_change_get_the_baseline_back():
+    seen: list[int | None] = []
+    children: list[tuple[threading.Thread, threading.Event, list[int]]] = []
+
+    def lowered_work() -> None:
+        before = tp.thread_niceness(threading.get_native_id())
+        change = tp.lower_priority()  # this thread only
+        children.append(_parked_thread())
+        seen.append(tp.thread_niceness(children[0][2][0]))
+        tp.restore_priority(change)
+        seen.extend([tp.thread_niceness(children[0][2][0]),
+                     tp.thread_niceness(threading.get_native_id()), before])
+
+    thread, release, _ids = _parked_thread(lowered_work)
+    release.set()
+    thread.join()
+    child, child_release, _child_ids = children[0]
+    child_release.set()
+    child.join()
+    inherited, child_after, own_after, before = seen
+    assert inherited == tp.BACKGROUND_NICENESS
+    assert child_after == before and own_after == before
+
+
+@restorable
+def test_overlapping_changes_restore_when_the_last_one_ends():
+    main = threading.get_native_id()
+    thread, release, ids = _parked_thread()
+    try:
+        before = tp.thread_niceness(ids[0])
+        first = tp.lower_priority(keep=main)
+        second = tp.lower_priority(keep=main)  # finds the thread lowered already
+        tp.restore_priority(first)
+        assert tp.thread_niceness(ids[0]) == tp.BACKGROUND_NICENESS  # still in use
+        tp.restore_priority(second)
+        assert tp.thread_niceness(ids[0]) == before
     finally:
         release.set()
         thread.join()

@@ -1,4 +1,5 @@
-"""TrainingWorker: real training in a QThread, coalesced batches, pause/stop, failures."""
+"""TrainingWorker: real training in a background job, coalesced batches, pause/stop, failures,
+and thread priorities lowered only when the user opted in (restored after the run)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from mogui.core.events import BatchEnded, TrainingFailed, TrainingFinished
 from mogui.qt import thread_priority
+from mogui.qt.settings import set_lower_priority_enabled
 from mogui.qt.training_worker import TrainingWorker
 
 pytestmark = pytest.mark.gui
@@ -53,24 +55,66 @@ def test_trains_and_delivers_every_batch_coalesced(qtbot, worker, demo_project):
     assert seen["failed"] == []
 
 
-@pytest.mark.skipif(not thread_priority.supported(), reason="per-thread priority is Linux-only")
-def test_training_threads_run_below_the_gui_thread(qtbot, worker, demo_project):
-    gui = threading.get_native_id()
-    gui_niceness = thread_priority.thread_niceness(gui)
+linux_only = pytest.mark.skipif(not thread_priority.supported(),
+                                reason="per-thread priority is Linux-only")
+
+
+def _niceness_of_all() -> dict[int, int | None]:
+    return {int(t): thread_priority.thread_niceness(int(t)) for t in os.listdir("/proc/self/task")}
+
+
+def _train_and_watch(qtbot, worker, project) -> tuple[dict[int, int | None], int | None]:
+    """Train one epoch; the niceness of every thread, and of the training thread, while
+    batches arrive."""
     seen: dict[int, int | None] = {}
+    training: list[int | None] = []
 
     def record(_items) -> None:  # while training: TensorFlow's threads exist by now
         if not seen:
-            seen.update({int(t): thread_priority.thread_niceness(int(t))
-                         for t in os.listdir("/proc/self/task")})
+            seen.update(_niceness_of_all())
+            training.extend(thread_priority.thread_niceness(t.native_id)
+                            for t in threading.enumerate() if t.name == "mogui-training")
 
     worker.batches.connect(record)
-    with qtbot.waitSignal(worker.finished, timeout=60_000):
-        worker.start(demo_project, epochs=1)
+    with qtbot.waitSignal(worker.running_changed, timeout=60_000,
+                          check_params_cb=lambda running: not running):
+        worker.start(project, epochs=1)
+    assert seen and len(training) == 1, "no batch arrived"
+    return seen, training[0]
+
+
+@linux_only
+def test_opted_in_training_threads_run_below_the_gui_thread_then_get_it_back(
+        qtbot, worker, demo_project):
+    set_lower_priority_enabled(True)
+    gui = threading.get_native_id()
+    gui_niceness = thread_priority.thread_niceness(gui)
+    before = _niceness_of_all()
+    seen, _training = _train_and_watch(qtbot, worker, demo_project)
+    assert worker.last_result is not None and not worker.last_result.stopped
     assert seen[gui] == gui_niceness
     others = {tid: nice for tid, nice in seen.items() if tid != gui and nice is not None}
     assert len(others) >= 2  # the training thread and TensorFlow's compute threads
     assert min(others.values()) >= thread_priority.BACKGROUND_NICENESS
+    if not thread_priority.can_restore():
+        pytest.skip("raising a priority back needs CAP_SYS_NICE")
+    after = _niceness_of_all()
+    assert after[gui] == gui_niceness
+    assert {tid: nice for tid, nice in after.items() if tid in before} == \
+        {tid: nice for tid, nice in before.items() if tid in after}
+    started_meanwhile = [nice for tid, nice in after.items() if tid not in before]
+    assert all(nice == gui_niceness for nice in started_meanwhile if nice is not None)
+
+
+@linux_only
+def test_without_the_preference_no_priority_changes(qtbot, worker, demo_project):
+    gui = threading.get_native_id()
+    gui_niceness = thread_priority.thread_niceness(gui)
+    before = _niceness_of_all()
+    seen, training = _train_and_watch(qtbot, worker, demo_project)
+    assert training == gui_niceness
+    assert {tid: nice for tid, nice in seen.items() if tid in before} == \
+        {tid: nice for tid, nice in before.items() if tid in seen}
 
 
 def test_pause_holds_and_resume_continues(qtbot, worker, demo_project):
@@ -80,9 +124,9 @@ def test_pause_holds_and_resume_continues(qtbot, worker, demo_project):
     worker.start(demo_project, epochs=1)
     qtbot.waitUntil(lambda: "paused" in seen["states"], timeout=60_000)
     assert worker.paused
-    count = len(seen["batches"]) + len(worker._pending)
+    count = len(seen["batches"]) + worker.pending_batches
     qtbot.wait(400)
-    assert len(seen["batches"]) + len(worker._pending) == count
+    assert len(seen["batches"]) + worker.pending_batches == count
     worker.batches.disconnect()
     worker.batches.connect(lambda items: seen["batches"].extend(items))
     worker.resume()
@@ -99,8 +143,7 @@ def test_stop_mid_epoch_stops_within_one_batch(qtbot, worker, demo_project):
     def stop_now(items: list) -> None:
         if not produced_at_stop:
             worker.stop()
-            with worker._lock:
-                produced_at_stop.append(len(seen["batches"]) + len(worker._pending))
+            produced_at_stop.append(len(seen["batches"]) + worker.pending_batches)
 
     worker.batches.connect(stop_now)
     worker.start(demo_project, epochs=3)
