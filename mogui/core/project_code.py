@@ -8,6 +8,7 @@ checks its syntax with ``compile()``, which executes nothing (:func:`check_synta
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -123,6 +124,38 @@ def check_syntax(source: str, label: str) -> CodeType:
         raise CustomCodeError(f"syntax error, {detail}", label, exc.lineno) from None
     except ValueError as exc:  # e.g. NUL bytes in the source
         raise CustomCodeError(f"the code cannot be compiled: {exc}", label) from None
+
+
+def check_code_statically(source: str, label: str, *, allow_mask: bool = False) -> None:
+    """What can be checked without running ``source``: valid Python that defines
+    ``def loss(y_true, y_pred)`` (or ``(y_true, y_pred, mask)`` with ``allow_mask``) at the
+    top level. Raises :class:`CustomCodeError` with the line; executes nothing.
+    """
+    check_syntax(source, label)
+    tree = ast.parse(source)
+    found = [node for node in tree.body
+             if isinstance(node, ast.FunctionDef) and node.name == "loss"]
+    if not found:
+        assigned = any(isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "loss" for target in node.targets)
+            for node in tree.body)
+        if assigned:
+            return  # e.g. loss = make_loss(): only running it tells
+        raise CustomCodeError("the code defines no function named 'loss'; add "
+                              "def loss(y_true, y_pred): ...", label)
+    function = found[-1]
+    args = function.args
+    if args.vararg is not None:
+        return
+    count = len(args.posonlyargs) + len(args.args)
+    required = count - len(args.defaults)
+    wanted = (2, 3) if allow_mask else (2,)
+    if not any(required <= n <= count for n in wanted):
+        names = ", ".join(a.arg for a in [*args.posonlyargs, *args.args])
+        shape = "def loss(y_true, y_pred)" + (" or def loss(y_true, y_pred, mask)"
+                                              if allow_mask else "")
+        raise CustomCodeError(f"loss({names}) must accept exactly the arguments of {shape}",
+                              label, function.lineno)
 
 
 def keras_file_code(path: str | os.PathLike[str]) -> list[CodeItem]:

@@ -17,6 +17,7 @@ from mogui.core import trust
 from mogui.core.errors import CustomCodeError, MoguiError, UntrustedCodeError
 from mogui.core.io import example_names, load_example
 from mogui.core.project import HeadLoss, HeadSpec
+from mogui.core.project_code import check_code_statically
 from mogui.core.trust import (
     CodeItem,
     TrustStore,
@@ -245,3 +246,23 @@ def test_keras_file_code_reads_the_config_without_loading(tmp_path):
 def test_no_test_touches_the_real_config_folder():
     assert os.environ["MOGUI_CONFIG_DIR"]
     assert Path.home() not in config_dir().parents
+
+
+@pytest.mark.parametrize(("source", "allow_mask", "message"), [
+    ("def loss(y_true, y_pred):\n    return 0\n", False, None),
+    ("def loss(y_true, y_pred, mask):\n    return 0\n", True, None),
+    ("def loss(y_true, y_pred, mask):\n    return 0\n", False, "must accept exactly"),
+    ("def loss(a):\n    return 0\n", False, "must accept exactly"),
+    ("def lost(y_true, y_pred):\n    return 0\n", False, "no function named 'loss'"),
+    ("def loss(y_true, y_pred)\n    return 0\n", False, "syntax error"),
+    ("loss = make()\n", False, None),
+])
+def test_static_code_check_runs_nothing(tmp_path, source, allow_mask, message):
+    marker = tmp_path / "ran"
+    source = f"open({str(marker)!r}, 'w').close()\n" + source
+    if message is None:
+        check_code_statically(source, "bbox loss", allow_mask=allow_mask)
+    else:
+        with pytest.raises(CustomCodeError, match=message):
+            check_code_statically(source, "bbox loss", allow_mask=allow_mask)
+    assert not marker.exists()
