@@ -48,6 +48,7 @@ class TrainingFinished:
     stopped: bool  # True when stopped early by the user
     elapsed: float
     epochs_run: int
+    forced: bool = False  # True when the run had to be ended by force (a loss never returned)
 
 
 @dataclass(frozen=True)

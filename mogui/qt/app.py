@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -17,7 +18,7 @@ from mogui.qt.main_window import MainWindow
 DEMO = "bbox_classification"
 
 
-def create_window(project_path: str | None = None) -> MainWindow:
+def create_window(project_path: str | None = None, *, warm_child: bool = False) -> MainWindow:
     """The main window on ``project_path``, or on the demo when none is given or it is broken."""
     problem = None
     document = None
@@ -29,7 +30,7 @@ def create_window(project_path: str | None = None) -> MainWindow:
             problem = str(exc)
     if document is None:
         document = ProjectDocument(load_example(DEMO))
-    window = MainWindow(document)
+    window = MainWindow(document, warm_child=warm_child)
     if problem:
         error_dialog.show_error(window, "Cannot open project",
                                 f"{problem}\n\nThe demo project was opened instead.")
@@ -47,6 +48,9 @@ def run_gui(argv: list[str], project_path: str | None = None) -> int:
     from mogui.engine.training.devices import configure_devices
 
     configure_devices()
-    window = create_window(project_path)
+    window = create_window(project_path, warm_child=True)
     window.show()
+    # A child process imports TensorFlow while the user looks around: the first run, dry run
+    # or export that needs it starts at once.
+    QTimer.singleShot(2000, window.spare.prepare)
     return app.exec()

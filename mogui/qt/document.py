@@ -1,11 +1,16 @@
-"""The open project as a Qt object: current state, undo stack, file path, dirty flag.
+"""The open project as a Qt object: current state, undo stack, file path, dirty flag, and
+which of its code the user has trusted.
 
 Views never own project state: they read ``document.project`` and call :meth:`edit`, which
-records an undoable snapshot; every change (edit, undo, redo, open) emits ``changed``.
+records an undoable snapshot; every change (edit, undo, redo, open) emits ``changed``. Each
+opened or new project gets a new :attr:`identity`, which runs remember. Code the user types
+in the app is trusted as typed; code that arrives with a file is not, until
+:meth:`trust_code` (see docs/security.md).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +20,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from mogui.core.io import load_project, save_project
 from mogui.core.project import Project
+from mogui.core.trust import CodeItem, TrustStore, TrustStoreError, project_code, untrusted_code
 from mogui.core.validation import Problem, check_project, problems_from_validation_error
 
 
@@ -52,6 +58,7 @@ class ProjectDocument(QObject):
 
     changed = Signal()
     path_changed = Signal()
+    trust_changed = Signal()
 
     def __init__(self, project: Project, path: Path | None = None,
                  parent: QObject | None = None) -> None:
@@ -59,6 +66,8 @@ class ProjectDocument(QObject):
         self._project = project
         self._path = path
         self._problems: list[Problem] = _problems_of(project)
+        self.identity = uuid.uuid4().hex
+        self._untrusted = untrusted_code(project)
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self.path_changed)
 
@@ -78,6 +87,18 @@ class ProjectDocument(QObject):
         return self._path
 
     @property
+    def untrusted_code(self) -> list[CodeItem]:
+        """The project's code that would run and that this user has not trusted."""
+        return self._untrusted
+
+    def trust_code(self) -> None:
+        """Record the project's code as trusted (the user read it and said so)."""
+        items = self._untrusted
+        if items:
+            TrustStore.load().trust(items, self._path)
+        self._refresh_trust()
+
+    @property
     def dirty(self) -> bool:
         return not self.undo_stack.isClean()
 
@@ -89,12 +110,24 @@ class ProjectDocument(QObject):
         mutate(after)
         if after == before:
             return
+        self._trust_typed(before, after)
         self.undo_stack.push(_SnapshotCommand(self, before, after, text))
+
+    def _trust_typed(self, before: Project, after: Project) -> None:
+        """Code an edit brings in was typed (or chosen) by the user here: trusted as typed."""
+        old = {item.sha256 for item in project_code(before, every_mode=True)}
+        typed = [item for item in project_code(after, every_mode=True) if item.sha256 not in old]
+        if typed:
+            try:
+                TrustStore.load().trust(typed, self._path)
+            except TrustStoreError:
+                pass  # not recorded: the code stays untrusted and the banner says so
 
     def replace(self, project: Project, path: Path | None) -> None:
         """Swap in another project (after Open/New); clears undo history."""
         self.undo_stack.clear()
         self._path = path
+        self.identity = uuid.uuid4().hex
         self._set(project)
         self.undo_stack.setClean()
         self.path_changed.emit()
@@ -102,7 +135,14 @@ class ProjectDocument(QObject):
     def _set(self, project: Project) -> None:
         self._project = project
         self._problems = _problems_of(project)
+        self._refresh_trust(emit=False)
         self.changed.emit()
+
+    def _refresh_trust(self, emit: bool = True) -> None:
+        before = [item.sha256 for item in self._untrusted]
+        self._untrusted = untrusted_code(self._project)
+        if emit or before != [item.sha256 for item in self._untrusted]:
+            self.trust_changed.emit()
 
     # -- files ------------------------------------------------------------------------------
     def open(self, path: Path) -> None:

@@ -7,7 +7,6 @@ The dry run builds a model and loads data, so it runs as a background job
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -226,17 +225,6 @@ class DryRunView(QWidget):
 
     def row_count(self) -> int:
         return self.table.rowCount()
-
-
-def dry_run_on_data(_job: JobHandle, project: Project, project_dir: Path | None):
-    """The job: load the project's data and dry-run its losses on one small batch."""
-    # engine loads TensorFlow: imported when first needed
-    from mogui.engine.data import load_data
-    from mogui.engine.losses import dry_run
-
-    data = load_data(project, project_dir)
-    batch = min(DRY_RUN_BATCH, data.num_samples)
-    return dry_run(project, data.take(batch), batch_size=batch)
 
 
 def contract_of(_job: JobHandle, project: Project) -> list:

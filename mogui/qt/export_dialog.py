@@ -1,7 +1,9 @@
 """The Export dialog: choose formats and a folder, preview the training script, export.
 
-The export (which may train first) runs as a background job; its errors appear in the dialog
-as a plain sentence, with the technical details behind a toggle.
+The export (which may train first) runs in a child process, like training: the project's code
+never runs in the app. Its errors appear in the dialog as a plain sentence, with the technical
+details behind a toggle. The app's last run is offered only for the project it trained, and
+is exported with that run's own project snapshot, never with what the editor holds now.
 """
 
 from __future__ import annotations
@@ -26,12 +28,16 @@ from PySide6.QtWidgets import (
 )
 
 from mogui.core.errors import MoguiError
-from mogui.core.events import EpochEnded, TrainingEvent
+from mogui.core.events import EpochEnded
 from mogui.core.io import atomic_write_text
 from mogui.core.project import Project
+from mogui.core.runs import MODEL_FILE, Run
+from mogui.core.trust import keras_file_code, project_code
 from mogui.qt.code_editor import PythonHighlighter
 from mogui.qt.document import ProjectDocument
-from mogui.qt.jobs import JobError, JobHandle, ThreadRunner
+from mogui.qt.jobs import JobError
+from mogui.qt.process_runner import ProcessRunner, SpareChild
+from mogui.qt.run_model import RunModel
 
 FORMAT_LABELS = {
     "keras": "Keras (.keras: training model and plain inference model)",
@@ -40,20 +46,12 @@ FORMAT_LABELS = {
 }
 
 
-def export_job(job: JobHandle, project: Project, out_dir: Path, formats: list[str],
-               epochs: int | None, from_run: Path | None, project_dir: Path | None) -> object:
-    """The job: :func:`mogui.engine.export.export_project`, progress reported as text."""
-    # engine loads TensorFlow: imported when first needed
-    from mogui.engine.export import export_project
-
-    def report(event: TrainingEvent) -> None:
-        if isinstance(event, EpochEnded):
-            job.report(f"Training: epoch {event.epoch + 1} done, loss "
-                       f"{event.logs.get('loss', float('nan')):.4f}")
-
-    job.report("Loading the trained model…" if from_run else "Training…")
-    return export_project(project, out_dir, formats=formats, epochs=epochs, from_run=from_run,
-                          project_dir=project_dir, reporter=report)
+def progress_text(event: object) -> str | None:
+    """A line of progress for the dialog, from an event the export reports."""
+    if isinstance(event, EpochEnded):
+        return (f"Training: epoch {event.epoch + 1} done, loss "
+                f"{event.logs.get('loss', float('nan')):.4f}")
+    return None
 
 
 class ExportDialog(QDialog):
@@ -62,13 +60,13 @@ class ExportDialog(QDialog):
     finished_export = Signal(object)  # ExportResult, or None after an error
 
     def __init__(self, document: ProjectDocument, parent: QWidget | None = None, *,
-                 last_run: Path | None = None) -> None:
-        """``last_run``: the output folder of the run trained in the app, offered first."""
+                 runs: RunModel | None = None, spare: SpareChild | None = None) -> None:
+        """``runs``: the app's runs; the last one is offered when it trained this project."""
         super().__init__(parent)
         self.setObjectName("exportDialog")
         self.setWindowTitle("Export")
         self.document = document
-        self.runner = ThreadRunner(self, name="mogui-export")
+        self.runner = ProcessRunner(self, spare=spare)
         self.runner.progress.connect(self._progress)
         self.runner.succeeded.connect(self._succeeded)
         self.runner.failed.connect(self._failed)
@@ -112,12 +110,25 @@ class ExportDialog(QDialog):
         run_row = QHBoxLayout()
         run_row.addWidget(self.run_edit, 1)
         run_row.addWidget(self.run_choose)
-        self.last_run = last_run
-        if last_run is not None:
-            self.from_run_box.setText("Export the model trained in the app's last run "
-                                      "(no training), or another training output folder")
-            self.run_edit.setText(str(last_run))
-            self.from_run_box.setChecked(True)
+        self.run_note = QLabel(objectName="runNote", wordWrap=True)
+        self.run_note.setVisible(False)
+        run = runs.current if runs is not None else None
+        self.last_run: Run | None = None
+        if run is not None and run.ended and run.has_model:
+            if run.belongs_to(document.identity):
+                self.last_run = run
+                self.from_run_box.setText(
+                    f"Export the model of the app's last run ({run.describe()}; no "
+                    "training), or another training output folder")
+                self.run_edit.setText(str(run.folder))
+                self.from_run_box.setChecked(True)
+            else:
+                self.run_note.setText(
+                    f"The app's last run trained another project ({run.describe()}), so it "
+                    "is not offered here. Train this project to export its model.")
+                self.run_note.setVisible(True)
+        self.run_edit.textChanged.connect(self._refresh_code)
+        self.from_run_box.toggled.connect(self._refresh_code)
 
         form = QFormLayout()
         form.addRow("Model formats:", formats)
@@ -125,6 +136,7 @@ class ExportDialog(QDialog):
         form.addRow("Epochs:", self.epochs_spin)
         form.addRow(self.from_run_box)
         form.addRow("Training output:", run_row)
+        form.addRow(self.run_note)
 
         self.code_view = QPlainTextEdit(objectName="codeView", readOnly=True)
         self.code_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -169,13 +181,22 @@ class ExportDialog(QDialog):
         self._refresh_code()
 
     # -- script preview --------------------------------------------------------------------
+    def _exports_last_run(self) -> bool:
+        run = self.last_run
+        return (run is not None and self.from_run_box.isChecked()
+                and self.run_edit.text().strip() == str(run.folder))
+
     def _project_for_export(self) -> Project:
+        """The app's last run: the project it trained; otherwise the editor's project."""
+        if self._exports_last_run():
+            return self.last_run.project.model_copy(deep=True)
         project = self.document.project.model_copy(deep=True)
         project.training.epochs = self.epochs_spin.value()
         return project
 
     def _project_dir(self) -> Path | None:
-        return self.document.path.parent if self.document.path is not None else None
+        path = self.last_run.project_path if self._exports_last_run() else self.document.path
+        return path.parent if path is not None else None
 
     def _refresh_code(self) -> None:
         # engine loads TensorFlow: imported when first needed
@@ -246,14 +267,28 @@ class ExportDialog(QDialog):
             if not self.run_edit.text().strip():
                 self._show_error("Choose the training output folder to export from.", "")
                 return
-            from_run = Path(self.run_edit.text().strip())
-        epochs = None if from_run else self.epochs_spin.value()
+            from_run = Path(self.run_edit.text().strip()).absolute()
+        project = self._project_for_export()
+        if from_run is None and self.document.untrusted_code:
+            names = ", ".join(item.describe() for item in self.document.untrusted_code)
+            self._show_error(f"Exporting trains the project, and it holds code you have not "
+                             f"trusted ({names}). Read it on the Losses tab, then press "
+                             "“Trust and enable” in the banner.", "")
+            return
+        allowed = [item.source for item in project_code(project)] if from_run is None else \
+            _model_code(from_run)
+        options = {"formats": self.selected_formats(),
+                   "epochs": None if from_run else self.epochs_spin.value(),
+                   "from_run": from_run, "project_dir": self._project_dir()}
         self.export_button.setEnabled(False)
-        self.runner.start(export_job, self.document.project.model_copy(deep=True), Path(folder),
-                          self.selected_formats(), epochs, from_run, self._project_dir())
+        self.status_label.setText("Loading the trained model…" if from_run else "Training…")
+        self.runner.start("export", project, Path(folder).absolute(), options,
+                          allowed_code=allowed)
 
-    def _progress(self, text: object) -> None:
-        self.status_label.setText(str(text))
+    def _progress(self, event: object) -> None:
+        text = progress_text(event)
+        if text is not None:
+            self.status_label.setText(text)
 
     def _succeeded(self, result: object) -> None:
         self.result = result
@@ -281,3 +316,11 @@ class ExportDialog(QDialog):
             self.status_label.setText("Please wait: the export is still running.")
             return
         super().reject()
+
+
+def _model_code(run_folder: Path) -> list[str]:
+    """The code a run folder's model file holds (the child checks its trust again)."""
+    try:
+        return [item.source for item in keras_file_code(run_folder / MODEL_FILE)]
+    except MoguiError:
+        return []  # the export itself says what is wrong with the folder

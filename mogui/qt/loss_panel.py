@@ -25,17 +25,19 @@ from mogui.core.errors import CustomCodeError, MoguiError
 from mogui.core.project import HeadSpec, Project
 from mogui.core.project_code import JOINT_CODE_LABEL, check_code_statically, head_code_label
 from mogui.core.tasks import TASKS
+from mogui.core.trust import project_code
 from mogui.qt.code_editor import CodeEditorWithMessage
 from mogui.qt.document import ProjectDocument
 from mogui.qt.dry_run_view import (
+    DRY_RUN_BATCH,
     ContractView,
     DryRunView,
-    dry_run_on_data,
     error_message,
     fit_table_height,
 )
-from mogui.qt.jobs import JobError, Priority, ThreadRunner
+from mogui.qt.jobs import JobError
 from mogui.qt.loss_table import PerOutputLossTable
+from mogui.qt.process_runner import ProcessRunner, SpareChild
 
 PER_OUTPUT, JOINT = "per_output", "joint"
 
@@ -72,7 +74,8 @@ def _group(title: str, widget: QWidget, parent: QWidget) -> QGroupBox:
 class LossPanel(QWidget):
     """Edits the document's losses; shows what each loss receives; dry-runs one batch."""
 
-    def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
+    def __init__(self, document: ProjectDocument, parent: QWidget | None = None, *,
+                 spare: SpareChild | None = None) -> None:
         super().__init__(parent)
         self._document = document
         self._custom_head: str | None = None
@@ -152,11 +155,19 @@ class LossPanel(QWidget):
         self.dry_run_button.setToolTip("Call the losses on one real batch of the data")
         self.dry_run_button.clicked.connect(self.dry_run)
         self.dry_run_view = DryRunView(self)
-        self.runner = ThreadRunner(self, name="mogui-dry-run", priority=Priority.LOWER_THREAD)
+        self.runner = ProcessRunner(self, spare=spare)
         self.runner.succeeded.connect(self._on_dry_run_report)
         self.runner.failed.connect(self._on_dry_run_error)
         self.runner.started.connect(lambda: self.dry_run_button.setEnabled(False))
-        self.runner.finished.connect(lambda: self.dry_run_button.setEnabled(True))
+        self.runner.finished.connect(self._update_restricted)
+        self.restricted_note = QLabel(self)
+        self.restricted_note.setObjectName("restrictedNote")
+        self.restricted_note.setWordWrap(True)
+        self.restricted_note.setStyleSheet("color: #7a5300;")
+        self.restricted_note.setText(
+            "This code is not trusted: it is shown read-only and nothing runs it. Read it, then "
+            "press “Trust and enable” in the banner above the tabs to edit and run it.")
+        self.restricted_note.hide()
 
         side = QWidget(self)
         side_layout = QVBoxLayout(side)
@@ -184,11 +195,31 @@ class LossPanel(QWidget):
         mode_row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(mode_row)
+        layout.addWidget(self.restricted_note)
         layout.addWidget(splitter, 1)
 
         document.changed.connect(self.sync)
         document.changed.connect(self._on_document_changed)
+        document.trust_changed.connect(self._update_restricted)
         self.sync()
+        self._update_restricted()
+
+    # -- restricted mode --------------------------------------------------------------------
+    @property
+    def restricted(self) -> bool:
+        """True while the project holds code the user has not trusted."""
+        return bool(self._document.untrusted_code)
+
+    def _update_restricted(self) -> None:
+        """Untrusted code: editors read-only, no dry run (see docs/security.md)."""
+        restricted = self.restricted
+        for box in (self.head_code, self.joint_code):
+            box.editor.setReadOnly(restricted)
+        self.restricted_note.setVisible(restricted)
+        self.dry_run_button.setEnabled(not restricted and not self.runner.is_running)
+        self.dry_run_button.setToolTip(
+            "Trust the project's code first (banner above the tabs)" if restricted
+            else "Call the losses on one real batch of the data")
 
     # -- project -> widgets -----------------------------------------------------------------
     @property
@@ -327,9 +358,13 @@ class LossPanel(QWidget):
         """Run the losses on one real batch in the background."""
         self.head_code.editor.commit()
         self.joint_code.editor.commit()
+        if self.restricted:
+            return
         path = self._document.path
-        if self.runner.start(dry_run_on_data, self.project.model_copy(deep=True),
-                             path.parent if path is not None else None):
+        project = self.project.model_copy(deep=True)
+        if self.runner.start("dry_run", project, path.parent if path is not None else None,
+                             DRY_RUN_BATCH,
+                             allowed_code=[item.source for item in project_code(project)]):
             self._dry_run_generation = self._generation
             self.dry_run_view.show_running()
 
@@ -340,9 +375,9 @@ class LossPanel(QWidget):
                                 "again to see the current losses.")
         return False
 
-    def _on_dry_run_report(self, report) -> None:
+    def _on_dry_run_report(self, result) -> None:
         if self._dry_run_is_current():
-            self.dry_run_view.show_report(report)
+            self.dry_run_view.show_report(result.report)
 
     def _on_dry_run_error(self, error: JobError) -> None:
         if not self._dry_run_is_current():

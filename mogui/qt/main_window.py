@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QVBoxLayout, QWidget
 
 from mogui.core.io import example_names
 from mogui.core.validation import describe_problem
@@ -13,8 +13,11 @@ from mogui.qt.document import ProjectDocument
 from mogui.qt.file_actions import FileActions, recent_files
 from mogui.qt.loss_panel import LossPanel
 from mogui.qt.model_editor import ModelEditor
+from mogui.qt.process_runner import SpareChild
+from mogui.qt.run_model import RunModel
 from mogui.qt.settings import lower_priority_enabled, set_lower_priority_enabled, settings
 from mogui.qt.training_panel import TrainingPanel
+from mogui.qt.trust_banner import TrustBanner
 
 GEOMETRY_KEY = "mainWindow/geometry"
 STATE_KEY = "mainWindow/state"
@@ -23,19 +26,30 @@ STATE_KEY = "mainWindow/state"
 class MainWindow(QMainWindow):
     """Hosts the editors of one :class:`ProjectDocument`."""
 
-    def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
+    def __init__(self, document: ProjectDocument, parent: QWidget | None = None, *,
+                 warm_child: bool = False) -> None:
+        """``warm_child``: keep a child process ready for the next run (the app does)."""
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.document = document
+        self.runs = RunModel(self)
+        self.spare = SpareChild() if warm_child else None
         self.files = FileActions(document, self)
         self.editor = ModelEditor(document)
-        self.loss_panel = LossPanel(document)
-        self.training_panel = TrainingPanel(document)
+        self.loss_panel = LossPanel(document, spare=self.spare)
+        self.training_panel = TrainingPanel(document, runs=self.runs, spare=self.spare)
         self.tabs = QTabWidget(objectName="mainTabs")
         self.tabs.addTab(self.editor, "Model")
         self.tabs.addTab(self.loss_panel, "Losses")
         self.tabs.addTab(self.training_panel, "Training")
-        self.setCentralWidget(self.tabs)
+        self.trust_banner = TrustBanner(document)
+        central = QWidget(self)
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.trust_banner)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         self.problems_label = QLabel(objectName="problemsLabel")
         self.problems_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addWidget(self.problems_label, 1)
@@ -43,6 +57,7 @@ class MainWindow(QMainWindow):
 
         self.training_panel.running_changed.connect(self.set_training_running)
         document.changed.connect(self._update_status)
+        document.trust_changed.connect(self._update_status)
         self.editor.inspection.updated.connect(self._update_status)
         document.path_changed.connect(self._update_title)
         document.changed.connect(self._update_title)  # a new project name shows at once
@@ -121,7 +136,7 @@ class MainWindow(QMainWindow):
     def _open_export(self) -> None:
         from mogui.qt.export_dialog import ExportDialog
 
-        ExportDialog(self.document, self, last_run=self.training_panel.last_run_dir).exec()
+        ExportDialog(self.document, self, runs=self.runs, spare=self.spare).exec()
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -142,12 +157,19 @@ class MainWindow(QMainWindow):
         self.examples_menu.setEnabled(not running)
         self.recent_menu.setEnabled(not running and bool(recent_files()))
 
+
     def _update_title(self) -> None:
         dirty = self.document.dirty
         self.setWindowTitle(f"{self.files.display_name()}{'*' if dirty else ''} — mogui")
 
     def _update_status(self) -> None:
         problems = self.document.problems
+        if self.document.untrusted_code and not problems:
+            names = ", ".join(item.describe() for item in self.document.untrusted_code)
+            self.problems_label.setText(f"Restricted: the project's code is not trusted and "
+                                        f"does not run ({names}).")
+            self.problems_label.setStyleSheet("color: #7a5300;")
+            return
         if not problems:
             result = self.editor.inspection.inspection
             build_error = getattr(result, "error", None)
@@ -166,9 +188,13 @@ class MainWindow(QMainWindow):
         self.problems_label.setStyleSheet("color: #c62828;")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.training_panel.is_running and not error_dialog.confirm_stop_training(self):
-            event.ignore()
-            return
+        """Quit: a run is stopped first (after asking), then unsaved changes are asked about;
+        Cancel at either question keeps the window (a run stopped by the first stays so)."""
+        if self.training_panel.is_running:
+            if not error_dialog.confirm_stop_training(self):
+                event.ignore()
+                return
+            self.training_panel.worker.shutdown()
         if not self.files.confirm_discard():
             event.ignore()
             return
@@ -179,4 +205,6 @@ class MainWindow(QMainWindow):
         self.training_panel.shutdown()
         self.loss_panel.shutdown()
         self.editor.inspection.wait()
+        if self.spare is not None:
+            self.spare.close()
         event.accept()

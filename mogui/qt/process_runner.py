@@ -60,6 +60,15 @@ class ProcessRunner(JobRunner):
         self._reader: threading.Thread | None = None
         self._stopper: threading.Thread | None = None
         self._allowed: list[str] = []
+        if spare is not None:  # the next job starts warm too
+            self.finished.connect(spare.prepare)
+        #: OS niceness of the next job's child (> 0: below the app); such a child is new.
+        self.niceness = 0
+
+    @property
+    def child_pid(self) -> int | None:
+        """The process id of the running job's child."""
+        return self._child.pid if self._child is not None and self.is_running else None
 
     def start(self, fn: Any, *args: Any, allowed_code: Iterable[str] = ()) -> bool:
         """Run job ``fn`` (its name) with ``args``; ``allowed_code``: sources the caller has
@@ -75,7 +84,10 @@ class ProcessRunner(JobRunner):
             self._child.command(name)
 
     def _launch(self, fn: Any, args: tuple, handle: JobHandle) -> None:
-        child = self._spare.take() if self._spare is not None else ChildProcess()
+        if self.niceness or self._spare is None:
+            child = ChildProcess(self.niceness)
+        else:
+            child = self._spare.take()
         self._child = child
         child.start_job(str(fn), args, self._allowed)
         handle.on_cancel(lambda: self._stop(child))

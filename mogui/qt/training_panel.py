@@ -1,12 +1,13 @@
 """The training tab: settings, start/pause/resume/stop, progress with ETA, device, live plots.
 
-Each run trains a snapshot of the project and writes ``model.keras`` and ``history.csv`` to a
-temporary run folder, so File > Export… can export the last run without training again, and
-"Save model…" can keep the trained model.
+Each run trains a snapshot of the project in a child process and writes ``model.keras`` and
+``history.csv`` to the run's folder after every epoch. The run itself is a
+:class:`~mogui.qt.run_model.RunModel` entry, which File ▸ Export… and "Save model…" read.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -26,9 +27,12 @@ from PySide6.QtWidgets import (
 
 from mogui.core.events import BatchEnded, EpochEnded, TrainingFailed, TrainingFinished
 from mogui.core.events import TrainingStarted as Started
+from mogui.core.runs import HISTORY_FILE, MODEL_FILE, RunStatus
 from mogui.qt import error_dialog
 from mogui.qt.document import ProjectDocument
 from mogui.qt.loss_plots import LossPlots
+from mogui.qt.process_runner import SpareChild
+from mogui.qt.run_model import RunModel
 from mogui.qt.training_settings import TrainingSettingsForm
 from mogui.qt.training_worker import TrainingWorker
 
@@ -45,6 +49,28 @@ def history_path_for(model_path: Path) -> Path:
     return model_path.with_name(f"{model_path.stem}_history.csv")
 
 
+def untrusted_message(document: ProjectDocument) -> str:
+    """Why a project with untrusted code does not train, and what to do."""
+    names = ", ".join(item.describe() for item in document.untrusted_code)
+    return (f"Cannot train: this project holds code you have not trusted ({names}), so nothing "
+            "runs it. Read it on the Losses tab, then press “Trust and enable” in the banner "
+            "above the tabs.")
+
+
+def copy_file_atomic(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` through a temporary file in the target's folder."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
 def format_duration(seconds: float) -> str:
     seconds = max(0, round(seconds))
     hours, rest = divmod(seconds, 3600)
@@ -57,16 +83,17 @@ class TrainingPanel(QWidget):
 
     running_changed = Signal(bool)
 
-    def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
+    def __init__(self, document: ProjectDocument, parent: QWidget | None = None, *,
+                 runs: RunModel | None = None, spare: SpareChild | None = None) -> None:
         super().__init__(parent)
         self._document = document
+        self.runs = runs if runs is not None else RunModel(self)
         self._epochs = 0
         self._steps = 0
         self._heads: tuple[str, ...] = ()
         self._last_batch: tuple[int, int] | None = None  # (epoch, batch) last seen
         self._stopping = False
-        self._run_dir: Path | None = None
-        self.worker = TrainingWorker(self)
+        self.worker = TrainingWorker(self, spare=spare)
         self.error_dialog: QMessageBox | None = None
         self.settings_form = TrainingSettingsForm(document, self)
 
@@ -135,53 +162,51 @@ class TrainingPanel(QWidget):
         return self.worker.is_running
 
     @property
-    def last_run_dir(self) -> Path | None:
-        """The folder of the last finished or stopped run (model.keras, history.csv), if any."""
-        folder = self._run_dir
-        if self.is_running or not self.has_trained_model or folder is None:
-            return None
-        return folder if (folder / "model.keras").is_file() else None
+    def run(self):  # noqa: ANN201 - a mogui.core.runs.Run or None
+        """The last run started here, if it belongs to the open project (else ``None``)."""
+        run = self.runs.current
+        return run if run is not None and run.belongs_to(self._document.identity) else None
 
     def start(self) -> None:
-        """Train a snapshot of the current project, writing to a new temporary run folder."""
+        """Train a snapshot of the current project in a child process, into a new run folder."""
         if self.worker.is_running:
+            return
+        if self._document.untrusted_code:
+            self.status_label.setText(untrusted_message(self._document))
             return
         project = self._document.project
         self._epochs = project.training.epochs
         self._last_batch = None
         self._stopping = False
         path = self._document.path
-        self._remove_run_dir()
-        self._run_dir = Path(tempfile.mkdtemp(prefix="mogui-run-"))
+        run = self.runs.begin(project, self._document.identity, path)
         self.plots.reset((h.name for h in project.loss_heads()), self._epochs)
         self.status_label.setText("Preparing data and building the model…")
         self.progress.setRange(0, 0)
         self.progress.setFormat("Starting…")
         self.worker.start(project, project_dir=path.parent if path is not None else None,
-                          out_dir=self._run_dir)
+                          out_dir=run.folder)
 
     @property
     def has_trained_model(self) -> bool:
-        """True after a run that trained at least one batch (finished or stopped)."""
-        result = self.worker.last_training
-        return bool(result is not None and result.model is not None and result.epochs_run)
+        """True after a run of this project that completed at least one epoch."""
+        run = self.run
+        return bool(run is not None and run.ended and run.has_model)
 
     def save_model(self, path: Path) -> bool:
-        """Write the last run's model to ``path`` (.keras) and its history beside it."""
-        from mogui.engine.training import save_model_atomic, write_history_csv
-
-        result = self.worker.last_training
-        if not self.has_trained_model:
+        """Copy the last run's model to ``path`` (.keras) and its history beside it."""
+        run = self.run
+        if not self.has_trained_model or run is None:
             return False
         path = Path(path)
         if path.suffix != ".keras":
             path = path.with_name(path.name + ".keras")
         history = history_path_for(path)
         try:
-            save_model_atomic(result.model, path)
-            write_history_csv(result.history, history, self._heads)
-        except (OSError, ValueError) as exc:
-            reason = getattr(exc, "strerror", None) or exc
+            copy_file_atomic(run.folder / MODEL_FILE, path)
+            copy_file_atomic(run.folder / HISTORY_FILE, history)
+        except OSError as exc:
+            reason = exc.strerror or exc
             error_dialog.show_error(self, "Cannot save the model",
                                     f"The model could not be saved to '{path}': {reason}. "
                                     "Choose another folder or file name.")
@@ -199,14 +224,9 @@ class TrainingPanel(QWidget):
             self.save_model(Path(name))
 
     def shutdown(self) -> None:
-        """Stop a run, wait for its thread and remove the run folder (before closing)."""
+        """Stop a run, wait for its process and remove the run folder (before closing)."""
         self.worker.shutdown()
-        self._remove_run_dir()
-
-    def _remove_run_dir(self) -> None:
-        if self._run_dir is not None:
-            shutil.rmtree(self._run_dir, ignore_errors=True)
-            self._run_dir = None
+        self.runs.discard()
 
     # -- events -----------------------------------------------------------------------------
     def _on_started(self, event: Started) -> None:
@@ -251,6 +271,7 @@ class TrainingPanel(QWidget):
                                       f"{batch}/{self._steps}.")
             return
         self.plots.add_epoch(event)
+        self.runs.record_epoch(event.logs)
         parts = [f"{k} {v:.4g}" for k, v in event.logs.items() if k.endswith("loss")]
         self.status_label.setText(f"Epoch {event.epoch + 1} done: " + ", ".join(parts))
 
@@ -267,15 +288,22 @@ class TrainingPanel(QWidget):
     def _on_finished(self, event: TrainingFinished) -> None:
         took = format_duration(event.elapsed)
         complete = event.epochs_run
-        if event.stopped and complete and self._is_partial(complete - 1):
+        partial = None
+        if event.forced:
+            text = (f"Stopped: the loss code did not return, so its process was ended after "
+                    f"{plural(complete, 'complete epoch')} ({took}).")
+        elif event.stopped and complete and self._is_partial(complete - 1):
             complete -= 1
+            partial = complete + 1
             text = (f"Stopped during epoch {complete + 1} after "
                     f"{plural(complete, 'complete epoch')} ({took}).")
         elif event.stopped:
             text = f"Stopped after {plural(complete, 'complete epoch')} ({took})."
         else:
             text = f"Finished after {plural(complete, 'epoch')} in {took}."
-        if event.epochs_run:
+        self.runs.finish(RunStatus.STOPPED if event.stopped else RunStatus.FINISHED,
+                         stopped_during_epoch=partial)
+        if self.has_trained_model:
             text += " Save the model with “Save model…” or export it with File ▸ Export…"
         self.status_label.setText(text)
         how = "Stopped" if event.stopped else "Finished"
@@ -286,6 +314,7 @@ class TrainingPanel(QWidget):
         self.progress.setFormat(f"{how} · {complete}/{self._epochs} epochs complete")
 
     def _on_failed(self, event: TrainingFailed) -> None:
+        self.runs.finish(RunStatus.FAILED, message=event.message)
         self.status_label.setText(f"Training failed: {event.message}")
         self.progress.setRange(0, 1)
         self.progress.setValue(0)

@@ -1,12 +1,11 @@
-"""Runs :func:`mogui.engine.training.run_training` as a background job and relays its events.
+"""Trains in a child process (:mod:`mogui.runner`) and relays the run's events to the window.
 
-The run is a :class:`~mogui.qt.jobs.ThreadRunner` job. Batch events are coalesced: the
-training thread only buffers them, and the GUI gets them as ``batches`` at most ten times a
-second, so the training thread never waits for the GUI. Every other event crosses at once,
-after the batches reported before it. Stop is the job's cancel, mapped onto the run's
-``TrainingControl``. When the user opted in (Edit ▸ Lower background threads' priority while
-training), every thread but the GUI thread runs at a lower OS priority during the run and gets
-its previous priority back when the run ends (:mod:`mogui.qt.thread_priority`).
+The project's own code runs in that child, never in the app: Stop always ends the run (the
+child is terminated when a loss does not return), and a crash of the child ends the run with a
+message while the window stays up. Batch events are coalesced: the GUI gets them as
+``batches`` at most ten times a second. Pause and resume are commands to the child. When the
+user opted in (Edit ▸ Lower background threads' priority while training), the child runs at a
+lower OS priority than the app for the length of the run.
 """
 
 from __future__ import annotations
@@ -28,7 +27,12 @@ from mogui.core.events import (
     TrainingStarted,
 )
 from mogui.core.project import Project
-from mogui.qt.jobs import Coalescing, JobError, JobHandle, Priority, ThreadRunner, is_connected
+from mogui.core.trust import project_code
+from mogui.qt.jobs import Coalescing, JobError, is_connected
+from mogui.qt.process_runner import ProcessRunner, SpareChild
+from mogui.qt.settings import lower_priority_enabled
+from mogui.qt.thread_priority import BACKGROUND_NICENESS
+from mogui.runner.requests import TrainRequest
 
 _log = logging.getLogger(__name__)
 
@@ -42,7 +46,8 @@ def failure_from_exception(exc: BaseException) -> TrainingFailed:
     """Turn any exception into a readable :class:`TrainingFailed` event."""
     if isinstance(exc, MoguiError):
         return TrainingFailed(str(exc), getattr(exc, "details", ""))
-    details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    details = getattr(exc, "child_traceback", "") or "".join(
+        traceback.format_exception(type(exc), exc, exc.__traceback__))
     return TrainingFailed(
         f"Training stopped because of an unexpected error: {type(exc).__name__}: {exc}. "
         "Check the model and loss settings, then start again.", details)
@@ -50,19 +55,6 @@ def failure_from_exception(exc: BaseException) -> TrainingFailed:
 
 def _is_batch(event: object) -> bool:
     return isinstance(event, BatchEnded)
-
-
-def _train(job: JobHandle, project: Project, data: Any, epochs: int | None,
-           project_dir: Path | None, out_dir: Path | None, control: Any) -> Any:
-    """The job: load the data unless given, then train; returns the engine's TrainingResult."""
-    # engine loads TensorFlow: imported when first needed
-    from mogui.engine.data import load_data
-    from mogui.engine.training import run_training
-
-    job.on_cancel(control.stop)
-    if data is None:
-        data = load_data(project, project_dir)
-    return run_training(project, data, job.report, control, epochs=epochs, out_dir=out_dir)
 
 
 class TrainingWorker(QObject):
@@ -79,22 +71,24 @@ class TrainingWorker(QObject):
     failed = Signal(object)  # TrainingFailed
     running_changed = Signal(bool)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *,
+                 spare: SpareChild | None = None) -> None:
         super().__init__(parent)
         coalescing = Coalescing(_is_batch, DRAIN_INTERVAL_MS, MAX_PENDING_BATCHES)
-        self._runner = ThreadRunner(self, name="mogui-training", coalescing=coalescing,
-                                    priority=Priority.LOWER_BACKGROUND)
+        self._runner = ProcessRunner(self, coalescing=coalescing, spare=spare)
         self._runner.started.connect(self._on_job_started)
         self._runner.progress.connect(self._relay)
         self._runner.succeeded.connect(self._on_succeeded)
         self._runner.failed.connect(self._on_job_failed)
         self._runner.finished.connect(self._on_job_finished)
-        self._control: Any = None  # the run's TrainingControl
+        self._state: str | None = None
+        self._epochs: list[EpochEnded] = []
         self._failed_reported = False
+        self._stop_requested = False
         self.last_failure: TrainingFailed | None = None
         self.last_result: TrainingFinished | None = None
-        #: The engine's ``TrainingResult`` (with the trained model) of the last run that
-        #: finished or was stopped; ``None`` while a run is going and after a failure.
+        #: The child's :class:`~mogui.runner.requests.TrainSummary` of the last run that
+        #: finished or was stopped (its model is ``out_dir/model.keras``).
         self.last_training: Any = None
         self.last_out_dir: Path | None = None
 
@@ -105,41 +99,54 @@ class TrainingWorker(QObject):
 
     @property
     def paused(self) -> bool:
-        return bool(self._control is not None and self._control.paused)
+        return self.is_running and self._state == "paused"
 
     @property
     def pending_batches(self) -> int:
-        """Batch events reported by the run and not delivered through ``batches`` yet."""
+        """Batch events received from the run and not delivered through ``batches`` yet."""
         return self._runner.pending
+
+    @property
+    def child_pid(self) -> int | None:
+        """The process id of the child that trains (while a run goes)."""
+        return self._runner.child_pid
 
     def start(self, project: Project, data: Any = None, *, epochs: int | None = None,
               project_dir: Path | None = None, out_dir: Path | None = None) -> None:
-        """Train a deep copy of ``project`` in the background (``data=None`` loads it there)."""
+        """Train a deep copy of ``project`` in a child process (``data=None`` loads it there).
+
+        Only code the user trusted runs there; the child refuses the rest.
+        """
         if self.is_running:
             raise RuntimeError("a training run is already in progress")
-        # engine loads TensorFlow: imported when first needed
-        from mogui.engine.training import TrainingControl
-
         self.last_failure = None
         self.last_result = None
         self.last_training = None
         self.last_out_dir = out_dir
         self._failed_reported = False
-        self._control = TrainingControl()
-        self._runner.start(_train, project.model_copy(deep=True), data, epochs, project_dir,
-                           out_dir, self._control)
+        self._stop_requested = False
+        self._state = None
+        self._epochs = []
+        request = TrainRequest(project.model_copy(deep=True), project_dir, out_dir, epochs, data)
+        self._runner.niceness = BACKGROUND_NICENESS if lower_priority_enabled() else 0
+        self._runner.start("train", request,
+                           allowed_code=[item.source for item in project_code(project)])
 
     def pause(self) -> None:
-        if self._control is not None:
-            self._control.pause()
+        self._runner.command("pause")
 
     def resume(self) -> None:
-        if self._control is not None:
-            self._control.resume()
+        self._runner.command("resume")
 
     def stop(self) -> None:
-        """Ask the run to stop after the current batch (also releases a pause)."""
+        """Stop after the current batch; a run stuck in a loss is ended within two seconds."""
+        if self.is_running:
+            self._stop_requested = True
         self._runner.cancel()
+
+    def flush_batches(self) -> None:
+        """Deliver the batch events received so far now, not at the next tick."""
+        self._runner.flush()
 
     def wait(self, msecs: int = 60_000) -> bool:
         """Block until the run ends and its events are delivered (for shutdown and scripts)."""
@@ -161,10 +168,13 @@ class TrainingWorker(QObject):
         if isinstance(payload, list):
             self.batches.emit(payload)
         elif isinstance(payload, TrainingStarted):
+            self._state = "running"
             self.started.emit(payload)
         elif isinstance(payload, EpochEnded):
+            self._epochs.append(payload)
             self.epoch_ended.emit(payload)
         elif isinstance(payload, StateChanged):
+            self._state = payload.state
             self.state_changed.emit(payload.state)
         elif isinstance(payload, TrainingFinished):
             self.last_result = payload
@@ -191,5 +201,15 @@ class TrainingWorker(QObject):
 
     @Slot()
     def _on_job_finished(self) -> None:
-        self._control = None
+        if self.last_result is None and self.last_failure is None and self._stop_requested:
+            # The child was ended by force (a loss that never returned): say so.
+            history: dict[str, list[float]] = {}
+            for event in self._epochs:
+                for key, value in event.logs.items():
+                    history.setdefault(key, []).append(value)
+            elapsed = self._epochs[-1].elapsed if self._epochs else 0.0
+            self.last_result = TrainingFinished(history=history, stopped=True, elapsed=elapsed,
+                                                epochs_run=len(self._epochs), forced=True)
+            self.finished.emit(self.last_result)
+        self._state = None
         self.running_changed.emit(False)

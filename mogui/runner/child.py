@@ -102,8 +102,11 @@ def _listen(commands: Connection, handle: ChildHandle) -> None:
         handle.deliver(str(name))
 
 
-def serve(commands: Connection, events: Connection) -> None:
-    """The child's entry point (``multiprocessing`` target)."""
+def serve(commands: Connection, events: Connection, niceness: int = 0) -> None:
+    """The child's entry point (``multiprocessing`` target). With ``niceness`` the child runs
+    at a lower OS priority, every thread it starts included."""
+    if niceness and hasattr(os, "nice"):
+        os.nice(niceness)  # first: the threads TensorFlow starts inherit it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")

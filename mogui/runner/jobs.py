@@ -15,7 +15,7 @@ from mogui.core.jobs import JobHandle
 from mogui.core.project import Project
 from mogui.engine.data import Dataset, load_data, predict_mean_baseline
 from mogui.engine.export import ExportResult, export_project
-from mogui.engine.losses import LossContract, dry_run, loss_contract
+from mogui.engine.losses import dry_run
 from mogui.engine.training import TrainingControl, configure_devices, run_training
 from mogui.runner.requests import DryRunResult, TrainRequest, TrainSummary
 
@@ -32,7 +32,9 @@ def train(handle: JobHandle, request: TrainRequest) -> TrainSummary:
     """Train the project, reporting every training event; honours cancel, pause and resume."""
     control = _control(handle)
     configure_devices()
-    data = load_data(request.project, request.project_dir)
+    data = request.data
+    if data is None:
+        data = load_data(request.project, request.project_dir)
     result = run_training(request.project, data, handle.report, control, epochs=request.epochs,
                           out_dir=request.out_dir, save_each_epoch=request.out_dir is not None)
     settings = request.project.training
@@ -51,13 +53,9 @@ def dry_run_job(handle: JobHandle, project: Project, project_dir: Path | None,
     """The dry run on the project's first batch."""
     handle.check_cancelled()
     data = load_data(project, project_dir)
+    if batch_size is not None:
+        batch_size = max(1, min(batch_size, data.num_samples))
     return DryRunResult(dry_run(project, data, batch_size), data.num_samples)
-
-
-def loss_contract_job(handle: JobHandle, project: Project) -> list[LossContract]:
-    """What each loss will receive, from the model's shapes."""
-    handle.check_cancelled()
-    return loss_contract(project)
 
 
 def export_job(handle: JobHandle, project: Project, out_dir: Path,
@@ -70,6 +68,5 @@ def export_job(handle: JobHandle, project: Project, out_dir: Path,
 JOBS: dict[str, Callable[..., Any]] = {
     "train": train,
     "dry_run": dry_run_job,
-    "loss_contract": loss_contract_job,
     "export": export_job,
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,11 +20,10 @@ from mogui.core.errors import MoguiError
 from mogui.core.jobs import JobCancelled
 from mogui.runner.child import ErrorInfo, serve
 
-#: After a cooperative cancel, how long a job that says nothing may take to end before it is
-#: terminated (a loss stuck in a loop says nothing).
+#: After a cooperative cancel, how long the job may stay silent before it is terminated (a loss
+#: stuck in a loop says nothing; a job finishing its batch, validating and saving reports).
 STOP_GRACE_S = 1.0
-#: How long a job that is still reporting after the cancel (finishing its batch, validating,
-#: saving) may take to end.
+#: The longest a job that keeps reporting after the cancel may take to end.
 RESPONSIVE_GRACE_S = 20.0
 #: After terminate (SIGTERM), how long before kill (SIGKILL).
 TERMINATE_GRACE_S = 0.3
@@ -64,18 +64,21 @@ def describe_exit(code: int | None) -> str:
 class ChildProcess:
     """One ``spawn`` child that runs one job; see :mod:`mogui.runner.child` for the messages."""
 
-    def __init__(self) -> None:
+    def __init__(self, niceness: int = 0) -> None:
+        """Start the child; ``niceness`` > 0 runs it below this process's OS priority."""
+        self.niceness = niceness
         context = multiprocessing.get_context("spawn")
         command_reader, self._commands = context.Pipe(duplex=False)
         self._events, event_writer = context.Pipe(duplex=False)
-        self.process = context.Process(target=serve, args=(command_reader, event_writer),
+        self.process = context.Process(target=serve,
+                                       args=(command_reader, event_writer, niceness),
                                        name="mogui-worker", daemon=True)
         self.process.start()
         command_reader.close()
         event_writer.close()
         self._send_lock = threading.Lock()
         self._stopping = threading.Event()
-        self._heard_since_stop = threading.Event()
+        self._last_heard = time.monotonic()
         self._started = False
 
     @property
@@ -114,8 +117,7 @@ class ChildProcess:
                 yield "outcome", self._lost()
                 return
             kind = message[0]
-            if self._stopping.is_set():
-                self._heard_since_stop.set()
+            self._last_heard = time.monotonic()
             if kind == "event":
                 yield "event", message[1]
             elif kind == "result":
@@ -141,15 +143,20 @@ class ChildProcess:
     def stop(self, grace_s: float = STOP_GRACE_S) -> bool:
         """Cancel the job; terminate, then kill, the child if it has not ended in time.
 
-        A job that has said nothing since the cancel gets ``grace_s``; one that still reports
-        (while :meth:`messages` is read) gets :data:`RESPONSIVE_GRACE_S`. Then terminate and,
-        if need be, kill. True once the child has ended.
+        The job may end by itself as long as it keeps reporting (while :meth:`messages` is
+        read): it is terminated once silent for ``grace_s``, or after
+        :data:`RESPONSIVE_GRACE_S` in all; then killed if need be. True once it has ended.
         """
         self._stopping.set()
+        self._last_heard = time.monotonic()
         self.command("cancel")
-        self.process.join(grace_s)
-        if self.process.is_alive() and self._heard_since_stop.is_set():
-            self.process.join(RESPONSIVE_GRACE_S - grace_s)
+        deadline = self._last_heard + RESPONSIVE_GRACE_S
+        while self.process.is_alive():
+            now = time.monotonic()
+            until = min(self._last_heard + grace_s, deadline)
+            if now >= until:
+                break
+            self.process.join(until - now)
         if self.process.is_alive():
             self.process.terminate()
             self.process.join(TERMINATE_GRACE_S)

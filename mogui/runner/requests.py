@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mogui.core.project import Project
 
@@ -20,6 +20,8 @@ class TrainRequest:
     project_dir: Path | None = None
     out_dir: Path | None = None
     epochs: int | None = None
+    #: Data already in memory (sent through the pipe); ``None`` loads the project's data.
+    data: Any = None
 
 
 @dataclass(frozen=True)

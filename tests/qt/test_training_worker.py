@@ -59,62 +59,53 @@ linux_only = pytest.mark.skipif(not thread_priority.supported(),
                                 reason="per-thread priority is Linux-only")
 
 
-def _niceness_of_all() -> dict[int, int | None]:
-    return {int(t): thread_priority.thread_niceness(int(t)) for t in os.listdir("/proc/self/task")}
+def _niceness_of(pid: int | str = "self") -> dict[int, int | None]:
+    """The niceness of every thread of a process."""
+    return {int(tid): thread_priority.thread_niceness(int(tid))
+            for tid in os.listdir(f"/proc/{pid}/task")}
 
 
-def _train_and_watch(qtbot, worker, project) -> tuple[dict[int, int | None], int | None]:
-    """Train one epoch; the niceness of every thread, and of the training thread, while
-    batches arrive."""
-    seen: dict[int, int | None] = {}
-    training: list[int | None] = []
+def _train_and_watch(qtbot, worker, project) -> tuple[dict[int, int | None], dict]:
+    """Train one epoch; the niceness of the child's threads and of the app's, while batches
+    arrive."""
+    child: dict[int, int | None] = {}
+    app: dict[int, int | None] = {}
 
     def record(_items) -> None:  # while training: TensorFlow's threads exist by now
-        if not seen:
-            seen.update(_niceness_of_all())
-            training.extend(thread_priority.thread_niceness(t.native_id)
-                            for t in threading.enumerate() if t.name == "mogui-training")
+        if not child and worker.child_pid is not None:
+            child.update(_niceness_of(worker.child_pid))
+            app.update(_niceness_of())
 
     worker.batches.connect(record)
     with qtbot.waitSignal(worker.running_changed, timeout=60_000,
                           check_params_cb=lambda running: not running):
         worker.start(project, epochs=1)
-    assert seen and len(training) == 1, "no batch arrived"
-    return seen, training[0]
+    assert child, "no batch arrived"
+    return child, app
 
 
 @linux_only
-def test_opted_in_training_threads_run_below_the_gui_thread_then_get_it_back(
-        qtbot, worker, demo_project):
+def test_opted_in_the_training_process_runs_below_the_app(qtbot, worker, demo_project):
     set_lower_priority_enabled(True)
-    gui = threading.get_native_id()
-    gui_niceness = thread_priority.thread_niceness(gui)
-    before = _niceness_of_all()
-    seen, _training = _train_and_watch(qtbot, worker, demo_project)
+    before = _niceness_of()
+    child, app = _train_and_watch(qtbot, worker, demo_project)
     assert worker.last_result is not None and not worker.last_result.stopped
-    assert seen[gui] == gui_niceness
-    others = {tid: nice for tid, nice in seen.items() if tid != gui and nice is not None}
-    assert len(others) >= 2  # the training thread and TensorFlow's compute threads
-    assert min(others.values()) >= thread_priority.BACKGROUND_NICENESS
-    if not thread_priority.can_restore():
-        pytest.skip("raising a priority back needs CAP_SYS_NICE")
-    after = _niceness_of_all()
-    assert after[gui] == gui_niceness
-    assert {tid: nice for tid, nice in after.items() if tid in before} == \
-        {tid: nice for tid, nice in before.items() if tid in after}
-    started_meanwhile = [nice for tid, nice in after.items() if tid not in before]
-    assert all(nice == gui_niceness for nice in started_meanwhile if nice is not None)
+    assert len(child) >= 2  # the training thread and TensorFlow's compute threads
+    base = thread_priority.thread_niceness(threading.get_native_id())
+    assert all(nice is not None and nice >= base + thread_priority.BACKGROUND_NICENESS
+               for nice in child.values() if nice is not None)
+    assert {tid: nice for tid, nice in app.items() if tid in before} == \
+        {tid: nice for tid, nice in before.items() if tid in app}  # the app is left alone
 
 
 @linux_only
 def test_without_the_preference_no_priority_changes(qtbot, worker, demo_project):
-    gui = threading.get_native_id()
-    gui_niceness = thread_priority.thread_niceness(gui)
-    before = _niceness_of_all()
-    seen, training = _train_and_watch(qtbot, worker, demo_project)
-    assert training == gui_niceness
-    assert {tid: nice for tid, nice in seen.items() if tid in before} == \
-        {tid: nice for tid, nice in before.items() if tid in seen}
+    base = thread_priority.thread_niceness(threading.get_native_id())
+    before = _niceness_of()
+    child, app = _train_and_watch(qtbot, worker, demo_project)
+    assert set(child.values()) <= {base, None}
+    assert {tid: nice for tid, nice in app.items() if tid in before} == \
+        {tid: nice for tid, nice in before.items() if tid in app}
 
 
 def test_pause_holds_and_resume_continues(qtbot, worker, demo_project):
@@ -135,24 +126,59 @@ def test_pause_holds_and_resume_continues(qtbot, worker, demo_project):
     assert seen["finished"] and not seen["finished"][0].stopped
 
 
-def test_stop_mid_epoch_stops_within_one_batch(qtbot, worker, demo_project):
+def test_stop_while_paused_ends_the_run_at_that_batch(qtbot, worker, demo_project):
     demo_project.training.batch_size = 4
     seen = _collect(worker)
-    produced_at_stop: list[int] = []
-
-    def stop_now(items: list) -> None:
-        if not produced_at_stop:
-            worker.stop()
-            produced_at_stop.append(len(seen["batches"]) + worker.pending_batches)
-
-    worker.batches.connect(stop_now)
+    worker.batches.connect(lambda _items: worker.pause())
     worker.start(demo_project, epochs=3)
+    qtbot.waitUntil(lambda: "paused" in seen["states"], timeout=60_000)
+    worker.flush_batches()
+    held_at = len(seen["batches"])  # the run waits after this batch
+    worker.stop()
     qtbot.waitUntil(lambda: not worker.is_running, timeout=60_000)
     finished: TrainingFinished = seen["finished"][0]
-    assert finished.stopped and finished.epochs_run == 1
-    steps = seen["batches"][0].steps_per_epoch
-    assert len(seen["batches"]) <= produced_at_stop[0] + 1 < steps
+    assert finished.stopped and not finished.forced and finished.epochs_run == 1
+    assert len(seen["batches"]) == held_at  # no batch after the stop
+    assert held_at < seen["batches"][0].steps_per_epoch
     assert "stopping" in seen["states"]
+
+
+LOOPS = "def loss(y_true, y_pred):\n    while True:\n        pass\n"
+
+
+def test_stop_ends_a_run_stuck_in_a_loss_and_the_worker_runs_again(qtbot, worker,
+                                                                  demo_project):
+    stuck = demo_project.model_copy(deep=True)
+    stuck.head("bbox").loss.kind = "custom"
+    stuck.head("bbox").loss.source = LOOPS
+    seen = _collect(worker)
+    started: list = []
+    worker.started.connect(started.append)
+    worker.start(stuck, epochs=1)
+    qtbot.waitUntil(lambda: bool(started), timeout=60_000)
+    with qtbot.waitSignal(worker.running_changed, timeout=10_000,
+                          check_params_cb=lambda running: not running):
+        worker.stop()
+    finished: TrainingFinished = seen["finished"][0]
+    assert finished.stopped and finished.forced and finished.epochs_run == 0
+    assert seen["failed"] == []
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        worker.start(demo_project, epochs=1)
+
+
+@pytest.mark.parametrize(("source", "words"), [
+    ("import sys\n\n\ndef loss(y_true, y_pred):\n    sys.exit(7)\n", "sys.exit(7)"),
+    ("import os\n\n\ndef loss(y_true, y_pred):\n    os._exit(7)\n", "exited with code 7"),
+])
+def test_a_loss_that_ends_its_process_leaves_the_app_up(qtbot, worker, demo_project, source,
+                                                       words):
+    ending = demo_project.model_copy(deep=True)
+    ending.head("bbox").loss.kind = "custom"
+    ending.head("bbox").loss.source = source
+    with qtbot.waitSignal(worker.failed, timeout=60_000) as blocker:
+        worker.start(ending, epochs=1)
+    assert words in blocker.args[0].message
+    qtbot.waitUntil(lambda: not worker.is_running, timeout=10_000)
 
 
 def test_failure_is_signalled_and_the_worker_can_run_again(qtbot, worker, demo_project):
