@@ -148,6 +148,9 @@ class TrainingPanel(QWidget):
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
         self.worker.running_changed.connect(self._on_running_changed)
+        # Save model offers a run only to the project it trained (a new document has none).
+        document.path_changed.connect(lambda: self._update_buttons(
+            "running" if self.is_running else None))
         self._update_buttons()
 
     def _button(self, text: str, name: str, slot) -> QPushButton:

@@ -39,7 +39,7 @@ def _click(qtbot, panel: TrainingPanel, name: str) -> None:
 def test_one_epoch_gives_every_head_a_curve(qtbot, panel, document):
     running: list[bool] = []
     panel.running_changed.connect(running.append)
-    assert not _button(panel, "saveModelButton").isEnabled() and panel.last_run_dir is None
+    assert not _button(panel, "saveModelButton").isEnabled() and panel.run is None
     _click(qtbot, panel, "startButton")
     assert running == [True]
     assert panel.snapshot_label.isVisible() and not _button(panel, "startButton").isEnabled()
@@ -70,13 +70,14 @@ def test_trained_model_can_be_saved_and_exported_without_training(qtbot, panel, 
 
     _click(qtbot, panel, "startButton")
     qtbot.waitUntil(lambda: not panel.is_running, timeout=90_000)
-    run = panel.last_run_dir
-    assert run is not None and (run / "model.keras").is_file() and (run / "history.csv").is_file()
+    run = panel.run.folder
+    assert (run / "model.keras").is_file() and (run / "history.csv").is_file()
+    assert panel.run.epochs_completed == 1 and panel.run.history["loss"]
     assert _button(panel, "saveModelButton").isEnabled()
     assert "Save model" in panel.status_label.text()
     assert panel.save_model(tmp_path / "trained")
     saved = keras.saving.load_model(tmp_path / "trained.keras")
-    trained = panel.worker.last_training.model
+    trained = keras.saving.load_model(run / "model.keras")
     assert all(np.array_equal(a, b) for a, b in zip(saved.get_weights(), trained.get_weights(),
                                                     strict=True))
     header = (tmp_path / "trained_history.csv").read_text().splitlines()[0]
@@ -85,7 +86,7 @@ def test_trained_model_can_be_saved_and_exported_without_training(qtbot, panel, 
     assert not panel.save_model(tmp_path / "notes.txt" / "model.keras")
     assert "could not be saved" in dialogs.errors[-1] and "Traceback" not in dialogs.errors[-1]
 
-    dialog = ExportDialog(document, last_run=run)
+    dialog = ExportDialog(document, runs=panel.runs)
     qtbot.addWidget(dialog)
     assert dialog.from_run_box.isChecked() and dialog.run_edit.text() == str(run)
     assert not dialog.epochs_spin.isEnabled()
@@ -185,3 +186,39 @@ def test_failing_run_shows_a_dialog_and_the_panel_stays_usable(qtbot, panel, doc
     assert not _button(panel, "stopButton").isEnabled()
     dialog.close()
     assert panel.error_dialog is None
+
+
+def test_a_run_exports_with_its_own_project_never_with_another(qtbot, panel, document,
+                                                               tmp_path):
+    import json
+
+    from mogui.core.io import load_example
+    from mogui.qt.export_dialog import ExportDialog
+
+    _click(qtbot, panel, "startButton")
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=90_000)
+    trained_name = document.project.name
+    document.edit("rename", lambda p: setattr(p, "name", "Renamed after the run"))
+
+    dialog = ExportDialog(document, runs=panel.runs)
+    qtbot.addWidget(dialog)
+    assert dialog.from_run_box.isChecked()
+    assert trained_name in dialog.code() and "Renamed after the run" not in dialog.code()
+    dialog.folder_edit.setText(str(tmp_path / "export"))
+    with qtbot.waitSignal(dialog.finished_export, timeout=60_000) as blocker:
+        dialog.start_export()
+    result = blocker.args[0]
+    assert result is not None, dialog.error_label.text()
+    exported = json.loads((tmp_path / "export" / "project.json").read_text())
+    assert exported["name"] == trained_name
+    assert result.files[0] == "train_shapes_bounding_box_class.py"
+    qtbot.waitUntil(lambda: dialog.export_button.isEnabled())
+
+    # File ▸ New from example: the run belongs to the other document now.
+    document.replace(load_example("multi_input"), None)
+    assert panel.run is None and not _button(panel, "saveModelButton").isEnabled()
+    other = ExportDialog(document, runs=panel.runs)
+    qtbot.addWidget(other)
+    assert not other.from_run_box.isChecked() and other.run_edit.text() == ""
+    assert other.run_note.isVisibleTo(other) and trained_name in other.run_note.text()
+    assert "multi" in other.code().lower() and trained_name not in other.code()
