@@ -99,27 +99,54 @@ class EpochTable:
         return max(len(column), 9 if column != "epoch" else 5)
 
 
+#: Longest the dry run of ``validate`` may take before it is stopped.
+DRY_RUN_TIMEOUT_S = 120.0
+
+
+class TimedOut(MoguiError):
+    """A job took longer than it may."""
+
+
 def _run_child(job: str, args: tuple, allowed: Iterable[str] = (),
-               on_event: Callable[[object], None] | None = None) -> Any:
+               on_event: Callable[[object], None] | None = None,
+               timeout_s: float | None = None) -> Any:
     """Run ``job`` in a child process (project code never runs in this one); Ctrl+C stops it:
-    cooperatively first, then by signal, within about two seconds."""
+    cooperatively first, then by signal, within about two seconds. After ``timeout_s`` it is
+    stopped the same way and :class:`TimedOut` is raised."""
     from mogui.runner import ChildProcess, run_to_end
 
     _quiet_tensorflow()  # the child inherits the environment
     child = ChildProcess()
     stopping: list[threading.Thread] = []
+    timed_out = threading.Event()
 
-    def interrupt(*_: object) -> None:
+    def stop(*_: object) -> None:
         if not stopping:
-            print("Stopping…", file=sys.stderr, flush=True)
+            if not timed_out.is_set():
+                print("Stopping…", file=sys.stderr, flush=True)
             stopping.append(threading.Thread(target=child.stop, daemon=True))
             stopping[0].start()
 
-    previous = signal.signal(signal.SIGINT, interrupt)
+    def time_out() -> None:
+        timed_out.set()
+        stop()
+
+    timer = threading.Timer(timeout_s, time_out) if timeout_s is not None else None
+    previous = signal.signal(signal.SIGINT, stop)
     try:
         child.start_job(job, args, allowed)
+        if timer is not None:
+            timer.start()
         return run_to_end(child, on_event)
+    except JobCancelled:
+        if timed_out.is_set():
+            raise TimedOut(f"The {job.replace('_', ' ')} did not finish within {timeout_s:g} s, "
+                           "so it was stopped. Check the loss code for a loop that never ends "
+                           "or work that takes very long.") from None
+        raise
     finally:
+        if timer is not None:
+            timer.cancel()
         signal.signal(signal.SIGINT, previous)
         for thread in stopping:
             thread.join()
@@ -207,7 +234,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     project, path = _load(args.project)
     if (refused := check_trust(project, args)) is not None:
         return refused
-    result = _run_child("dry_run", (project, path.parent.absolute()), _allowed(project))
+    result = _run_child("dry_run", (project, path.parent.absolute()), _allowed(project),
+                        timeout_s=DRY_RUN_TIMEOUT_S)
     report = result.report
     print(f"{path}: valid. {result.samples} samples; dry run of the "
           f"{report.mode.replace('_', '-')} loss on a batch of {report.batch_size}:")
@@ -353,7 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _is_input_error(exc: Exception) -> bool:
-    return isinstance(exc, ProjectError | BuildError | CustomCodeError | DataError | ExportError)
+    return isinstance(exc, ProjectError | BuildError | CustomCodeError | DataError | ExportError
+                      | TimedOut)
 
 
 def _one_line(text: str) -> str:

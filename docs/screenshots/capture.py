@@ -6,12 +6,15 @@ docs/screenshots/capture.py``). It opens the demo, trains it briefly and grabs e
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
+from mogui.core.io import load_example, save_project
 from mogui.qt.app import create_window
 
 HERE = Path(__file__).resolve().parent
@@ -43,7 +46,29 @@ def shrink(document) -> None:
     document.edit("Smaller demo for screenshots", edit)
 
 
+SHARED_LOSS = '''import pathlib
+
+
+def loss(y_true, y_pred):
+    """Absolute error, one value per sample."""
+    return ops.mean(ops.abs(y_true - y_pred), axis=-1)
+'''
+
+
+def untrusted_project(folder: Path) -> Path:
+    """The demo with a custom bbox loss, saved as if someone had sent it."""
+    project = load_example("bbox_classification")
+    project.name = "Shared: shapes with a custom box loss"
+    project.heads[0].loss.kind = "custom"
+    project.heads[0].loss.source = SHARED_LOSS
+    path = folder / "shared_project.json"
+    save_project(project, path)
+    return path
+
+
 def main() -> int:
+    # A throwaway trust store: the shots never read or change the user's own.
+    os.environ["MOGUI_CONFIG_DIR"] = tempfile.mkdtemp(prefix="mogui-capture-")
     app = QApplication(sys.argv)
     window = create_window()
     window.resize(1400, 860)
@@ -66,6 +91,15 @@ def main() -> int:
         document.undo_stack.setClean()
         window.files.new_from_example(example)  # the next example, for the next shot
         shrink(document)
+
+    document.undo_stack.setClean()
+    window.files.open_path(str(untrusted_project(Path(os.environ["MOGUI_CONFIG_DIR"]))))
+    panel.show_custom_head("bbox")
+    wait_until(app, lambda: not panel.contract_busy and not editor.inspection.pending)
+    grab(window, "trust_banner.png")
+    document.undo_stack.setClean()
+    window.files.new_from_example("bbox_classification")
+    shrink(document)
 
     window.tabs.setCurrentWidget(window.training_panel)
     training = window.training_panel

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -40,6 +40,8 @@ from mogui.qt.loss_table import PerOutputLossTable
 from mogui.qt.process_runner import ProcessRunner, SpareChild
 
 PER_OUTPUT, JOINT = "per_output", "joint"
+#: Longest a dry run may take before it is stopped.
+DRY_RUN_TIMEOUT_S = 120
 
 
 def joint_code_label() -> str:
@@ -159,6 +161,12 @@ class LossPanel(QWidget):
         self.runner.succeeded.connect(self._on_dry_run_report)
         self.runner.failed.connect(self._on_dry_run_error)
         self.runner.started.connect(lambda: self.dry_run_button.setEnabled(False))
+        self.runner.finished.connect(self._on_dry_run_finished)
+        #: A dry run still going after this long is stopped (a loss that never returns).
+        self.dry_run_timeout_ms = DRY_RUN_TIMEOUT_S * 1000
+        self._dry_run_timer = QTimer(self, singleShot=True)
+        self._dry_run_timer.timeout.connect(self._dry_run_timed_out)
+        self._timed_out = False
         self.runner.finished.connect(self._update_restricted)
         self.restricted_note = QLabel(self)
         self.restricted_note.setObjectName("restrictedNote")
@@ -366,7 +374,23 @@ class LossPanel(QWidget):
                              DRY_RUN_BATCH,
                              allowed_code=[item.source for item in project_code(project)]):
             self._dry_run_generation = self._generation
+            self._timed_out = False
+            self._dry_run_timer.start(self.dry_run_timeout_ms)
             self.dry_run_view.show_running()
+
+    def _dry_run_timed_out(self) -> None:
+        if self.runner.is_running:
+            self._timed_out = True
+            self.runner.cancel()
+
+    def _on_dry_run_finished(self) -> None:
+        self._dry_run_timer.stop()
+        if self._timed_out:
+            self._timed_out = False
+            seconds = self.dry_run_timeout_ms / 1000
+            self.dry_run_view.show_error(
+                f"The dry run did not finish within {seconds:g} s, so it was stopped. Check the "
+                "loss code for a loop that never ends or work that takes very long.")
 
     def _dry_run_is_current(self) -> bool:
         if self._dry_run_generation == self._generation:

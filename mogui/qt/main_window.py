@@ -9,7 +9,9 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QVBoxLayou
 from mogui.core.io import example_names
 from mogui.core.validation import describe_problem
 from mogui.qt import error_dialog
+from mogui.qt.data_dialog import DataDialog
 from mogui.qt.document import ProjectDocument
+from mogui.qt.export_dialog import ExportDialog
 from mogui.qt.file_actions import FileActions, recent_files
 from mogui.qt.loss_panel import LossPanel
 from mogui.qt.model_editor import ModelEditor
@@ -61,7 +63,7 @@ class MainWindow(QMainWindow):
         self.editor.inspection.updated.connect(self._update_status)
         document.path_changed.connect(self._update_title)
         document.changed.connect(self._update_title)  # a new project name shows at once
-        document.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
+        document.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.files.recent_changed.connect(self._fill_recent_menu)
         self._update_title()
         self._update_status()
@@ -129,13 +131,9 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.action_lower_priority)
 
     def open_data_dialog(self) -> None:
-        from mogui.qt.data_dialog import DataDialog
-
         DataDialog(self.document, self).exec()
 
     def _open_export(self) -> None:
-        from mogui.qt.export_dialog import ExportDialog
-
         ExportDialog(self.document, self, runs=self.runs, spare=self.spare).exec()
 
     def _fill_recent_menu(self) -> None:
@@ -157,6 +155,9 @@ class MainWindow(QMainWindow):
         self.examples_menu.setEnabled(not running)
         self.recent_menu.setEnabled(not running and bool(recent_files()))
 
+
+    def _on_clean_changed(self, _clean: bool) -> None:
+        self._update_title()
 
     def _update_title(self) -> None:
         dirty = self.document.dirty
@@ -207,4 +208,6 @@ class MainWindow(QMainWindow):
         self.editor.inspection.wait()
         if self.spare is not None:
             self.spare.close()
+        # The document may outlive the window (and its undo stack emits while it is deleted).
+        self.document.undo_stack.cleanChanged.disconnect(self._on_clean_changed)
         event.accept()

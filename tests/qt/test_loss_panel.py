@@ -160,3 +160,20 @@ def test_dry_run_error_in_custom_code_marks_its_line(qtbot, panel):
     _doc(panel).edit("bbox weight", lambda p: setattr(p.head("bbox").loss, "weight", 2.0))
     assert editor.error_line is None and not panel.head_code.error_text
     assert "undefined_name" not in panel.dry_run_view.message.text()
+
+
+LOOPS = "def loss(y_true, y_pred):\n    while True:\n        pass\n"
+
+
+@pytest.mark.slow
+def test_a_dry_run_that_never_returns_is_stopped_with_a_message(qtbot, panel):
+    def make_looping(p):
+        p.heads[0].loss.kind = "custom"
+        p.heads[0].loss.source = LOOPS
+
+    _doc(panel).edit("Looping loss", make_looping)
+    panel.dry_run_timeout_ms = 15_000  # the child imports TensorFlow first
+    with qtbot.waitSignal(panel.runner.finished, timeout=60_000):
+        panel.dry_run()
+    assert "did not finish within 15 s" in panel.dry_run_view.message.text()
+    assert panel.dry_run_button.isEnabled()

@@ -147,3 +147,32 @@ def test_quitting_while_a_loss_is_stuck_exits_cleanly(tmp_path, demo_project):
     assert "running after quit: False" in done.stdout
     for bad in ("Destroyed while thread", "Internal C++ object", "Traceback"):
         assert bad not in done.stderr
+
+
+QUIT_DISCARDING = textwrap.dedent("""
+    import sys
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+    from mogui.qt.app import create_window
+
+    if __name__ == "__main__":
+        app = QApplication(sys.argv)
+        QMessageBox.question = staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard)
+        window = create_window()
+        window.show()
+        window.document.edit("rename", lambda p: setattr(p, "name", "changed"))
+        QTimer.singleShot(0, window.action_quit.trigger)
+        app.exec()
+        print("closed")
+""")
+
+
+def test_quit_discarding_changes_exits_without_errors(tmp_path):
+    script = tmp_path / "quit_discard.py"
+    script.write_text(QUIT_DISCARDING)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "TF_CPP_MIN_LOG_LEVEL": "3",
+           "PYTHONPATH": os.getcwd()}
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "closed" in done.stdout, done.stderr[-2000:]
+    assert "Internal C++ object" not in done.stderr and "Traceback" not in done.stderr

@@ -140,3 +140,15 @@ def test_a_child_ends_when_its_parent_goes_away(tmp_path):
     finally:
         os.close(process)
     assert readable, "the orphaned child kept running"
+
+
+def test_validate_stops_a_dry_run_that_never_returns(demo_project, tmp_path, monkeypatch,
+                                                     capsys):
+    from mogui import cli
+
+    path = tmp_path / "loop.json"
+    save_project(_with_loss(demo_project, LOOPS), path)
+    monkeypatch.setattr(cli, "DRY_RUN_TIMEOUT_S", 15.0)
+    assert cli.main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "did not finish within 15 s" in err and "Traceback" not in err
