@@ -3,7 +3,8 @@
 A *job* is a plain function ``fn(job, *args)`` run off the GUI thread; ``job`` is its
 :class:`JobHandle`. ``job.report(event)`` sends any object to the GUI thread;
 ``job.cancelled`` / ``job.check_cancelled()`` tell whether :meth:`JobRunner.cancel` was called,
-and ``job.on_cancel(callback)`` maps a cancel onto the job's own stop switch.
+and ``job.on_cancel(callback)`` maps a cancel onto the job's own stop switch
+(see :class:`mogui.core.jobs.JobHandle`).
 
 A :class:`JobRunner` runs one job at a time and answers only with signals, all emitted on the
 GUI thread: ``started``; ``progress`` (a reported event, or a list of coalesced ones);
@@ -41,16 +42,14 @@ from typing import Any
 
 from PySide6.QtCore import QMetaMethod, QObject, Qt, QTimer, Signal, SignalInstance, Slot
 
+from mogui.core.jobs import CANCEL, JobCancelled
+from mogui.core.jobs import JobHandle as BaseJobHandle
 from mogui.qt.settings import lower_priority_enabled
 from mogui.qt.thread_priority import lower_priority, restore_priority
 
 _log = logging.getLogger(__name__)
 
 Job = Callable[..., Any]  # fn(handle: JobHandle, *args) -> result
-
-
-class JobCancelled(Exception):
-    """Raised by :meth:`JobHandle.check_cancelled`: ends a job with neither success nor failure."""
 
 
 @dataclass(frozen=True)
@@ -83,11 +82,14 @@ class Priority(Enum):
 
 
 @dataclass(frozen=True)
-class _Result:
+class Result:
+    """A job's return value, as its outcome."""
+
     value: Any
 
 
-_CANCELLED = object()
+#: The outcome of a job that was cancelled.
+CANCELLED = object()
 
 
 def is_connected(owner: QObject, signal: SignalInstance) -> bool:
@@ -95,43 +97,16 @@ def is_connected(owner: QObject, signal: SignalInstance) -> bool:
     return owner.isSignalConnected(QMetaMethod.fromSignal(signal))
 
 
-class JobHandle:
-    """What a running job sees: report events, find out whether it should stop."""
+class JobHandle(BaseJobHandle):
+    """What a job in this process sees: reports go to its runner, commands come from it."""
 
     def __init__(self, post: Callable[[JobHandle, object], None]) -> None:
+        super().__init__()
         self._post = post
-        self._cancel = threading.Event()
-        self._lock = threading.Lock()
-        self._callbacks: list[Callable[[], None]] = []
 
     def report(self, event: object) -> None:
         """Send ``event`` to the GUI thread (``progress``); never waits for the GUI."""
         self._post(self, event)
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    def check_cancelled(self) -> None:
-        """Raise :class:`JobCancelled` when cancellation was requested."""
-        if self._cancel.is_set():
-            raise JobCancelled
-
-    def on_cancel(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` when cancellation is requested (at once if it already was)."""
-        with self._lock:
-            if not self._cancel.is_set():
-                self._callbacks.append(callback)
-                return
-        callback()
-
-    def request_cancel(self) -> None:
-        """The runner's side of :meth:`JobRunner.cancel`: set the flag, run the callbacks."""
-        with self._lock:
-            self._cancel.set()
-            callbacks, self._callbacks = self._callbacks, []
-        for callback in callbacks:
-            callback()
 
 
 class JobRunner(QObject):
@@ -197,7 +172,7 @@ class JobRunner(QObject):
     def cancel(self) -> None:
         """Ask the running job to stop (it checks ``cancelled`` or registered ``on_cancel``)."""
         if self._handle is not None:
-            self._handle.request_cancel()
+            self._handle.deliver(CANCEL)
 
     def join(self, deadline_ms: int) -> bool:
         """Wait up to ``deadline_ms`` for the job to end, then deliver everything it left
@@ -242,7 +217,7 @@ class JobRunner(QObject):
         self._emit_wake()
 
     def _post_end(self, handle: JobHandle, outcome: object) -> None:
-        """Take the job's outcome (any thread): a ``_Result``, a JobError or ``_CANCELLED``."""
+        """Take the job's outcome (any thread): a ``_Result``, a JobError or ``CANCELLED``."""
         with self._lock:
             if handle is not self._open:
                 return
@@ -295,7 +270,7 @@ class JobRunner(QObject):
                 self.failed.emit(outcome)
             else:
                 _log.error("A background job failed: %s\n%s", outcome, outcome.traceback)
-        elif isinstance(outcome, _Result):
+        elif isinstance(outcome, Result):
             self.succeeded.emit(outcome.value)
         self._running = False
         self.finished.emit()
@@ -333,9 +308,9 @@ class ThreadRunner(JobRunner):
         if scope is not Priority.NORMAL:
             change = lower_priority(gui if scope is Priority.LOWER_BACKGROUND else None)
         try:
-            outcome: object = _Result(fn(handle, *args))
+            outcome: object = Result(fn(handle, *args))
         except JobCancelled:
-            outcome = _CANCELLED
+            outcome = CANCELLED
         except BaseException as exc:  # noqa: BLE001 - nothing a job raises may vanish
             outcome = JobError(exc, traceback.format_exc())
         if change is not None:

@@ -21,7 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 
 from mogui.core.trust import is_trusted
-from mogui.qt.jobs import _CANCELLED, Coalescing, JobError, JobHandle, JobRunner, _Result
+from mogui.qt.jobs import CANCELLED, Coalescing, JobError, JobHandle, JobRunner, Result
 from mogui.runner import ChildProcess
 
 
@@ -102,13 +102,13 @@ class ProcessRunner(JobRunner):
             self._stopper.start()
 
     def _read(self, child: ChildProcess, handle: JobHandle) -> None:
-        outcome: object = _CANCELLED
+        outcome: object = CANCELLED
         for kind, value in child.messages():
             if kind == "event":
                 self._post(handle, value)
                 continue
             if value.kind == "result":
-                outcome = _Result(value.value)
+                outcome = Result(value.value)
             elif value.kind == "error":
                 outcome = JobError(value.error.exception(), value.error.traceback)
         if self._stopper is not None:

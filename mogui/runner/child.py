@@ -16,11 +16,10 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
-from mogui.core.jobs import JobCancelled
+from mogui.core.jobs import JobCancelled, JobHandle
 from mogui.core.trust import allow_in_process
 
 
@@ -53,44 +52,20 @@ class ErrorInfo:
         return str(self.exception())
 
 
-class ChildHandle:
+class ChildHandle(JobHandle):
     """The job's handle in the child: events go to the pipe, commands come from it."""
 
     def __init__(self, events: Connection) -> None:
-        self.lock = threading.Lock()
+        super().__init__()
+        self.send_lock = threading.Lock()
         self._events = events
-        self._cancel = threading.Event()
-        self._callbacks: dict[str, list[Callable[[], None]]] = {}
 
     def send(self, message: tuple) -> None:
-        with self.lock:
+        with self.send_lock:
             self._events.send(message)
 
     def report(self, event: object) -> None:
         self.send(("event", event))
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    def check_cancelled(self) -> None:
-        if self._cancel.is_set():
-            raise JobCancelled
-
-    def on_cancel(self, callback: Callable[[], None]) -> None:
-        self.on_command("cancel", callback)
-        if self._cancel.is_set():
-            callback()
-
-    def on_command(self, name: str, callback: Callable[[], None]) -> None:
-        self._callbacks.setdefault(name, []).append(callback)
-
-    def deliver(self, name: str) -> None:
-        """Run the callbacks of command ``name`` (on the listener thread)."""
-        if name == "cancel":
-            self._cancel.set()
-        for callback in list(self._callbacks.get(name, ())):
-            callback()
 
 
 def _listen(commands: Connection, handle: ChildHandle) -> None:

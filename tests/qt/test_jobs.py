@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from mogui.core.jobs import CANCEL, JobCancelled
 from mogui.qt import thread_priority as tp
 from mogui.qt.jobs import (
     Coalescing,
-    JobCancelled,
     JobError,
     JobHandle,
     Priority,
@@ -113,7 +113,7 @@ def test_cancel_stops_a_cooperative_job(qtbot, runner):
 def test_a_cancel_before_the_job_listens_still_reaches_it():
     handle = JobHandle(lambda _handle, _event: None)
     assert not handle.cancelled
-    handle.request_cancel()
+    handle.deliver(CANCEL)
     called: list[int] = []
     handle.on_cancel(lambda: called.append(1))
     assert called == [1] and handle.cancelled
@@ -225,3 +225,15 @@ def test_opted_in_background_threads_are_lowered_then_restored(qtbot, runner):
     finally:
         release.set()
         parked.join()
+
+
+def test_commands_reach_every_callback_and_cancel_only_once():
+    handle = JobHandle(lambda _handle, _event: None)
+    calls: list[str] = []
+    handle.on_command("pause", lambda: calls.append("pause"))
+    handle.on_cancel(lambda: calls.append("cancel"))
+    handle.deliver("pause")
+    handle.deliver("pause")
+    handle.deliver(CANCEL)
+    handle.deliver(CANCEL)
+    assert calls == ["pause", "pause", "cancel"]
