@@ -103,7 +103,7 @@ def test_trained_model_can_be_saved_and_exported_without_training(qtbot, panel, 
 
 def test_pause_then_resume(qtbot, panel, document):
     document.edit("small batches", lambda p: setattr(p.training, "batch_size", 4))
-    document.edit("room to pause", lambda p: setattr(p.training, "epochs", 3))
+    document.edit("room to pause", lambda p: setattr(p.training, "epochs", 5))
     requested: list[bool] = []
 
     def pause_once(_items: list) -> None:
@@ -133,20 +133,30 @@ def test_stop_mid_epoch(qtbot, panel, document):
     document.edit("epochs", lambda p: setattr(p.training, "epochs", 5))
     assert panel.settings_form.findChild(QSpinBox, "setting_epochs").value() == 5
     steps: list[int] = []
+    received: list = []
+    states: list[str] = []
     panel.worker.started.connect(lambda event: steps.append(event.steps_per_epoch))
-    panel.worker.batches.connect(lambda _items: _button(panel, "stopButton").click())
+    panel.worker.state_changed.connect(states.append)
+    panel.worker.batches.connect(received.extend)
+    panel.worker.batches.connect(lambda _items: _button(panel, "pauseButton").click())
     _click(qtbot, panel, "startButton")
+    qtbot.waitUntil(lambda: "paused" in states, timeout=90_000)
+    panel.worker.flush_batches()
+    held = received[-1]  # the run waits after this batch; the stop ends it there
+    _click(qtbot, panel, "stopButton")
     qtbot.waitUntil(lambda: not panel.is_running, timeout=90_000)
     assert panel.worker.last_result.stopped
-    assert panel.worker.last_result.epochs_run == 1  # Keras counts the interrupted epoch
-    batches = panel.plots.curve_points("loss", BATCH_VIEW)
-    if batches < steps[0]:  # the usual case: the stop lands inside the first epoch
-        assert "Stopped during epoch 1 after 0 complete epochs" in panel.status_label.text()
-        assert "0/5 epochs complete" in panel.progress.format()
-        assert panel.plots.points_received("loss", EPOCH_VIEW) == 0  # no point for half an epoch
-    else:  # the first drain came after the whole epoch had run
-        assert "Stopped after 1 complete epoch " in panel.status_label.text()
-        assert panel.plots.points_received("loss", EPOCH_VIEW) == 1
+    assert received[-1] == held
+    complete = held.epoch + (held.batch + 1 == steps[0])
+    if held.batch + 1 < steps[0]:
+        assert (f"Stopped during epoch {held.epoch + 1} after {complete} complete epoch"
+                in panel.status_label.text())
+        assert f"{complete}/5 epochs complete" in panel.progress.format()
+    else:
+        assert f"Stopped after {complete} complete epoch" in panel.status_label.text()
+    # no epoch point for the interrupted epoch
+    assert panel.plots.points_received("loss", EPOCH_VIEW) == complete
+    assert panel.run.epochs_completed == complete
 
 
 def test_stop_after_complete_epochs_counts_them(qtbot, panel, document):
