@@ -317,8 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="train (or take a trained run) and export the "
                             "model files, a standalone training script, history and plots")
     export.add_argument("project", help=project_help)
-    export.add_argument("--out", required=True, help="export folder (new, empty, or a previous "
-                        "mogui export, which is replaced)")
+    export.add_argument("--out", required=True, help="export folder (new, empty, or holding "
+                        "only a previous mogui export, which is replaced)")
     export.add_argument("--formats", default="keras",
                         help="comma-separated model formats: keras, savedmodel, onnx "
                         "(default: keras)")

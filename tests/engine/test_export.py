@@ -166,6 +166,18 @@ def test_export_from_run_replaces_a_previous_export(exported, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again"]
 
 
+def test_an_export_never_replaces_files_it_did_not_write(exported, tmp_path):
+    project, result = exported
+    target = tmp_path / "out"
+    export_project(project, target, from_run=result.folder, formats=[])
+    (target / "my_notes.txt").write_text("mine")
+    before = _listing(target)
+    with pytest.raises(ExportError, match=r"did not write \(my_notes.txt\)"):
+        export_project(project, target, from_run=result.folder, formats=["keras"])
+    assert _listing(target) == before and (target / "my_notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporaries left
+
+
 def _listing(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 

@@ -7,6 +7,7 @@ place at the very end: a failed or refused export leaves no partial files behind
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -58,12 +59,40 @@ class ExportResult:
     trained: bool = field(default=True)  # False when exported from an existing run
 
 
+#: What an export may write, for markers that do not list their files (older exports).
+_EXPORT_NAMES = re.compile(r"train_.*\.py|history\.csv|loss\.(png|svg)|project\.json|"
+                           r"data\.npz|model(_inference)?\.keras|saved_model|model\.onnx|"
+                           r"README\.txt")
+
+
+def _written_by_export(out_dir: Path) -> set[str] | None:
+    """The names a previous export wrote in ``out_dir`` (``None``: it holds no export)."""
+    marker = out_dir / MARKER
+    if not marker.is_file():
+        return None
+    listed = marker.read_text(encoding="utf-8").splitlines()[1:]
+    if listed:
+        return set(listed)
+    return {p.name for p in out_dir.iterdir() if _EXPORT_NAMES.fullmatch(p.name)}
+
+
 def _check_out_dir(out_dir: Path) -> None:
+    """An export replaces only a previous export, and only when it holds nothing else."""
     if out_dir.exists() and not out_dir.is_dir():
         raise ExportError(f"The export folder '{out_dir}' is a file; choose a folder.")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
+    if not out_dir.is_dir() or not any(out_dir.iterdir()):
+        return
+    written = _written_by_export(out_dir)
+    if written is None:
         raise ExportError(f"The export folder '{out_dir}' already holds other files; choose an "
                           "empty or new folder (a previous mogui export may be replaced).")
+    foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in written | {MARKER})
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5
+                                          else "")
+        raise ExportError(f"The export folder '{out_dir}' holds a previous export and files it "
+                          f"did not write ({shown}); move them out or choose another folder. "
+                          "Nothing was changed.")
 
 
 def _check_run(run_dir: Path) -> None:
@@ -201,7 +230,7 @@ def _write_all(project: Project, project_dir: Path | None, model: Any,
         files.append(EXPORTED_DATA)
     atomic_write_text(folder / README, readme_text(project, files, script))
     files.append(README)
-    (folder / MARKER).write_text("mogui export\n", encoding="utf-8")
+    (folder / MARKER).write_text("\n".join(["mogui export", *files]) + "\n", encoding="utf-8")
     return files
 
 
