@@ -153,6 +153,18 @@ def _run_child(job: str, args: tuple, allowed: Iterable[str] = (),
         child.close()
 
 
+def _unwritable(folder: Path) -> str | None:
+    """Why the run's files cannot be written to ``folder`` (checked before any training)."""
+    existing = next((p for p in [folder, *folder.parents] if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        return (f"The output folder '{folder}' cannot be made: '{existing}' is a file. Choose "
+                "another --out.")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        return (f"The output folder '{folder}' cannot be written: '{existing}' is not writable. "
+                "Choose a folder you can write to.")
+    return None
+
+
 def _allowed(project: Project) -> list[str]:
     """The project's code this command may run: checked by :func:`check_trust` already."""
     return [item.source for item in project_code(project)]
@@ -165,6 +177,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     from mogui.runner.requests import TrainRequest
 
     out_dir = Path(args.out) if args.out else Path("runs") / path.stem
+    if (unusable := _unwritable(out_dir)) is not None:
+        print(f"mogui: {unusable}", file=sys.stderr)
+        return EXIT_INVALID
     request = TrainRequest(project, path.parent.absolute(), out_dir.absolute(), args.epochs)
     try:
         summary = _run_child("train", (request,), _allowed(project), EpochTable(sys.stdout))

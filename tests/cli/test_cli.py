@@ -102,3 +102,13 @@ def test_custom_loss_error_exits_2_with_line_number(tmp_path, demo_project):
     done = run_cli("validate", str(path), "--trust", cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert "line 2" in done.stderr and "undefined_name" in done.stderr
+
+
+@pytest.mark.parametrize("out", ["notes.txt", "notes.txt/run"])
+def test_train_checks_its_output_folder_before_training(tmp_path, small_project, out):
+    (tmp_path / "notes.txt").write_text("mine")
+    done = run_cli("train", str(small_project), "--out", str(tmp_path / out), cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "is a file" in done.stderr and "Training on" not in done.stdout
+    assert "Traceback" not in done.stderr
+    assert (tmp_path / "notes.txt").read_text() == "mine"
