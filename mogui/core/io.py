@@ -109,6 +109,21 @@ def load_example(name: str = "bbox_classification") -> Project:
     return load_project(example_path(name))
 
 
+#: The data fields that hold a path, relative to the project file, per data kind.
+_DATA_PATH_FIELDS = {"npz": ("path",), "csv": ("path",), "image_folder": ("folder", "labels")}
+
+
+def anchor_data_paths(project: Project, folder: Path) -> Project:
+    """A copy whose relative data paths point into ``folder``: for a project opened from one
+    place and kept elsewhere (an example, before it is saved)."""
+    copy = project.model_copy(deep=True)
+    for name in _DATA_PATH_FIELDS.get(copy.data.kind, ()):
+        value = getattr(copy.data, name)
+        if not Path(value).is_absolute():
+            setattr(copy.data, name, str(Path(folder) / value))
+    return copy
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of the project format."""
     schema = Project.model_json_schema()

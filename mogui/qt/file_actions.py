@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from mogui.core.io import load_example
+from mogui.core.io import anchor_data_paths, example_path, load_example
 from mogui.core.validation import ProjectError
 from mogui.qt import error_dialog
 from mogui.qt.document import ProjectDocument
@@ -81,7 +81,8 @@ class FileActions(QObject):
         if not self.confirm_discard():
             return False
         try:
-            project = load_example(name)
+            # Its data sits beside the shipped file, not beside a file the user has yet to save.
+            project = anchor_data_paths(load_example(name), example_path(name).parent)
         except ProjectError as exc:
             error_dialog.show_error(self._window, "Cannot open example", str(exc))
             return False

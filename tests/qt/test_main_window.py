@@ -216,3 +216,21 @@ def test_lowering_thread_priority_is_an_opt_in_remembered_preference(qtbot, wind
     action.trigger()
     assert not lower_priority_enabled()
     again.editor.inspection.wait()
+
+
+def test_every_shipped_example_trains_from_the_app(qtbot, window):
+    """New from example finds the example's own data files before the project is saved."""
+    from mogui.core.io import example_names
+
+    panel = window.training_panel
+    for name in example_names():
+        assert window.files.new_from_example(name.removesuffix(".json"))
+        window.document.edit("short", lambda p: setattr(p.training, "epochs", 1))
+        if window.document.project.data.kind == "demo_shapes":
+            window.document.edit("small", lambda p: setattr(p.data, "samples", 64))
+        with qtbot.waitSignal(panel.worker.running_changed, timeout=120_000,
+                              check_params_cb=lambda running: not running):
+            panel.start()
+        assert panel.worker.last_failure is None, (name, panel.worker.last_failure)
+        assert panel.run.epochs_completed == 1, name
+        window.document.undo_stack.setClean()
