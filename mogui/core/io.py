@@ -43,6 +43,10 @@ def project_from_json(text: str, source: str | None = None, *, strict: bool = Tr
     except json.JSONDecodeError as exc:
         raise ProjectError([Problem("", f"is not valid JSON: {exc.msg} at line {exc.lineno}, "
                                     f"column {exc.colno}")], source) from None
+    except RecursionError:
+        raise ProjectError([Problem("", "nests lists or objects too deeply to be a project "
+                                    "(thousands of levels); check that it is a mogui project "
+                                    "file")], source) from None
     if not isinstance(data, dict):
         raise ProjectError([Problem("", "must be a JSON object")], source)
     return parse_project(migrate(data, source), source, strict=strict)

@@ -212,3 +212,13 @@ def test_non_strict_loading_keeps_a_project_with_cross_field_problems(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(ProjectError, match="heads\\[0\\].units"):
         load_project(path, strict=False)
+
+
+def test_json_nested_too_deep_is_a_plain_problem(tmp_path):
+    from mogui.core.io import load_project
+    from mogui.core.validation import ProjectError
+
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 200_000 + "]" * 200_000)
+    with pytest.raises(ProjectError, match="nests lists or objects too deeply"):
+        load_project(path)
