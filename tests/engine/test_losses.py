@@ -182,3 +182,17 @@ def test_make_training_model_builds_and_compiles_the_demo(demo_project):
     model = make_training_model(demo_project)
     assert model.compiled
     assert set(model.get_compile_config()["loss"]) == {"bbox", "classification"}
+
+
+@pytest.mark.parametrize(("returned", "words"), [
+    ("'abc'", r"returned text \('abc'\)"),
+    ("y_pred > 0", "returned bool values"),
+])
+def test_custom_loss_returning_no_numbers_is_a_plain_error(returned, words):
+    source = f"def loss(y_true, y_pred):\n    return {returned}\n"
+    project = tiny_project([head("a", kind="custom", source=source)])
+    data = tiny_data({"a": regression_target(N, 2, 1.0)}, n=N)
+    model = compile_model(hand_model(project), project)
+    with pytest.raises(CustomCodeError, match=words) as info:
+        model.fit(data.x, prepare_targets(project, data.y), epochs=1, verbose=0)
+    assert info.value.lineno == 2

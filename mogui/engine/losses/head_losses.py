@@ -76,6 +76,23 @@ def make_head_metrics(head: HeadSpec) -> list[Any]:
     return head_metrics(head.loss.metrics, head_outputs_logits(head))
 
 
+def numeric_tensor(value: Any, what: str, label: str, line: int | None) -> Any:
+    """``value`` as a tensor of numbers; :class:`CustomCodeError` for text, booleans, objects."""
+    if isinstance(value, str | bytes):
+        raise CustomCodeError(f"{what} returned text ({value!r:.40}); a loss returns numbers, "
+                              "e.g. ops.mean(ops.square(y_true - y_pred), axis=-1)", label, line)
+    try:
+        tensor = ops.convert_to_tensor(value)
+    except (TypeError, ValueError) as exc:
+        raise CustomCodeError(f"{what} returned a {type(value).__name__}, which is not a "
+                              f"tensor of numbers ({exc})", label, line) from None
+    dtype = keras.backend.standardize_dtype(tensor.dtype)
+    if not (dtype.startswith(("float", "int", "uint", "bfloat"))):
+        raise CustomCodeError(f"{what} returned {dtype} values; a loss returns numbers (floats)",
+                              label, line)
+    return tensor
+
+
 def check_head_return(value: Any, label: str, line: int | None,
                       batch: int | None = None) -> Any:
     """Check what a per-output custom loss returned: a scalar or one value per sample."""
@@ -86,7 +103,7 @@ def check_head_return(value: Any, label: str, line: int | None,
     if value is None:
         raise CustomCodeError("loss() returned None; return a tensor, e.g. "
                               "ops.mean(ops.square(y_true - y_pred))", label, line)
-    value = ops.convert_to_tensor(value)
+    value = numeric_tensor(value, "loss()", label, line)
     info = TensorInfo.of(value)
     rank = len(info.shape)
     per_sample = rank == 1 and (batch is None or info.shape[0] in (None, batch))

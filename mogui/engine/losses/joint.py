@@ -15,6 +15,7 @@ import keras
 
 from mogui.core.errors import CustomCodeError
 from mogui.core.project_code import JOINT_CODE_LABEL
+from mogui.engine.losses.head_losses import numeric_tensor
 from mogui.engine.losses.tensor_info import TensorInfo
 from mogui.engine.losses.user_code import call_user_code, compile_loss_source, return_lineno
 from mogui.engine.plain_keras import joint_model as plain
@@ -77,7 +78,8 @@ class JointLossModel(plain.JointLossModel):
         return result
 
     def reduce(self, value: Any, weight: Any, what: str) -> Any:
-        info = TensorInfo.of(keras.ops.convert_to_tensor(value))
+        value = numeric_tensor(value, what, JOINT_LABEL, self.return_line)
+        info = TensorInfo.of(value)
         if len(info.shape) > 1:
             raise CustomCodeError(
                 f"{what} has shape {info.shape_text()}; return a scalar or one value per "
