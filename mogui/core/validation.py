@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from mogui.core.demo_targets import DEMO_QUANTITIES, demo_quantity_name, describe_fit
 from mogui.core.layers import ACTIVATIONS, LAYER_KINDS, validate_params
+from mogui.core.log_keys import monitor_problem
 from mogui.core.project import DemoShapesData, LayerSpec, Project
 from mogui.core.tasks import CUSTOM_LOSS, TASKS, losses_for, metrics_for
 
@@ -234,6 +235,10 @@ def check_project(project: Project) -> list[Problem]:
         problems.append(Problem("heads", "no head has a loss, so nothing would be trained; "
                                 "give at least one head a loss"))
     _check_demo_targets(project, problems)
+    for name in ("early_stopping", "checkpointing"):
+        setting = getattr(project.training, name)
+        if setting.enabled and (problem := monitor_problem(project, setting.monitor)):
+            problems.append(Problem(f"training.{name}.monitor", problem))
     return problems
 
 

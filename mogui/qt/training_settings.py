@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mogui.core.log_keys import log_keys
 from mogui.core.project import Checkpointing, EarlyStopping, Project, TrainingSettings
 from mogui.qt.document import ProjectDocument
 from mogui.qt.form_editors import Editor, editor_for_field
@@ -66,9 +67,10 @@ def set_setting(project: Project, path: str, value: Any) -> None:
 
 
 def monitor_choices(project: Project) -> list[str]:
-    """Loss keys Keras logs for the project: total and per head, train and validation."""
-    keys = ["loss", *(f"{h.name}_loss" for h in project.loss_heads())]
-    return [*(f"val_{k}" for k in keys), *keys]
+    """What training logs for the project (losses and metrics), validation values first."""
+    keys = log_keys(project)
+    validation = [f"val_{k}" for k in keys] if project.training.validation_split > 0 else []
+    return [*validation, *keys]
 
 
 def _monitor_editor(commit: Callable[[Any], None]) -> Editor:

@@ -336,3 +336,11 @@ def test_a_nan_loss_stops_training_with_a_plain_message(demo_project):
     with pytest.raises(TrainingError, match=r"became nan at epoch 1, batch 1 \(head: bbox\)"):
         run_training(demo_project, load_data(demo_project), log, epochs=3)
     assert "Lower the learning rate" in log.of(TrainingFailed)[0].message
+
+
+def test_log_keys_are_what_keras_logs(demo_project):
+    from mogui.core.log_keys import log_keys
+
+    result = run_training(demo_project, load_data(demo_project), EventLog(), epochs=1)
+    keys = log_keys(demo_project)
+    assert set(result.history) == set(keys) | {f"val_{k}" for k in keys}

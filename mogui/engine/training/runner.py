@@ -21,6 +21,7 @@ import keras
 from mogui.core.errors import MoguiError, TrainingError
 from mogui.core.events import Reporter, TrainingFailed, TrainingFinished, TrainingStarted
 from mogui.core.project import Project
+from mogui.core.validation import ProjectError
 from mogui.engine.data import Dataset, StreamingDataset, prepare_masked_targets
 from mogui.engine.losses import make_training_model
 from mogui.engine.training.control import TrainingControl
@@ -62,6 +63,10 @@ def run_training(project: Project, data: Dataset | StreamingDataset, reporter: R
     except MoguiError as exc:
         reporter(TrainingFailed(str(exc), getattr(exc, "details", "")))
         raise
+    except ProjectError as exc:  # e.g. a monitor that names nothing training logs
+        error = TrainingError(str(exc))
+        reporter(TrainingFailed(str(error)))
+        raise error from None
     except Exception as exc:
         error = TrainingError(_plain_message(exc))
         reporter(TrainingFailed(str(error), traceback.format_exc()))

@@ -1,0 +1,36 @@
+"""The values Keras logs for a project, by the names a monitor (early stopping, checkpoints)
+uses: ``loss``, ``<head>_loss``, ``<head>_<metric>`` and their ``val_`` twins."""
+
+from __future__ import annotations
+
+from mogui.core.project import Project
+
+
+def log_keys(project: Project) -> list[str]:
+    """Training log keys; each has a ``val_`` twin when there is validation data.
+
+    Per head: ``<head>_loss`` when more than one loss trains (in joint mode, for every term
+    the function may return) and ``<head>_<metric>`` (just ``<metric>`` in a one-head model).
+    """
+    keys = ["loss"]
+    if project.loss_mode == "joint":
+        keys += [f"{name}_loss" for name in project.head_names]
+    elif len(project.loss_heads()) > 1:
+        keys += [f"{head.name}_loss" for head in project.loss_heads()]
+    single = len(project.heads) == 1
+    for head in project.heads:
+        keys += [metric if single else f"{head.name}_{metric}" for metric in head.loss.metrics]
+    return keys
+
+
+def monitor_problem(project: Project, monitor: str) -> str | None:
+    """Why ``monitor`` names nothing training will log (``None`` when it does)."""
+    keys = log_keys(project)
+    validating = project.training.validation_split > 0
+    if monitor.removeprefix("val_") in keys and (not monitor.startswith("val_") or validating):
+        return None
+    offered = keys + ([f"val_{k}" for k in keys] if validating else [])
+    if monitor.startswith("val_") and monitor[4:] in keys:
+        return (f"watches {monitor!r}, but there is no validation data (the validation split "
+                f"is 0); watch {monitor[4:]!r} or set a validation split")
+    return f"names {monitor!r}, which training does not log; choose one of {offered}"
