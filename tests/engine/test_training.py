@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -158,7 +157,6 @@ def test_stop_from_another_thread_ends_within_one_batch(demo_project):
     control = TrainingControl()
     run = ThreadedRun(project, control, epochs=50).start()
     assert run.first_batch.wait(60)
-    time.sleep(0.05)
     control.stop()
     at_stop = run.batches()
     run.join()
@@ -213,7 +211,7 @@ def test_pause_blocks_training_until_resume(demo_project):
     assert control.paused
     assert paused.wait(30)
     held = run.batches()
-    time.sleep(0.5)
+    run.thread.join(0.5)  # a paused run neither ends nor trains meanwhile
     assert run.batches() == held and run.thread.is_alive()
     control.resume()
     run.join()
@@ -232,13 +230,19 @@ def test_pause_blocks_training_until_resume(demo_project):
 def test_stop_wakes_a_paused_run(demo_project):
     project = tiny(demo_project)
     control = TrainingControl()
-    run = ThreadedRun(project, control, epochs=3).start()
+    paused = threading.Event()
+
+    def note_pause(event: Any) -> None:
+        if event == StateChanged("paused"):
+            paused.set()
+
+    run = ThreadedRun(project, control, epochs=3, on_event=note_pause).start()
     assert run.first_batch.wait(60)
     control.pause()
-    time.sleep(0.3)
+    assert paused.wait(30)  # the run holds after a batch
     control.stop()
     run.join(60)
-    assert run.result.stopped and run.result.epochs_run == 1
+    assert run.result.stopped and run.result.epochs_run >= 1
 
 
 def test_history_csv_model_and_checkpoint_files(demo_project, tmp_path):
