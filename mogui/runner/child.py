@@ -45,7 +45,10 @@ class ErrorInfo:
     def exception(self) -> BaseException:
         """The original exception, or a RuntimeError that carries its type and message."""
         if self.pickled is not None:
-            return pickle.loads(self.pickled)
+            try:
+                return pickle.loads(self.pickled)
+            except Exception:  # noqa: BLE001 - e.g. a class only the child's code defines
+                pass
         return RuntimeError(f"{self.type_name}: {self.message}")
 
     def __str__(self) -> str:

@@ -116,6 +116,12 @@ class ChildProcess:
             except (EOFError, OSError):
                 yield "outcome", self._lost()
                 return
+            except Exception as exc:  # noqa: BLE001 - a message this process cannot rebuild
+                self.close()
+                error = ChildProcessError(f"A message from the worker process could not be "
+                                          f"read ({type(exc).__name__}: {exc}); it was stopped.")
+                yield "outcome", JobOutcome("error", error=ErrorInfo.of(error))
+                return
             kind = message[0]
             self._last_heard = time.monotonic()
             if kind == "event":

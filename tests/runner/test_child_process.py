@@ -4,6 +4,7 @@ the caller with it. Real processes, real training, real signals."""
 from __future__ import annotations
 
 import os
+import pickle
 import select
 import signal
 import subprocess
@@ -152,3 +153,13 @@ def test_validate_stops_a_dry_run_that_never_returns(demo_project, tmp_path, mon
     assert cli.main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert "did not finish within 15 s" in err and "Traceback" not in err
+
+
+def test_an_error_this_process_cannot_rebuild_still_arrives_as_text():
+    from mogui.runner.child import ErrorInfo
+
+    # Pickled by reference to a module only the child had (user code's own classes).
+    pickled = pickle.dumps(ValueError("x")).replace(b"builtins", b"no_such_m")
+    info = ErrorInfo("Oops", "from the loss", "Traceback…", pickled)
+    error = info.exception()
+    assert isinstance(error, RuntimeError) and str(error) == "Oops: from the loss"
