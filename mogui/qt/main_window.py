@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QSizePolicy,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from mogui.core.io import example_names
 from mogui.core.validation import describe_problem
@@ -54,6 +62,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.problems_label = QLabel(objectName="problemsLabel")
         self.problems_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A long message is cut at the window's edge (the tooltip has it all); it never makes
+        # the window wider.
+        self.problems_label.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                          QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.problems_label, 1)
         self._build_menus()
 
@@ -165,28 +177,25 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         problems = self.document.problems
-        if self.document.untrusted_code and not problems:
+        if problems:
+            project = self.document.project
+            text = [describe_problem(p, project) for p in problems]
+            count = len(problems)
+            self._show_status(f"{count} problem{'s' if count > 1 else ''}: {text[0]}",
+                              "#c62828", "\n".join(text))
+        elif self.document.untrusted_code:
             names = ", ".join(item.describe() for item in self.document.untrusted_code)
-            self.problems_label.setText(f"Restricted: the project's code is not trusted and "
-                                        f"does not run ({names}).")
-            self.problems_label.setStyleSheet("color: #7a5300;")
-            return
-        if not problems:
-            result = self.editor.inspection.inspection
-            build_error = getattr(result, "error", None)
-            if build_error is not None:
-                self.problems_label.setText(f"The model cannot be built: {build_error}")
-                self.problems_label.setStyleSheet("color: #c62828;")
-            else:
-                self.problems_label.setText("No problems")
-                self.problems_label.setStyleSheet("")
-            return
-        count = len(problems)
-        project = self.document.project
-        text = [describe_problem(p, project) for p in problems]
-        self.problems_label.setText(f"{count} problem{'s' if count > 1 else ''}: {text[0]}")
-        self.problems_label.setToolTip("\n".join(text))
-        self.problems_label.setStyleSheet("color: #c62828;")
+            self._show_status(f"Restricted: the project's code is not trusted and does not run "
+                              f"({names}).", "#7a5300")
+        elif (error := getattr(self.editor.inspection.inspection, "error", None)) is not None:
+            self._show_status(f"The model cannot be built: {error}", "#c62828")
+        else:
+            self._show_status("No problems")
+
+    def _show_status(self, text: str, color: str = "", details: str = "") -> None:
+        self.problems_label.setText(text)
+        self.problems_label.setToolTip(details or text)
+        self.problems_label.setStyleSheet(f"color: {color};" if color else "")
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Quit: a run is stopped first (after asking), then unsaved changes are asked about;

@@ -78,6 +78,10 @@ def _monitor_editor(commit: Callable[[Any], None]) -> Editor:
     combo = QComboBox()
     combo.setEditable(True)
     combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    # Metric names run long (val_classification_sparse_categorical_accuracy): the list shows
+    # them in full, the field keeps the form's width.
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(14)
     combo.textActivated.connect(lambda text: commit(text.strip()) if text.strip() else None)
 
     def finished() -> None:
@@ -167,6 +171,7 @@ class TrainingSettingsForm(QGroupBox):
                     combo.blockSignals(True)
                     combo.clear()
                     combo.addItems(choices)
+                    combo.view().setMinimumWidth(combo.view().sizeHintForColumn(0) + 24)
                     combo.blockSignals(False)
             editor.set_value(get_setting(project, path))
         early = project.training.early_stopping.enabled
