@@ -180,7 +180,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if (unusable := _unwritable(out_dir)) is not None:
         print(f"mogui: {unusable}", file=sys.stderr)
         return EXIT_INVALID
-    request = TrainRequest(project, path.parent.absolute(), out_dir.absolute(), args.epochs)
+    request = TrainRequest(project, path.parent.absolute(), out_dir.absolute(), args.epochs,
+                           baseline=True)
     try:
         summary = _run_child("train", (request,), _allowed(project), EpochTable(sys.stdout))
     except JobCancelled:

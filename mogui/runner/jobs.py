@@ -40,7 +40,7 @@ def train(handle: JobHandle, request: TrainRequest) -> TrainSummary:
     settings = request.project.training
     baseline: dict[str, float] = {}
     has_validation = settings.validation_split > 0
-    if isinstance(data, Dataset):
+    if request.baseline and isinstance(data, Dataset):
         train_rows, val_rows = data.split(settings.validation_split, settings.seed)
         baseline = predict_mean_baseline(train_rows, val_rows, request.project)
         has_validation = val_rows is not None

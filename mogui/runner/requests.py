@@ -22,6 +22,8 @@ class TrainRequest:
     epochs: int | None = None
     #: Data already in memory (sent through the pipe); ``None`` loads the project's data.
     data: Any = None
+    #: Also work out each head's loss when predicting the training mean (the CLI prints it).
+    baseline: bool = False
 
 
 @dataclass(frozen=True)
