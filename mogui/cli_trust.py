@@ -14,6 +14,8 @@ from pathlib import Path
 
 from mogui.core.errors import MoguiError
 from mogui.core.project import Project
+from mogui.core.project_code import run_folder_code
+from mogui.core.runs import MODEL_FILE
 from mogui.core.trust import (
     CodeItem,
     TrustStore,
@@ -25,8 +27,6 @@ from mogui.core.trust import (
 )
 
 EXIT_OK, EXIT_INVALID = 0, 2
-#: The model file a ``mogui train`` run folder holds.
-RUN_MODEL = "model.keras"
 
 
 def refuse(items: list[CodeItem], what: str, target: str, not_done: str) -> int:
@@ -53,11 +53,10 @@ def check_trust(project: Project, args: argparse.Namespace) -> int | None:
 
 def check_model_trust(args: argparse.Namespace) -> int | None:
     """Like :func:`check_trust`, for the code inside ``--from-run``'s model file."""
-    model_file = Path(args.from_run) / RUN_MODEL
-    if not model_file.is_file():
-        return None  # the export itself says that the model is missing
+    model_file = Path(args.from_run) / MODEL_FILE
     store = TrustStore.load()
-    items = [item for item in keras_file_code(model_file) if not store.is_trusted(item)]
+    # No model file: the export itself says so.
+    items = [item for item in run_folder_code(args.from_run) if not store.is_trusted(item)]
     if args.trust:
         allow_in_process(items)
         return None
@@ -69,16 +68,15 @@ def check_model_trust(args: argparse.Namespace) -> int | None:
 
 def model_code(args: argparse.Namespace) -> list[str]:
     """The code inside ``--from-run``'s model file (checked by :func:`check_model_trust`)."""
-    model_file = Path(args.from_run) / RUN_MODEL
-    return [item.source for item in keras_file_code(model_file)] if model_file.is_file() else []
+    return [item.source for item in run_folder_code(args.from_run)]
 
 
 def _code_of(target: str, every_mode: bool, load: Callable[[str], tuple[Project, Path]]
              ) -> tuple[list[CodeItem], Path | None]:
     """The code of a project (and its path), or of a ``.keras`` file or run folder (``None``)."""
     path = Path(target)
-    if path.is_dir() and (path / RUN_MODEL).is_file():
-        path = path / RUN_MODEL
+    if path.is_dir() and (path / MODEL_FILE).is_file():
+        path = path / MODEL_FILE
     if path.suffix == ".keras":
         return keras_file_code(path), None
     project, project_path = load(target)

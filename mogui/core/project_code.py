@@ -21,6 +21,7 @@ from typing import Any
 
 from mogui.core.errors import CustomCodeError, MoguiError
 from mogui.core.project import Project
+from mogui.core.runs import MODEL_FILE
 
 #: Label of the joint loss in messages, tracebacks and the trust store.
 JOINT_CODE_LABEL = "joint loss"
@@ -181,6 +182,12 @@ def keras_file_code(path: str | os.PathLike[str]) -> list[CodeItem]:
             named = head != label and label not in (JOINT_CODE_LABEL, "custom loss")
             items.append(CodeItem(label, head if named else None, source))
     return items
+
+
+def run_folder_code(folder: str | os.PathLike[str]) -> list[CodeItem]:
+    """The loss code held by a run folder's model file; none when the folder has no model."""
+    model_file = Path(folder) / MODEL_FILE
+    return keras_file_code(model_file) if model_file.is_file() else []
 
 
 def _sources_in(node: Any) -> list[tuple[str, str]]:

@@ -31,8 +31,9 @@ from mogui.core.errors import MoguiError
 from mogui.core.events import EpochEnded
 from mogui.core.io import atomic_write_text
 from mogui.core.project import Project
-from mogui.core.runs import MODEL_FILE, Run
-from mogui.core.trust import keras_file_code, project_code
+from mogui.core.project_code import run_folder_code
+from mogui.core.runs import Run
+from mogui.core.trust import project_code
 from mogui.qt.code_editor import PythonHighlighter
 from mogui.qt.document import ProjectDocument
 from mogui.qt.jobs import JobError
@@ -321,6 +322,6 @@ class ExportDialog(QDialog):
 def _model_code(run_folder: Path) -> list[str]:
     """The code a run folder's model file holds (the child checks its trust again)."""
     try:
-        return [item.source for item in keras_file_code(run_folder / MODEL_FILE)]
+        return [item.source for item in run_folder_code(run_folder)]
     except MoguiError:
         return []  # the export itself says what is wrong with the folder
