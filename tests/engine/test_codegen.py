@@ -157,7 +157,7 @@ def test_script_logs_each_head_loss(runs):
 @pytest.mark.slow
 def test_script_uses_only_keras_tensorflow_numpy(runs):
     cases, _, _, _ = runs
-    allowed = {"csv", "inspect", "io", "sys", "pathlib", "keras", "numpy", "tensorflow"}
+    allowed = {"csv", "math", "inspect", "io", "sys", "pathlib", "keras", "numpy", "tensorflow"}
     for project in cases.values():
         tree = ast.parse(generate_script(project))
         modules = set()
@@ -191,7 +191,8 @@ def test_script_explains_the_multi_output_parts(demo_project, joint_project):
     assert "Dicts keyed by head name" in per_output
     assert 'loss_weights={"bbox": 1.0, "classification": 1.5}' in per_output
     joint = generate_script(joint_project)
-    assert "def compute_loss(" in joint and "class JointLossModel(keras.Model)" in joint
+    assert "def compute_loss(" in joint and "class JointLossModel(MultiHeadModel)" in joint
+    assert "class MultiHeadModel(keras.Model)" in joint
     assert 'TERM_WEIGHTS = {"bbox": 1.0, "classification": 1.5}' in joint
     # the user's joint loss is copied as written
     for line in joint_project.joint_loss.source.splitlines():

@@ -12,7 +12,15 @@ from mogui.core.io import load_example
 from mogui.engine.data import Dataset
 from mogui.engine.export.codegen import generate_script
 from mogui.engine.export.codegen.shared import definitions
-from mogui.engine.plain_keras import demo_shapes, head_loss, history, joint_model, masking, split
+from mogui.engine.plain_keras import (
+    batches,
+    demo_shapes,
+    head_loss,
+    history,
+    masking,
+    multi_head,
+    split,
+)
 from mogui.engine.training import history_columns
 
 CUSTOM = textwrap.dedent('''
@@ -26,10 +34,13 @@ ALWAYS = [
     (split, ("split_rows", "split_arrays")),
     (head_loss, ("MASKED_MEAN", "LOGIT_METRICS", "head_metrics")),
     (history, ("history_columns", "history_csv")),
+    (batches, ("epoch_batches",)),
+    (multi_head, ("MultiHeadModel",)),
 ]
 DEMO = [(demo_shapes, ("SHAPE_CLASSES", "NOISE_AMPLITUDE", "_shape_masks", "_bounding_boxes",
                        "draw_shapes", "make_demo_arrays", "demo_target"))]
-JOINT = [(joint_model, ("as_float32", "reduce_term", "JointLossModel"))]
+JOINT = [(multi_head, ("as_float32", "reduce_term", "JointLossModel"))]
+PER_HEAD = [(multi_head, ("HeadLossModel",))]
 CUSTOM_HEAD = [(head_loss, ("HeadLoss",))]
 
 
@@ -41,10 +52,11 @@ def _custom_head_project():
 
 
 CASES = {
-    "per-head built-in losses, demo data": (load_example("bbox_classification"), ALWAYS + DEMO),
+    "per-head built-in losses, demo data": (load_example("bbox_classification"),
+                                            ALWAYS + DEMO + PER_HEAD),
     "joint loss": (load_example("bbox_classification_joint"), ALWAYS + DEMO + JOINT),
-    "npz data": (load_example("multi_input"), ALWAYS),
-    "custom head loss": (_custom_head_project(), ALWAYS + DEMO + CUSTOM_HEAD),
+    "npz data": (load_example("multi_input"), ALWAYS + PER_HEAD),
+    "custom head loss": (_custom_head_project(), ALWAYS + DEMO + PER_HEAD + CUSTOM_HEAD),
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import threading
 from collections.abc import Callable
+from time import perf_counter as real_clock
+from types import SimpleNamespace
 from typing import Any
 
 import keras
@@ -23,6 +25,7 @@ from mogui.core.io import example_path, load_example
 from mogui.core.project import LayerSpec, Project
 from mogui.engine.data import load_data
 from mogui.engine.training import TrainingControl, run_training, write_history_csv
+from mogui.engine.training import progress as progress_module
 from tests.event_log import EventLog
 
 
@@ -178,10 +181,10 @@ def test_stop_during_a_batch_report_is_the_last_batch(demo_project):
     run.join()
     batches = [(e.epoch, e.batch) for e in run.events if isinstance(e, BatchEnded)]
     assert batches == [(0, 0), (0, 1), (0, 2)]
-    # the interrupted epoch still ends, with its validation
-    epochs = [e for e in run.events if isinstance(e, EpochEnded)]
-    assert len(epochs) == 1 and "val_loss" in epochs[0].logs
-    assert run.result.stopped and run.result.epochs_run == 1
+    # the interrupted epoch does not count: no epoch ended, no history, no model saved
+    assert not [e for e in run.events if isinstance(e, EpochEnded)]
+    assert run.result.stopped and run.result.epochs_run == 0
+    assert all(values == [] for values in run.result.history.values())
 
 
 def test_stop_before_start_trains_no_batch(demo_project):
@@ -196,10 +199,14 @@ def test_stop_before_start_trains_no_batch(demo_project):
     assert isinstance(log.events[-1], TrainingFinished) and log.events[-1].stopped
 
 
-def test_pause_blocks_training_until_resume(demo_project):
+def test_pause_blocks_training_until_resume(demo_project, monkeypatch):
     project = tiny(demo_project)
     control = TrainingControl()
     paused = threading.Event()
+    # The training clock jumps 100 s while paused: time that elapsed must leave out.
+    offset = [0.0]
+    clock = SimpleNamespace(perf_counter=lambda: real_clock() + offset[0])
+    monkeypatch.setattr(progress_module, "time", clock)
 
     def note_pause(event: Any) -> None:
         if event == StateChanged("paused"):
@@ -213,18 +220,19 @@ def test_pause_blocks_training_until_resume(demo_project):
     held = run.batches()
     run.thread.join(0.5)  # a paused run neither ends nor trains meanwhile
     assert run.batches() == held and run.thread.is_alive()
+    offset[0] += 100.0  # while the run waits for resume
     control.resume()
     run.join()
     states = [e.state for e in run.events if isinstance(e, StateChanged)]
     assert states == ["paused", "running"]
     assert run.result.epochs_run == 3 and not run.result.stopped
     assert run.batches() == 12
-    # Elapsed time (and so the ETA) leaves the pause of at least 0.5 s out.
+    # Elapsed time (and so the ETA) leaves the pause out, with the 100 s the clock jumped.
     kinds = [type(e).__name__ for e in run.events]
     at = kinds.index("StateChanged")
     before = next(e for e in reversed(run.events[:at]) if isinstance(e, BatchEnded))
     after = next(e for e in run.events[at:] if isinstance(e, BatchEnded))
-    assert 0 <= after.elapsed - before.elapsed < 0.4
+    assert 0 <= after.elapsed - before.elapsed < 100.0
 
 
 def test_stop_wakes_a_paused_run(demo_project):
@@ -242,7 +250,9 @@ def test_stop_wakes_a_paused_run(demo_project):
     assert paused.wait(30)  # the run holds after a batch
     control.stop()
     run.join(60)
-    assert run.result.stopped and run.result.epochs_run >= 1
+    assert not run.thread.is_alive()
+    assert run.result.stopped and run.result.epochs_run < 3
+    assert run.result.epochs_run == len(run.result.history["loss"])
 
 
 def test_history_csv_model_and_checkpoint_files(demo_project, tmp_path):

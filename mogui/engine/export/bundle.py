@@ -34,7 +34,7 @@ from mogui.engine.export.formats import (
 )
 from mogui.engine.export.plots import write_loss_plots
 from mogui.engine.export.readme import EXPORTED_DATA, HISTORY, PROJECT_COPY, README, readme_text
-from mogui.engine.losses import CustomLoss, JointLossModel
+from mogui.engine.losses import CustomLoss, HeadLossModel, JointLossModel
 from mogui.engine.training import (
     TrainingControl,
     read_history_csv,
@@ -43,7 +43,8 @@ from mogui.engine.training import (
 )
 
 #: The classes a training ``.keras`` of mogui's may hold.
-_MOGUI_CLASSES = {"mogui>CustomLoss": CustomLoss, "mogui>JointLossModel": JointLossModel}
+_MOGUI_CLASSES = {"mogui>CustomLoss": CustomLoss, "mogui>JointLossModel": JointLossModel,
+                  "mogui>HeadLossModel": HeadLossModel}
 #: Written into every export folder; an existing folder holding it may be replaced.
 MARKER = ".mogui-export"
 

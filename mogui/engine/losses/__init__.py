@@ -25,6 +25,7 @@ from mogui.engine.losses.joint import JOINT_LABEL, JointLossModel
 from mogui.engine.losses.tensor_info import TensorInfo
 from mogui.engine.losses.training_model import (
     OPTIMIZERS,
+    HeadLossModel,
     compile_model,
     make_optimizer,
     make_training_model,
@@ -39,6 +40,7 @@ __all__ = [
     "CustomLoss",
     "DryRunReport",
     "HeadDryRun",
+    "HeadLossModel",
     "JointLossModel",
     "LossContract",
     "TensorInfo",

@@ -204,7 +204,7 @@ def _joint_dry_run(project: Project, model: keras.Model, x: dict[str, np.ndarray
         term_weights=dict(project.joint_loss.term_weights))
     calls_before = joint.loss_calls
     y_pred = _predict(joint, x)
-    terms, total = joint.joint_terms(y, y_pred, weights)
+    terms, total = joint.loss_terms(y, y_pred, weights)
     call = joint.last_call
     assert call is not None
     values = {head: float(v) for head, v in terms.items()}

@@ -1,6 +1,6 @@
 """The joint-loss model with mogui's checks: the user's function over all heads at once.
 
-:class:`mogui.engine.plain_keras.joint_model.JointLossModel` holds the training logic that
+:class:`mogui.engine.plain_keras.multi_head.JointLossModel` holds the training logic that
 exported scripts share; this subclass compiles the user's source, names the user's line in
 every error, checks what the function returns, and keeps what it received for the dry run.
 """
@@ -18,7 +18,7 @@ from mogui.core.project_code import JOINT_CODE_LABEL
 from mogui.engine.losses.head_losses import numeric_tensor
 from mogui.engine.losses.tensor_info import TensorInfo
 from mogui.engine.losses.user_code import call_user_code, compile_loss_source, return_lineno
-from mogui.engine.plain_keras import joint_model as plain
+from mogui.engine.plain_keras import multi_head as plain
 
 JOINT_LABEL = JOINT_CODE_LABEL
 

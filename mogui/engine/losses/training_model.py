@@ -1,7 +1,9 @@
 """The project's model compiled for training: optimizer, losses, weights and metrics.
 
-Per-output mode compiles with dicts keyed by head name (loss, loss_weights, metrics); joint
-mode wraps the model in :class:`~mogui.engine.losses.joint.JointLossModel`.
+Per-output mode wraps the model in :class:`HeadLossModel` and compiles it with dicts keyed by
+head name (loss, loss_weights, metrics); joint mode wraps it in
+:class:`~mogui.engine.losses.joint.JointLossModel`. Both log every head's loss as a mean over
+samples, so an epoch's ``loss`` is the weighted sum of the heads' losses.
 """
 
 from __future__ import annotations
@@ -12,6 +14,12 @@ from mogui.core.project import Project, TrainingSettings
 from mogui.engine.losses.head_losses import make_head_loss, make_head_metrics
 from mogui.engine.losses.joint import JointLossModel
 from mogui.engine.model import build_model, outputs_by_head
+from mogui.engine.plain_keras import multi_head
+
+
+@keras.saving.register_keras_serializable(package="mogui")
+class HeadLossModel(multi_head.HeadLossModel):
+    """The per-head model of :mod:`mogui.engine.plain_keras.multi_head`, registered for loading."""
 
 OPTIMIZERS: dict[str, type[keras.optimizers.Optimizer]] = {
     "adam": keras.optimizers.Adam,
@@ -27,7 +35,7 @@ def make_optimizer(settings: TrainingSettings) -> keras.optimizers.Optimizer:
 
 
 def compile_model(model: keras.Model, project: Project) -> keras.Model:
-    """Compile ``model`` for the project's losses; joint mode returns a JointLossModel.
+    """``model`` as a :class:`HeadLossModel` or :class:`JointLossModel`, compiled.
 
     Every compile argument is a dict keyed by head name, covering every head: heads without a
     loss get ``None``. Metrics are weighted metrics, so rows without a label for a head (sample
@@ -45,13 +53,14 @@ def compile_model(model: keras.Model, project: Project) -> keras.Model:
         )
         joint.compile(optimizer=optimizer, weighted_metrics=metrics)
         return joint
-    model.compile(
+    per_head = HeadLossModel(inputs=model.input, outputs=outputs_by_head(model), name=model.name)
+    per_head.compile(
         optimizer=optimizer,
         loss={head.name: make_head_loss(head) for head in project.heads},
         loss_weights={head.name: float(head.loss.weight) for head in project.heads},
         weighted_metrics=metrics,
     )
-    return model
+    return per_head
 
 
 def make_training_model(project: Project) -> keras.Model:

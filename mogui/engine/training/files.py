@@ -13,6 +13,7 @@ import keras
 
 from mogui.core.io import atomic_write_text
 from mogui.engine.plain_keras.history import history_columns, history_csv
+from mogui.engine.training.complete_epochs import CompleteEpochs
 
 __all__ = ["EpochFiles", "history_columns", "read_history_csv", "save_model_atomic",
            "write_history_csv"]
@@ -61,8 +62,10 @@ class EpochFiles(keras.callbacks.Callback):
     A run that ends abruptly (its process killed) then keeps its completed epochs on disk.
     """
 
-    def __init__(self, folder: Path, heads: Iterable[str]) -> None:
+    def __init__(self, folder: Path, heads: Iterable[str], *,
+                 complete: CompleteEpochs | None = None) -> None:
         super().__init__()
+        self.complete = complete
         self.folder = Path(folder)
         self.heads = list(heads)
         self.history: dict[str, list[float]] = {}
@@ -71,6 +74,8 @@ class EpochFiles(keras.callbacks.Callback):
         self._save_cost = 0.0
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.complete is not None and self.complete.cut_short(epoch):
+            return
         for key, value in (logs or {}).items():
             self.history.setdefault(str(key), []).append(float(value))
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from mogui.core.events import (
     TrainingStarted,
 )
 from mogui.engine.training.batch_values import BatchValues
+from mogui.engine.training.complete_epochs import CompleteEpochs
 from mogui.engine.training.control import TrainingControl
 
 
@@ -27,8 +28,9 @@ class ProgressCallback(keras.callbacks.Callback):
     """
 
     def __init__(self, reporter: Reporter, control: TrainingControl, *, started: TrainingStarted,
-                 batch_size: int) -> None:
+                 batch_size: int, complete: CompleteEpochs | None = None) -> None:
         super().__init__()
+        self.complete = complete
         self.reporter = reporter
         self.control = control
         self.started = started
@@ -94,6 +96,8 @@ class ProgressCallback(keras.callbacks.Callback):
         self._check_stop()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.complete is not None and self.complete.cut_short(epoch):
+            return  # a stop ended it early: it does not count as an epoch
         self.epochs_run = epoch + 1
         self.reporter(EpochEnded(epoch=epoch, logs=_floats(logs),
                                  elapsed=time.perf_counter() - self.t0))

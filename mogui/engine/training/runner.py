@@ -24,6 +24,8 @@ from mogui.core.project import Project
 from mogui.core.validation import ProjectError
 from mogui.engine.data import Dataset, StreamingDataset, prepare_masked_targets
 from mogui.engine.losses import make_training_model
+from mogui.engine.plain_keras.batches import epoch_batches
+from mogui.engine.training.complete_epochs import CompleteEpochs
 from mogui.engine.training.control import TrainingControl
 from mogui.engine.training.devices import configure_devices, device_description
 from mogui.engine.training.files import EpochFiles, save_model_atomic, write_history_csv
@@ -91,13 +93,14 @@ def _train(project: Project, data: Dataset | StreamingDataset, reporter: Reporte
         device=device, epochs=epochs, steps_per_epoch=steps, train_samples=feed.train_samples,
         val_samples=feed.val_samples,
         heads=tuple(h.name for h in project.loss_heads()))
+    complete = CompleteEpochs(steps)
     progress = ProgressCallback(reporter, control, started=started,
-                                batch_size=settings.batch_size)
-    callbacks: list[keras.callbacks.Callback] = [progress]
+                                batch_size=settings.batch_size, complete=complete)
+    callbacks: list[keras.callbacks.Callback] = [complete, progress]
     callbacks += _settings_callbacks(project, has_validation=feed.val_samples > 0,
                                      out_dir=out_dir)
     if save_each_epoch and out_dir is not None:
-        callbacks.append(EpochFiles(Path(out_dir), started.heads))
+        callbacks.append(EpochFiles(Path(out_dir), started.heads, complete=complete))
 
     t0 = time.perf_counter()
     history: dict[str, list[float]] = {}
@@ -105,14 +108,17 @@ def _train(project: Project, data: Dataset | StreamingDataset, reporter: Reporte
         reporter(started)
     else:
         fit = model.fit(**feed.fit_kwargs, epochs=epochs, callbacks=callbacks, verbose=0)
-        history = {k: [float(v) for v in values] for k, values in fit.history.items()}
+        # An epoch that a stop cut short is left out, weights included.
+        history = complete.finish(
+            {k: [float(v) for v in values] for k, values in fit.history.items()})
     epochs_run = len(history.get("loss", []))
 
     if out_dir is not None:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         write_history_csv(history, out_dir / "history.csv", started.heads)
-        save_model_atomic(model, out_dir / "model.keras")
+        if epochs_run > 0:
+            save_model_atomic(model, out_dir / "model.keras")
     reporter(TrainingFinished(history=history, stopped=control.stop_requested,
                               elapsed=time.perf_counter() - t0, epochs_run=epochs_run))
     return TrainingResult(history=history, model=model, stopped=control.stop_requested,
@@ -144,9 +150,11 @@ def _fit_inputs(project: Project, data: Dataset | StreamingDataset) -> _FitInput
     train, val = Dataset(x=data.x, y=targets).split(*split)
     train_w, val_w = Dataset(x={}, y=weights).split(*split)  # same seed: same rows
     validation = None if val is None or val_w is None else (val.x, val.y, val_w.y)
-    kwargs = {"x": train.x, "y": train.y, "sample_weight": train_w.y,
-              "validation_data": validation, "batch_size": settings.batch_size,
-              "shuffle": settings.shuffle}
+    # Not fit(shuffle=True): with a seed set, Keras repeats one order every epoch.
+    batches = epoch_batches(train.x, train.y, train_w.y, settings.batch_size, settings.seed,
+                            shuffle=settings.shuffle)
+    kwargs = {"x": batches, "validation_data": validation,
+              "validation_batch_size": settings.batch_size, "shuffle": False}
     return _FitInputs(kwargs, train.num_samples, val.num_samples if val is not None else 0)
 
 

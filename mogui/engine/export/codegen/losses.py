@@ -20,7 +20,7 @@ from mogui.engine.losses import (
     OPTIMIZERS,
     head_outputs_logits,
 )
-from mogui.engine.plain_keras import head_loss, joint_model
+from mogui.engine.plain_keras import head_loss, multi_head
 
 #: Registers a copied class so that the script's ``model.keras`` reloads where it is imported.
 REGISTER = '@keras.saving.register_keras_serializable(package="exported")\n'
@@ -62,7 +62,8 @@ def _custom_head_losses(project: Project) -> str:
 
 
 def losses_section(project: Project) -> str:
-    """Custom loss code, plus the joint-loss model in joint mode (empty when neither)."""
+    """Custom loss code and the model class that sums the heads' losses."""
+    base = definitions(multi_head, "MultiHeadModel")
     if project.loss_mode == "joint":
         return (
             banner("joint loss") + "\n"
@@ -70,10 +71,12 @@ def losses_section(project: Project) -> str:
             "# dicts keyed by head name and returns a scalar or a dict of terms per head.\n\n"
             + _factory("make_joint_loss", "The joint loss over all heads.",
                        project.joint_loss.source)
-            + "\n\n" + definitions(joint_model, "as_float32", "reduce_term")
-            + "\n\n" + REGISTER + definitions(joint_model, "JointLossModel")
+            + "\n\n" + definitions(multi_head, "as_float32", "reduce_term")
+            + "\n\n" + base + "\n\n" + REGISTER + definitions(multi_head, "JointLossModel")
         )
-    return _custom_head_losses(project)
+    custom = _custom_head_losses(project)
+    return ((custom + "\n\n" if custom else "") + banner("the per-head model") + "\n"
+            + base + "\n\n" + REGISTER + definitions(multi_head, "HeadLossModel"))
 
 
 def shared_section() -> str:

@@ -22,7 +22,8 @@ SCRIPT_NAMES = frozenset({
     "as_column", "weights", "split_rows", "split_arrays", "missing_rows", "fill_missing",
     "mask_missing", "history_columns", "history_csv", "head_metrics", "as_float32",
     "reduce_term", "make_joint_loss", "make_demo_arrays", "draw_shapes", "demo_target",
-    "JointLossModel", "HeadLoss", "HeadLossLogger",
+    "JointLossModel", "HeadLoss", "HeadLossLogger", "MultiHeadModel", "HeadLossModel",
+    "epoch_batches", "tf", "math",
 })
 
 
@@ -94,7 +95,7 @@ def model_section(project: Project) -> str:
         lines.append(f"    return JointLossModel(inputs=inputs, outputs=outputs, "
                      f"term_weights=TERM_WEIGHTS, name={name})")
     else:
-        lines.append(f"    return keras.Model(inputs=inputs, outputs=outputs, name={name})")
+        lines.append(f"    return HeadLossModel(inputs=inputs, outputs=outputs, name={name})")
     return "\n".join(lines) + "\n"
 
 

@@ -19,16 +19,15 @@ from mogui.engine.export.codegen.data import (
     split_section,
     targets_section,
 )
-from mogui.engine.export.codegen.literals import banner, lit, names_used
+from mogui.engine.export.codegen.literals import banner, lit
 from mogui.engine.export.codegen.losses import (
     compile_section,
-    custom_sources,
     losses_section,
     shared_section,
 )
 from mogui.engine.export.codegen.model import model_section
 from mogui.engine.export.codegen.shared import definitions
-from mogui.engine.plain_keras import history
+from mogui.engine.plain_keras import batches, history
 
 #: Line length the script is formatted for (mogui's own).
 LINE_LENGTH = 100
@@ -62,6 +61,7 @@ def generate_script(project: Project, project_dir: Path | None = None, *,
         masking_section(project),
         targets_section(project),
         split_section(),
+        definitions(batches, "epoch_batches"),
         shared_section(),
         losses_section(project),
         model_section(project),
@@ -91,14 +91,11 @@ def _header(project: Project) -> str:
 
 
 def _imports(project: Project) -> str:
-    needs_ops = project.loss_mode == "joint" or any(
-        "ops" in names_used(source) for source in custom_sources(project))
     joint = project.loss_mode == "joint"
-    lines = ["import csv", *(["import inspect"] if joint else []), "import io", "import sys",
-             "from pathlib import Path", "",
-             "import keras", "import numpy as np"]
-    if needs_ops:
-        lines.append("from keras import ops")
+    lines = ["import csv", *(["import inspect"] if joint else []), "import io", "import math",
+             "import sys", "from pathlib import Path", "",
+             "import keras", "import numpy as np", "import tensorflow as tf",
+             "from keras import ops"]
     return "\n".join(lines) + "\n"
 
 
@@ -177,14 +174,13 @@ def _main(project: Project) -> str:
         "    model = build_model()",
         "    compile_model(model)",
         *_callbacks(project),
+        "    # y and the sample weights are dicts keyed by head name, like the outputs.",
+        "    batches = epoch_batches(x_train, y_train, w_train, BATCH_SIZE, SEED, shuffle=SHUFFLE)",
         "    history = model.fit(",
-        "        x=x_train,",
-        "        y=y_train,  # a dict keyed by head name, like the outputs",
-        "        sample_weight=w_train,  # also keyed by head name",
+        "        batches,  # a new order every epoch (fit(shuffle=True) repeats one when seeded)",
         "        validation_data=validation,",
-        "        batch_size=BATCH_SIZE,",
+        "        validation_batch_size=BATCH_SIZE,",
         "        epochs=EPOCHS,",
-        "        shuffle=SHUFFLE,",
         "        callbacks=callbacks,",
         "        verbose=0,",
         "    )",

@@ -1,0 +1,33 @@
+"""Training batches in a new order every epoch, the same orders for the same seed.
+
+``fit(x, y, shuffle=True)`` on arrays repeats one order in every epoch once a seed is set
+(Keras 3 on TensorFlow: its permutation op restarts from the same seed each epoch). Here the
+row order comes from a tf.data shuffle that reshuffles on each pass, seeded, and each batch is
+gathered from the arrays in one step, as Keras does for arrays.
+"""
+
+import math
+
+import tensorflow as tf
+
+
+def epoch_batches(x, y, sample_weight, batch_size, seed, shuffle=True):
+    """``(x, y, sample_weight)`` batches for ``fit``: dicts of arrays, sliced by row.
+
+    With ``shuffle`` the rows are visited in a new order every epoch; the orders depend only on
+    ``seed``. The last batch of an epoch may be short, as in ``fit(batch_size=...)``.
+    """
+    arrays = (x, y, sample_weight)
+    rows = len(next(iter(x.values())))
+    order = tf.data.Dataset.range(rows)
+    if shuffle:
+        order = order.shuffle(rows, seed=seed, reshuffle_each_iteration=True)
+    order = order.batch(batch_size)
+    whole = tf.data.Dataset.from_tensors(arrays).repeat()
+
+    def gather(rows_of_batch, data):
+        return tf.nest.map_structure(lambda array: tf.gather(array, rows_of_batch), data)
+
+    batches = tf.data.Dataset.zip((order, whole)).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+    batches = batches.apply(tf.data.experimental.assert_cardinality(math.ceil(rows / batch_size)))
+    return batches.prefetch(tf.data.AUTOTUNE)
