@@ -47,8 +47,9 @@ def joint_project() -> Project:
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path, monkeypatch):
-    """Keep QSettings (UI preferences) of tests out of the user's real settings."""
+    """Keep QSettings (UI preferences) and data (recovery files) of tests out of the user's."""
     monkeypatch.setenv("MOGUI_SETTINGS_DIR", str(tmp_path / "settings"))
+    monkeypatch.setenv("MOGUI_DATA_DIR", str(tmp_path / "data"))
     yield
 
 

@@ -1,15 +1,25 @@
-"""Reading and writing project files: versioned JSON, migrations, atomic saves."""
+"""Reading and writing project files: versioned JSON, migrations, atomic saves.
+
+Saves write a temporary file beside the target and rename it into place; they write through
+symbolic links, keep an existing file's permission bits and clean up after killed saves.
+"""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
+import stat
 import tempfile
+import threading
+import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mogui.core.paths import read_problem
 from mogui.core.project import SCHEMA_VERSION, Project
 from mogui.core.validation import Problem, ProjectError, parse_project
 
@@ -60,30 +70,159 @@ def load_project(path: str | os.PathLike[str], *, strict: bool = True) -> Projec
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProjectError([Problem("", "does not exist")], str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ProjectError([Problem("", f"cannot be read: {exc}")], str(path)) from None
+        reason = read_problem(path, exc)
+        if reason.startswith("is a folder"):
+            reason = "is a folder, not a project file; give the path of the project's .json file"
+        raise ProjectError([Problem("", reason)], str(path)) from None
+    if not text.strip():
+        raise ProjectError([Problem("", "is empty; a project file holds the project as JSON "
+                                    "(restore it from a backup or save the project again)")],
+                           str(path))
     return project_from_json(text, str(path), strict=strict)
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old or the new file, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+class SaveError(OSError):
+    """A save refused before anything was written; ``strerror`` says why and what to do."""
+
+    def __str__(self) -> str:
+        return f"cannot save '{self.filename}': {self.strerror}"
+
+
+#: Temporaries of a save are named ``.<name>.mogui-<8 random>.tmp``, beside the file.
+_TEMP_TAG = ".mogui-"
+_TEMP_SUFFIX = ".tmp"
+#: A temporary this old is left over from a save that was killed, not one in progress.
+ORPHAN_AGE_S = 60.0
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where the OS allows (Linux ``/proc``);
+    elsewhere set and restored under a lock (to the strictest value meanwhile, so a file
+    another thread creates in between is never more open than intended)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
+def _save_target(path: Path) -> Path:
+    """The file a save of ``path`` replaces: the end of its link chain when it is a link."""
+    if not path.is_symlink():
+        if path.is_dir():
+            raise SaveError(errno.EISDIR, "it is a folder; choose a file name", str(path))
+        return path
+    try:
+        real = Path(os.path.realpath(path, strict=True))
+    except FileNotFoundError:
+        raise SaveError(errno.ENOENT, f"it is a symbolic link to '{os.readlink(path)}', which "
+                        "does not exist; fix or remove the link, or save under another name",
+                        str(path)) from None
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        raise SaveError(errno.ELOOP, "it is a symbolic link that leads back to itself (a "
+                        "loop); fix or remove the link, or save under another name",
+                        str(path)) from None
+    if real.is_dir():
+        raise SaveError(errno.EISDIR, f"it is a link to the folder '{real}'; choose a file "
+                        "name", str(path))
+    return real
+
+
+def _orphan_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(re.escape(f".{name}{_TEMP_TAG}") + r"[a-z0-9_]{8}"
+                      + re.escape(_TEMP_SUFFIX))
+
+
+def remove_orphaned_temporaries(target: Path, age_s: float = ORPHAN_AGE_S) -> list[Path]:
+    """Remove temporaries of saves of ``target`` that were killed (older than ``age_s``);
+    only files named as mogui names its own. Returns what was removed."""
+    pattern = _orphan_pattern(target.name)
+    cutoff = time.time() - age_s
+    removed = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not pattern.fullmatch(entry.name):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat(
+                    follow_symlinks=False).st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue  # gone already, or not ours to remove: the save goes on
+    return removed
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX; a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str, *,
+                      new_mode: int | None = None) -> None:
+    """Write ``text`` to ``path`` so that readers see the old or the new file, never half.
+
+    A symbolic link is written through (its target is replaced; the link stays a link). An
+    existing file keeps its permission bits (and group, where allowed); a new one gets
+    ``new_mode``, by default ``0o666`` less the umask. Temporaries that killed saves of the
+    same file left behind are removed. Raises :class:`SaveError` (an ``OSError``) for a
+    dangling link, a link loop or a folder, and ``OSError`` when writing fails.
+    """
+    target = _save_target(Path(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_orphaned_temporaries(target)
+    try:
+        old = os.stat(target)
+    except FileNotFoundError:
+        old = None
+    mode = (stat.S_IMODE(old.st_mode) if old is not None
+            else (0o666 & ~current_umask()) if new_mode is None else new_mode)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}{_TEMP_TAG}", suffix=_TEMP_SUFFIX,
+                               dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            if hasattr(os, "fchmod"):
+                if old is not None and hasattr(os, "fchown"):
+                    try:
+                        os.fchown(fh.fileno(), -1, old.st_gid)
+                    except OSError:
+                        pass  # not a member of the file's group: it gets the user's
+                os.fchmod(fh.fileno(), mode)
+            else:
+                os.chmod(tmp, mode)
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
         raise
+    _fsync_folder(target.parent)
 
 
 def save_project(project: Project, path: str | os.PathLike[str]) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from mogui.core.io import load_example, load_project
 from mogui.core.validation import ProjectError
 from mogui.qt import error_dialog
+from mogui.qt.autosave import offer_recovery
 from mogui.qt.document import ProjectDocument
 from mogui.qt.main_window import MainWindow
 
@@ -19,7 +20,8 @@ DEMO = "bbox_classification"
 
 
 def create_window(project_path: str | None = None, *, warm_child: bool = False) -> MainWindow:
-    """The main window on ``project_path``, or on the demo when none is given or it is broken."""
+    """The main window on ``project_path``, or on the demo when none is given or it is broken;
+    then unsaved changes a crashed mogui left are offered for restoring."""
     problem = None
     document = None
     if project_path:
@@ -34,6 +36,7 @@ def create_window(project_path: str | None = None, *, warm_child: bool = False) 
     if problem:
         error_dialog.show_error(window, "Cannot open project",
                                 f"{problem}\n\nThe demo project was opened instead.")
+    offer_recovery(window, window.document, window.autosave)
     return window
 
 

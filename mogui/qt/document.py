@@ -132,6 +132,17 @@ class ProjectDocument(QObject):
         self.undo_stack.setClean()
         self.path_changed.emit()
 
+    def restore(self, project: Project, path: Path | None, saved: Project | None) -> None:
+        """Open recovered unsaved changes to ``path``: with ``saved`` (that file as on disk)
+        as the clean state and one undoable step to ``project``; without it, dirty from the
+        start. Trusts nothing: the code is judged as for any opened file."""
+        self.replace(saved if saved is not None else project, path)
+        if saved is None:
+            self.undo_stack.resetClean()
+        elif saved != project:
+            self.undo_stack.push(_SnapshotCommand(self, saved, project,
+                                                  "Restore unsaved changes"))
+
     def _set(self, project: Project) -> None:
         self._project = project
         self._problems = _problems_of(project)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from mogui.core.io import example_names
 from mogui.core.validation import describe_problem
 from mogui.qt import error_dialog
+from mogui.qt.autosave import Autosaver
 from mogui.qt.data_dialog import DataDialog
 from mogui.qt.document import ProjectDocument
 from mogui.qt.export_dialog import ExportDialog
@@ -45,6 +46,7 @@ class MainWindow(QMainWindow):
         self.runs = RunModel(self)
         self.spare = SpareChild() if warm_child else None
         self.files = FileActions(document, self)
+        self.autosave = Autosaver(document, self)  # unsaved changes survive a crash
         self.editor = ModelEditor(document)
         self.loss_panel = LossPanel(document, spare=self.spare)
         self.training_panel = TrainingPanel(document, runs=self.runs, spare=self.spare)
@@ -208,6 +210,7 @@ class MainWindow(QMainWindow):
         if not self.files.confirm_discard():
             event.ignore()
             return
+        self.autosave.shutdown()  # saved, discarded or clean: nothing left to recover
         stored = settings()
         stored.setValue(GEOMETRY_KEY, self.saveGeometry())
         stored.setValue(STATE_KEY, self.saveState())
