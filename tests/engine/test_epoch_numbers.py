@@ -3,6 +3,9 @@ up to ``loss`` when the last batch is short, checked against NumPy."""
 
 from __future__ import annotations
 
+import os
+import stat
+
 import numpy as np
 import pytest
 
@@ -190,6 +193,11 @@ def test_a_stop_inside_an_epoch_keeps_exactly_the_complete_epochs(tmp_path):
     assert all(len(values) == 1 for values in stopped.history.values())
     assert [e.epoch for e in events if isinstance(e, EpochEnded)] == [0]
     assert len(read_history_csv(tmp_path / "run" / "history.csv")["loss"]) == 1
+    # Run files are readable as any new file of the user's (not a temporary's 0600).
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("history.csv", "model.keras"):
+        assert stat.S_IMODE((tmp_path / "run" / name).stat().st_mode) == 0o666 & ~umask
 
     one_epoch = run_training(_project(learning_rate=0.05), _data(), lambda _e: None, epochs=1)
     assert stopped.history["loss"] == pytest.approx(one_epoch.history["loss"], rel=1e-6)

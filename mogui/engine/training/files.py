@@ -11,7 +11,7 @@ from pathlib import Path
 
 import keras
 
-from mogui.core.io import atomic_write_text
+from mogui.core.io import atomic_write_text, current_umask
 from mogui.engine.plain_keras.history import history_columns, history_csv
 from mogui.engine.training.complete_epochs import CompleteEpochs
 
@@ -43,6 +43,7 @@ def save_model_atomic(model: keras.Model, path: Path) -> None:
     os.close(fd)
     try:
         model.save(tmp)
+        os.chmod(tmp, 0o666 & ~current_umask())  # as any new file, not the temporary's 0600
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
