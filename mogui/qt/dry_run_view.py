@@ -156,7 +156,8 @@ class ContractView(QWidget):
 class DryRunView(QWidget):
     """Per head: received y_true/y_pred, returned value, weight, weighted; and the total."""
 
-    HEADERS = ["Head", "Loss", "y_true", "y_pred", "Returned", "Value", "Weight", "Weighted"]
+    HEADERS = ["Head", "Loss", "y_true", "y_pred", "Returned", "Value", "Weight", "Weighted",
+               "Labelled"]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -187,10 +188,11 @@ class DryRunView(QWidget):
             _fill_row(self.table, row, [
                 h.head, h.loss, format_tensor(h.y_true), format_tensor(h.y_pred),
                 format_tensor(returned) if returned is not None else "–",
-                _format_number(h.value), _format_number(h.weight), _format_number(h.weighted)],
+                _format_number(h.value), _format_number(h.weight), _format_number(h.weighted),
+                "–" if h.labelled is None else f"{h.labelled} of {report.batch_size}"],
                 getattr(h, "note", ""))
         for row, name in enumerate(untrained, start=len(report.heads)):
-            _fill_row(self.table, row, [name, "no loss", "–", "–", "–", "–", "–", "–"],
+            _fill_row(self.table, row, [name, "no loss", "–", "–", "–", "–", "–", "–", "–"],
                       "This head is not trained by any loss.")
         fit_table_height(self.table)
         self.table.show()
@@ -203,7 +205,13 @@ class DryRunView(QWidget):
             lines.append(f"Includes regularization {regularization:.6g}.")
         self.total_label.setText("<br>".join(lines))
         self.total_label.setWordWrap(True)
-        self.message.hide()
+        warnings = list(getattr(report, "warnings", []))
+        if warnings:
+            self.message.setStyleSheet("color: #8a5a00;")
+            self.message.setText("\n".join(f"⚠ {warning}" for warning in warnings))
+            self.message.show()
+        else:
+            self.message.hide()
 
     def show_error(self, message: str) -> None:
         self.table.setRowCount(0)

@@ -136,3 +136,63 @@ def test_joint_contract_lists_every_head(joint_project):
     assert contract.y_true["classification"] == TensorInfo((None, 1), "int32")
     assert "called once per batch" in contract.description
     assert "classification: 1.5" in contract.description
+
+
+def test_dry_run_builds_the_seeded_model_so_its_figures_repeat():
+    project, data = _per_output()
+    first = dry_run(project, data, batch_size=8)
+    again = dry_run(project, data, batch_size=8)
+    assert again.total == first.total
+    project.training.seed += 1
+    assert dry_run(project, data, batch_size=8).total != first.total
+
+
+def test_labelled_rows_per_head_are_shown():
+    project, data = _per_output()
+    box = data.y["box"].copy()
+    box[[0, 2, 5]] = np.nan  # three rows of the first eight have no box label
+    data.y["box"] = box
+    report = dry_run(project, data, batch_size=8)
+    by_head = {h.head: h.labelled for h in report.heads}
+    assert by_head == {"box": 5, "cls": 8}
+    text = "\n".join(report.lines())
+    assert "(5 of 8 rows labelled)" in text and "(8 of 8 rows labelled)" in text
+
+
+def test_weight_zero_and_heads_without_labels_are_warned_about():
+    project, data = _per_output()
+    project.head("cls").loss.weight = 0.0
+    data.y["box"] = np.full_like(data.y["box"], np.nan)
+    report = dry_run(project, data, batch_size=8)
+    assert len(report.warnings) == 2
+    assert "'cls' has loss weight 0" in report.warnings[0]
+    assert "'box' has no labelled row" in report.warnings[1]
+
+
+LEAVES_CLS_OUT = ("def loss(y_true, y_pred):\n"
+                  "    return {'box': ops.mean(ops.square(y_true['box'] - y_pred['box']))}\n")
+SCALAR = ("def loss(y_true, y_pred):\n"
+          "    return ops.mean(ops.square(y_true['box'] - y_pred['box']))\n")
+BOTH = ("def loss(y_true, y_pred):\n"
+        "    labels = ops.reshape(y_true['cls'], (-1,))\n"
+        "    cls = keras.losses.sparse_categorical_crossentropy(labels, y_pred['cls'])\n"
+        "    return {'box': ops.mean(ops.square(y_true['box'] - y_pred['box'])), 'cls': cls}\n")
+
+
+@pytest.mark.parametrize(("source", "weights", "expected"), [
+    (LEAVES_CLS_OUT, {"cls": 2.0}, ["does not use y_pred['cls']", "term weight for 'cls' is "
+                                    "ignored"]),
+    (SCALAR, {"box": 2.0}, ["does not use y_pred['cls']", "are ignored: loss() returns one "
+                            "value"]),
+    (BOTH, {"box": 2.0, "cls": 0.5}, []),
+])
+def test_joint_loss_that_leaves_a_head_untrained_or_a_weight_unused_is_warned_about(
+        source, weights, expected):
+    project = tiny_project([head("box"), head("cls", "multiclass", 3)], loss_mode="joint",
+                           joint_source="import keras\n" + source, term_weights=weights)
+    data = tiny_data({"box": regression_target(N, 2, 1.0), "cls": class_labels(N, 3)}, n=N)
+    report = dry_run(project, data, batch_size=N)
+    assert len(report.warnings) == len(expected), report.warnings
+    for warning, words in zip(report.warnings, expected, strict=True):
+        assert words in warning
+    assert all(f"warning: {w}" in report.lines() for w in report.warnings)

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from mogui.core.errors import CustomCodeError, DataError, TrainingError
@@ -70,6 +71,8 @@ class DryRunReport:
     calls: int = 0
     returned: str = ""
     untrained: list[str] = field(default_factory=list)
+    #: Things that will make training not do what the project says (a head left untrained…).
+    warnings: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """A plain-text rendering for the command line and logs."""
@@ -82,7 +85,7 @@ class DryRunReport:
             weighted = "-" if h.weighted is None else f"{h.weighted:.6g}"
             line = (f"  {h.head}: {h.loss}(y_true {h.y_true}, y_pred {h.y_pred}) = {value}"
                     f" x {h.weight:g} = {weighted}")
-            if h.labelled is not None and h.labelled != self.batch_size:
+            if h.labelled is not None:
                 line += f"  ({h.labelled} of {self.batch_size} rows labelled)"
             out.append(line + (f"  [{h.note}]" if h.note else ""))
         for name in self.untrained:
@@ -90,6 +93,7 @@ class DryRunReport:
         if self.regularization:
             out.append(f"  regularization: {self.regularization:.6g}")
         out.append(f"  total loss: {self.total:.6g}")
+        out += [f"warning: {warning}" for warning in self.warnings]
         return out
 
 
@@ -135,7 +139,9 @@ def dry_run(project: Project, data: _Data, batch_size: int | None = None, *,
     user's line) when custom code fails or returns a bad shape, NaN or infinity.
     """
     x, y, weights, n = _first_batch(project, data, batch_size)
-    model = model if model is not None else build_model(project)
+    if model is None:
+        keras.utils.set_random_seed(project.training.seed)  # the weights training starts from
+        model = build_model(project)
     if project.loss_mode == "joint":
         return _joint_dry_run(project, model, x, y, weights, n)
     y_pred = _predict(model, x)
@@ -147,8 +153,18 @@ def dry_run(project: Project, data: _Data, batch_size: int | None = None, *,
     regularization = _regularization(model)
     total = sum(h.weighted or 0.0 for h in heads) + regularization
     untrained = [h.name for h in project.heads if not h.has_loss]
+    warnings = [f"head '{h.head}' has loss weight 0, so training ignores its loss and does not "
+                "train it; give it a weight above 0 or remove its loss"
+                for h in heads if h.weight == 0]
+    warnings += _unlabelled(heads, n)
     return DryRunReport("per_output", heads, float(total), n, regularization,
-                        calls=len(heads), untrained=untrained)
+                        calls=len(heads), untrained=untrained, warnings=warnings)
+
+
+def _unlabelled(heads: list[HeadDryRun], n: int) -> list[str]:
+    return [f"head '{h.head}' has no labelled row in the first {n} rows, so its loss there is "
+            "0; check its target column (missing labels are NaN, or -1 for classes)"
+            for h in heads if h.labelled == 0]
 
 
 def _predict(model: keras.Model, x: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -203,8 +219,12 @@ def _joint_dry_run(project: Project, model: keras.Model, x: dict[str, np.ndarray
         loss_source=project.joint_loss.source,
         term_weights=dict(project.joint_loss.term_weights))
     calls_before = joint.loss_calls
-    y_pred = _predict(joint, x)
-    terms, total = joint.loss_terms(y, y_pred, weights)
+    # Each head's own output layer: a head whose layer gets no gradient is not trained.
+    head_weights = {head: joint.get_layer(head).trainable_weights for head in project.head_names}
+    with tf.GradientTape() as tape:
+        y_pred = _predict(joint, x)
+        terms, total = joint.loss_terms(y, y_pred, weights)
+    gradients = tape.gradient(total, head_weights)
     call = joint.last_call
     assert call is not None
     values = {head: float(v) for head, v in terms.items()}
@@ -233,8 +253,40 @@ def _joint_dry_run(project: Project, model: keras.Model, x: dict[str, np.ndarray
     else:
         returned_text = f"one value {call.returned}"
     regularization = _regularization(joint)
+    warnings = _joint_warnings(project, values, gradients, isinstance(call.returned, dict))
+    warnings += _unlabelled(heads, n)
     return DryRunReport("joint", heads, total_value + regularization, n, regularization,
-                        calls=joint.loss_calls - calls_before, returned=returned_text)
+                        calls=joint.loss_calls - calls_before, returned=returned_text,
+                        warnings=warnings)
+
+
+def _joint_warnings(project: Project, terms: dict[str, float], gradients: dict[str, list],
+                    returns_terms: bool) -> list[str]:
+    """Heads the joint loss leaves untrained, and term weights it never applies."""
+    warnings = []
+    for head in project.head_names:
+        layer_gradients = gradients.get(head) or []
+        if all(g is None for g in layer_gradients):
+            warnings.append(
+                f"loss() does not use y_pred['{head}'], so head '{head}' gets no gradient and "
+                "is not trained; use it in the loss (e.g. return a term for it) or remove the "
+                "head")
+        elif not any(np.any(np.asarray(g)) for g in layer_gradients if g is not None):
+            warnings.append(
+                f"the loss does not change with y_pred['{head}'] on this batch (its gradient "
+                f"is 0), so head '{head}' is not trained by it; check its term and weight")
+    weights = project.joint_loss.term_weights
+    if not returns_terms and weights:
+        warnings.append(
+            f"term weights {dict(weights)} are ignored: loss() returns one value, not a dict of "
+            "terms keyed by head; return a dict to weigh terms, or clear the weights")
+    elif returns_terms:
+        for head in weights:
+            if head not in terms:
+                warnings.append(
+                    f"the term weight for '{head}' is ignored: loss() returns no term "
+                    f"'{head}' (it returns {sorted(terms)})")
+    return warnings
 
 
 def _target_info(head: HeadSpec, pred: TensorInfo, joint: bool) -> TensorInfo:
