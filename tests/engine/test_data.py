@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -73,13 +71,6 @@ def test_each_class_draws_a_distinct_shape():
     assert centre[labels == 3].all()  # a plus is lit at its centre
     assert not centre[labels == 4].any()  # a ring is not
     assert not centre[labels == 5].any()  # nor is a hollow square
-
-
-def test_demo_shapes_are_fast():
-    make_demo_shapes(64, 64, seed=0)
-    start = time.perf_counter()
-    make_demo_shapes(2048, 64, seed=0)
-    assert time.perf_counter() - start < 1.0
 
 
 # -- Dataset ------------------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from mogui.core.io import load_example
 from mogui.engine.model.build import build_model
 from mogui.engine.model.shapes import format_shape, inspect_project
@@ -101,15 +99,11 @@ def test_merge_layer_without_enough_inputs():
     assert "at least 2 inputs" in str(inspection.error)
 
 
-def test_inspection_of_shipped_demo_is_fast():
+def test_inspection_of_shipped_demo():
     project = load_example("bbox_classification")
-    inspect_project(project)
-    start = time.perf_counter()
     inspection = inspect_project(project)
-    elapsed = time.perf_counter() - start
     assert inspection.error is None
     assert inspection.row("flatten").output_shape == (None, 2048)
-    assert elapsed < 1.0, f"inspect took {elapsed:.2f} s"
 
 
 def test_format_shape():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -9,6 +10,28 @@ import pytest
 from mogui.qt import thread_priority as tp
 
 pytestmark = pytest.mark.skipif(not tp.supported(), reason="per-thread priority is Linux-only")
+
+#: Tests that lower threads other than their own, which only a process that can raise a
+#: priority back may run without leaving later tests slower.
+restorable = pytest.mark.skipif(not tp.can_restore(),
+                                reason="raising a priority back needs CAP_SYS_NICE")
+
+
+@pytest.fixture(autouse=True)
+def _priorities_put_back():
+    """Every thread of the test process gets back the niceness it had before the test."""
+    before = {tid: tp.thread_niceness(tid) for tid in tp.thread_ids()}
+    yield
+    for tid, niceness in before.items():
+        now = tp.thread_niceness(tid)
+        if niceness is not None and now is not None and now != niceness:
+            try:
+                os.setpriority(os.PRIO_PROCESS, tid, niceness)
+            except OSError:
+                pass  # the thread ended meanwhile
+    for tid, niceness in before.items():
+        now = tp.thread_niceness(tid)
+        assert now in (None, niceness), f"thread {tid} kept niceness {now} (was {niceness})"
 
 
 def _parked_thread(target=None) -> tuple[threading.Thread, threading.Event, list[int]]:
@@ -28,6 +51,7 @@ def _parked_thread(target=None) -> tuple[threading.Thread, threading.Event, list
     return thread, release, ids
 
 
+@restorable
 def test_every_thread_but_the_kept_one_is_lowered():
     main = threading.get_native_id()
     before = tp.thread_niceness(main)
@@ -57,6 +81,7 @@ def test_threads_started_by_a_lowered_thread_inherit_it():
     assert children == [tp.BACKGROUND_NICENESS]
 
 
+@restorable
 def test_priority_is_only_ever_lowered():
     thread, release, ids = _parked_thread(lambda: tp.lower_this_thread(15))
     try:
@@ -65,10 +90,6 @@ def test_priority_is_only_ever_lowered():
     finally:
         release.set()
         thread.join()
-
-
-restorable = pytest.mark.skipif(not tp.can_restore(),
-                                reason="raising a priority back needs CAP_SYS_NICE")
 
 
 @restorable

@@ -63,6 +63,8 @@ def test_one_epoch_gives_every_head_a_curve(qtbot, panel, document):
 
 def test_trained_model_can_be_saved_and_exported_without_training(qtbot, panel, document,
                                                                   tmp_path, dialogs):
+    import json
+
     import keras
     import numpy as np
 
@@ -98,7 +100,9 @@ def test_trained_model_can_be_saved_and_exported_without_training(qtbot, panel, 
     assert (tmp_path / "export" / "model_inference.keras").is_file()
     qtbot.waitUntil(lambda: dialog.export_button.isEnabled())
     panel.shutdown()
-    assert not run.exists()  # the temporary run folder goes with the panel
+    assert (run / "model.keras").is_file()  # the run folder is kept (the Runs tab lists it)
+    assert json.loads((run / "run.json").read_text())["status"] == "finished"
+    assert run.parent.parent == tmp_path / "data" / "runs"  # untitled: the data folder
 
 
 def test_pause_then_resume(qtbot, panel, document):
@@ -117,9 +121,11 @@ def test_pause_then_resume(qtbot, panel, document):
     assert "Paused" in panel.status_label.text()
     assert not _button(panel, "pauseButton").isEnabled()
     qtbot.waitUntil(lambda: panel.plots.curve_points("loss", BATCH_VIEW) > 0, timeout=2000)
-    qtbot.wait(400)  # batches that ended before the pause are drained and drawn by now
+    # The pause came after the batches before it (one ordered pipe): deliver and draw them.
+    panel.worker.flush_batches()
+    panel.plots.refresh()
     points = panel.plots.curve_points("loss", BATCH_VIEW)
-    qtbot.wait(400)
+    qtbot.wait(400)  # a paused run sends nothing more
     assert panel.plots.curve_points("loss", BATCH_VIEW) == points
     _click(qtbot, panel, "resumeButton")
     qtbot.waitUntil(lambda: "Paused" not in panel.status_label.text(), timeout=10_000)
