@@ -1,4 +1,6 @@
-"""Command line: ``mogui`` opens the app; ``train``, ``inspect`` and ``validate`` work headless.
+"""Command line: ``mogui`` opens the app; ``train``, ``inspect``, ``validate``, ``export`` and
+``runs`` work headless. ``train`` writes a new run folder of the project's (as the app does)
+unless ``--out`` names one.
 
 Exit codes: 0 success, 2 invalid project or input, or code refused because it is not trusted
 (the reason on stderr), 1 anything else. ``validate``, ``train`` and ``export`` check trust
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mogui import __version__
+from mogui.cli_runs import export_source, project_file, runs_command
 from mogui.cli_trust import (
     check_model_trust,
     check_trust,
@@ -32,11 +35,15 @@ from mogui.core.errors import (
     CustomCodeError,
     DataError,
     ExportError,
+    ModelFileError,
     MoguiError,
 )
 from mogui.core.io import example_names, example_path, load_project
 from mogui.core.jobs import JobCancelled
+from mogui.core.paths import path_problem
 from mogui.core.project import Project
+from mogui.core.run_store import RunRecorder, RunStoreError, create_run, runs_dir
+from mogui.core.runs import RunStatus
 from mogui.core.trust import project_code
 from mogui.core.validation import ProjectError
 
@@ -54,9 +61,9 @@ def _resolve(project_arg: str) -> Path:
     return path  # load_project reports that it does not exist
 
 
-def _load(project_arg: str) -> tuple[Project, Path]:
+def _load(project_arg: str, *, strict: bool = True) -> tuple[Project, Path]:
     path = _resolve(project_arg)
-    return load_project(path), path
+    return load_project(path, strict=strict), path
 
 
 def _quiet_tensorflow() -> None:
@@ -176,18 +183,37 @@ def cmd_train(args: argparse.Namespace) -> int:
         return refused
     from mogui.runner.requests import TrainRequest
 
-    out_dir = Path(args.out) if args.out else Path("runs") / path.stem
-    if (unusable := _unwritable(out_dir)) is not None:
+    project_path = project_file(args.project, path)
+    out = Path(args.out).absolute() if args.out else None
+    if (unusable := _unwritable(out or runs_dir(project, project_path))) is not None:
         print(f"mogui: {unusable}", file=sys.stderr)
         return EXIT_INVALID
-    request = TrainRequest(project, path.parent.absolute(), out_dir.absolute(), args.epochs,
+    try:
+        run = create_run(project, project_path, folder=out)
+    except RunStoreError as exc:
+        print(f"mogui: {exc} Give a folder you can write to with --out.", file=sys.stderr)
+        return EXIT_INVALID
+    out_dir = run.folder
+    print(f"Run folder: {out_dir}", flush=True)
+    recorder, table = RunRecorder(run), EpochTable(sys.stdout)
+
+    def on_event(event: object) -> None:
+        table(event)
+        recorder(event)
+
+    request = TrainRequest(project, path.parent.absolute(), out_dir, args.epochs,
                            baseline=True)
     try:
-        summary = _run_child("train", (request,), _allowed(project), EpochTable(sys.stdout))
+        summary = _run_child("train", (request,), _allowed(project), on_event)
     except JobCancelled:
+        recorder.finish(RunStatus.STOPPED)
         print(f"Stopped. The epochs completed before the stop are in {out_dir}.",
               file=sys.stderr)
         return EXIT_FAILED
+    except Exception as exc:
+        recorder.finish(RunStatus.FAILED, _one_line(str(exc)))
+        raise
+    recorder.finish(RunStatus.STOPPED if summary.stopped else RunStatus.FINISHED)
     _print_baseline(project, summary.baseline, summary.history, summary.has_validation)
     note = " (stopped early)" if summary.stopped else ""
     print(f"Done{note}: {summary.epochs_run} epochs. Wrote {out_dir / 'history.csv'} and "
@@ -238,7 +264,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     print(f"Total parameters: {inspection.total_params:,}")
     if inspection.error is not None:
-        print(f"\nThe model cannot be built: {inspection.error}", file=sys.stderr)
+        print(f"\nmogui: the model cannot be built: {inspection.error}", file=sys.stderr)
         return EXIT_INVALID
     print(f"\nLosses ({project.loss_mode.replace('_', '-')} mode):")
     for contract in loss_contract(project):
@@ -256,10 +282,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(f"{path}: valid. {result.samples} samples; dry run of the "
           f"{report.mode.replace('_', '-')} loss on a batch of {report.batch_size}:")
     for h in report.heads:
+        labelled = "" if h.labelled is None else \
+            f" ({h.labelled} of {report.batch_size} rows labelled)"
         print(f"  {h.head}: {h.loss} received y_true {h.y_true.dtype} {h.y_true.shape}, "
               f"y_pred {h.y_pred.dtype} {h.y_pred.shape} -> {_number(h.value)} x {h.weight:g} "
-              f"= {_number(h.weighted)}")
+              f"= {_number(h.weighted)}{labelled}")
     print(f"  total loss: {report.total:.4f}")
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -269,13 +299,17 @@ def _number(value: float | None) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    project, path = _load(args.project)
+    try:
+        project, project_dir = export_source(args, _load)
+    except MoguiError as exc:
+        print(f"mogui: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_INVALID
     # With --from-run the model file's code runs (when it loads), not the project's.
     check = check_model_trust(args) if args.from_run is not None else check_trust(project, args)
     if check is not None:
         return check
     formats = [f for f in (args.formats or "keras").split(",") if f.strip()]
-    options = {"formats": formats, "epochs": args.epochs, "project_dir": path.parent.absolute(),
+    options = {"formats": formats, "epochs": args.epochs, "project_dir": project_dir,
                "from_run": None if args.from_run is None else Path(args.from_run).absolute()}
     allowed = _allowed(project) if args.from_run is None else model_code(args)
     reporter = EpochTable(sys.stdout) if args.from_run is None else None
@@ -289,25 +323,50 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_runs(args: argparse.Namespace) -> int:
+    return runs_command(args, _load)
+
+
 def cmd_trust(args: argparse.Namespace) -> int:
     return trust_command(args, _load)
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
+    project = str(_resolve(args.project)) if args.project else None
+    if project is not None and (problem := path_problem(project)) is not None:
+        examples = ", ".join(sorted(name.removesuffix(".json") for name in example_names()))
+        hint = (f" Give the path of a mogui project file or the name of a shipped example "
+                f"({examples})." if problem.startswith("does not exist") else "")
+        print(f"mogui: cannot open the project '{project}': it {problem}.{hint}",
+              file=sys.stderr)
+        return EXIT_INVALID
     try:
         from mogui.qt.app import run_gui
     except ImportError as exc:
         print(f"mogui: the desktop app cannot start: {exc}. Install the Qt system libraries "
               "listed in the README, or use 'mogui train|inspect|validate'.", file=sys.stderr)
         return EXIT_FAILED
-    project = str(_resolve(args.project)) if args.project else None
     return run_gui(sys.argv[:1], project)
+
+
+def _opens_project(parser: argparse.ArgumentParser, argv: Sequence[str]) -> bool:
+    """Whether ``argv`` is ``PROJECT [...]`` (what a file manager runs to open a file): its
+    first word names no command but an existing file, a ``.json`` file, a path or an example."""
+    if not argv or argv[0].startswith("-"):
+        return False
+    commands = {name for action in parser._actions  # argparse keeps sub-commands nowhere else
+                if isinstance(action, argparse._SubParsersAction) for name in action.choices}
+    word = argv[0]
+    return word not in commands and (
+        Path(word).exists() or word.lower().endswith(".json") or f"{word}.json" in
+        example_names() or any(sep in word for sep in (os.sep, os.altsep) if sep))
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mogui", description="Build, train and inspect multi-output Keras models. "
-        "Without a command, opens the desktop app (on the demo project, or on PROJECT).")
+        "Without a command, opens the desktop app (on the demo project, or on PROJECT: "
+        "'mogui PROJECT.json' is short for 'mogui gui PROJECT.json').")
     parser.add_argument("--version", action="version", version=f"mogui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     project_help = "project file (.json) or the name of a shipped example"
@@ -317,7 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train a project headless")
     train.add_argument("project", help=project_help)
     train.add_argument("--epochs", type=int, help="override the project's epoch count")
-    train.add_argument("--out", help="output folder (default: runs/<project name>)")
+    train.add_argument("--out", help="write the run to exactly this folder (default: a new "
+                       "folder in runs/<project file name>/ beside the project)")
     train.add_argument("--trust", action="store_true", help=trust_help)
     train.set_defaults(func=cmd_train)
 
@@ -332,7 +392,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="train (or take a trained run) and export the "
                             "model files, a standalone training script, history and plots")
-    export.add_argument("project", help=project_help)
+    export.add_argument("project", nargs="?", help=project_help + " (optional with "
+                        "--from-run when the run folder holds its project.json)")
     export.add_argument("--out", required=True, help="export folder (new, empty, or holding "
                         "only a previous mogui export, which is replaced)")
     export.add_argument("--formats", default="keras",
@@ -340,9 +401,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: keras)")
     export.add_argument("--epochs", type=int, help="override the project's epoch count")
     export.add_argument("--from-run", metavar="RUN_DIR",
-                        help="export the model a 'mogui train' run wrote instead of training")
+                        help="export the model a run (of 'mogui train' or the app) wrote "
+                        "instead of training, with the project that run trained")
     export.add_argument("--trust", action="store_true", help=trust_help)
     export.set_defaults(func=cmd_export)
+
+    runs = sub.add_parser("runs", help="list a project's runs, newest first")
+    runs.add_argument("project", help=project_help)
+    runs.set_defaults(func=cmd_runs)
 
     trust = sub.add_parser("trust", help="show the Python code a project (or a .keras model "
                            "file) holds and trust it, so validate, train and export run it")
@@ -376,11 +442,15 @@ def _show_warnings() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     _show_warnings()
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if _opens_project(parser, argv):  # `mogui PROJECT.json` is `mogui gui PROJECT.json`
+        argv.insert(0, "gui")
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["gui"])
     if getattr(args, "epochs", None) is not None and args.epochs < 1:
-        print("mogui: --epochs must be >= 1", file=sys.stderr)
+        print(f"mogui: --epochs must be >= 1, got {args.epochs}; give how many times to go "
+              "through the data", file=sys.stderr)
         return EXIT_INVALID
     try:
         return args.func(args)
@@ -398,7 +468,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _is_input_error(exc: Exception) -> bool:
     return isinstance(exc, ProjectError | BuildError | CustomCodeError | DataError | ExportError
-                      | TimedOut)
+                      | ModelFileError | TimedOut)
 
 
 def _one_line(text: str) -> str:

@@ -67,8 +67,10 @@ def untrusted_project(folder: Path) -> Path:
 
 
 def main() -> int:
-    # A throwaway trust store: the shots never read or change the user's own.
+    # A throwaway trust store and data folder: the shots never read or change the user's own
+    # (the run they train is kept there, not among the user's runs).
     os.environ["MOGUI_CONFIG_DIR"] = tempfile.mkdtemp(prefix="mogui-capture-")
+    os.environ["MOGUI_DATA_DIR"] = tempfile.mkdtemp(prefix="mogui-capture-data-")
     app = QApplication(sys.argv)
     window = create_window()
     window.resize(1400, 860)

@@ -16,8 +16,8 @@ def confirm_stop_training(parent: QWidget | None) -> bool:
     """Ask before quitting while a model trains; True means stop it and quit."""
     answer = QMessageBox.question(
         parent, "Training in progress",
-        "A model is still training. Stop the run and quit? The epochs trained so far are "
-        "not saved.", Button.Yes | Button.Cancel, Button.Cancel)
+        "A model is still training. Stop the run and quit? The epochs completed so far are "
+        "kept with the run (the Runs tab lists it).", Button.Yes | Button.Cancel, Button.Cancel)
     return answer == Button.Yes
 
 

@@ -2,8 +2,9 @@
 
 The export (which may train first) runs in a child process, like training: the project's code
 never runs in the app. Its errors appear in the dialog as a plain sentence, with the technical
-details behind a toggle. The app's last run is offered only for the project it trained, and
-is exported with that run's own project snapshot, never with what the editor holds now.
+details behind a toggle. The app's last run is offered only for the project it trained (the
+run list opens the dialog on any run of the project), and a run is exported with its own
+project snapshot, never with what the editor holds now.
 """
 
 from __future__ import annotations
@@ -61,8 +62,10 @@ class ExportDialog(QDialog):
     finished_export = Signal(object)  # ExportResult, or None after an error
 
     def __init__(self, document: ProjectDocument, parent: QWidget | None = None, *,
-                 runs: RunModel | None = None, spare: SpareChild | None = None) -> None:
-        """``runs``: the app's runs; the last one is offered when it trained this project."""
+                 runs: RunModel | None = None, spare: SpareChild | None = None,
+                 run: Run | None = None) -> None:
+        """``runs``: the app's runs; the last one is offered when it trained this project.
+        ``run``: a run of this project (from the run list) to offer instead."""
         super().__init__(parent)
         self.setObjectName("exportDialog")
         self.setWindowTitle("Export")
@@ -113,14 +116,16 @@ class ExportDialog(QDialog):
         run_row.addWidget(self.run_choose)
         self.run_note = QLabel(objectName="runNote", wordWrap=True)
         self.run_note.setVisible(False)
-        run = runs.current if runs is not None else None
+        chosen = run is not None
+        run = run if chosen else runs.current if runs is not None else None
         self.last_run: Run | None = None
         if run is not None and run.ended and run.has_model:
-            if run.belongs_to(document.identity):
+            if chosen or run.belongs_to(document.identity):
                 self.last_run = run
+                which = "the run" if chosen else "the app's last run"
                 self.from_run_box.setText(
-                    f"Export the model of the app's last run ({run.describe()}; no "
-                    "training), or another training output folder")
+                    f"Export the model of {which} ({run.describe()}; no training), or "
+                    "another training output folder")
                 self.run_edit.setText(str(run.folder))
                 self.from_run_box.setChecked(True)
             else:
@@ -229,7 +234,7 @@ class ExportDialog(QDialog):
         from mogui.engine.export.codegen import script_name
 
         name, _ = QFileDialog.getSaveFileName(self, "Save training script",
-                                              script_name(self.document.project),
+                                              script_name(self._project_for_export()),
                                               "Python (*.py)")
         if name:
             self.save_code(Path(name))

@@ -1,4 +1,4 @@
-"""The main window: menus, tabs (Model | Losses | Training), title and status bar."""
+"""The main window: menus, tabs (Model | Losses | Training | Runs), title and status bar."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
 )
 
 from mogui.core.io import example_names
-from mogui.core.validation import describe_problem
 from mogui.qt import error_dialog
 from mogui.qt.autosave import Autosaver
 from mogui.qt.data_dialog import DataDialog
@@ -25,6 +24,8 @@ from mogui.qt.file_actions import FileActions, recent_files
 from mogui.qt.loss_panel import LossPanel
 from mogui.qt.model_editor import ModelEditor
 from mogui.qt.process_runner import SpareChild
+from mogui.qt.readiness import READY, start_blocker
+from mogui.qt.run_list import RunList
 from mogui.qt.run_model import RunModel
 from mogui.qt.settings import lower_priority_enabled, set_lower_priority_enabled, settings
 from mogui.qt.training_panel import TrainingPanel
@@ -49,11 +50,14 @@ class MainWindow(QMainWindow):
         self.autosave = Autosaver(document, self)  # unsaved changes survive a crash
         self.editor = ModelEditor(document)
         self.loss_panel = LossPanel(document, spare=self.spare)
-        self.training_panel = TrainingPanel(document, runs=self.runs, spare=self.spare)
+        self.training_panel = TrainingPanel(document, runs=self.runs, spare=self.spare,
+                                            inspection=self.editor.inspection)
         self.tabs = QTabWidget(objectName="mainTabs")
         self.tabs.addTab(self.editor, "Model")
         self.tabs.addTab(self.loss_panel, "Losses")
         self.tabs.addTab(self.training_panel, "Training")
+        self.run_list = RunList(document, self.runs, spare=self.spare)
+        self.tabs.addTab(self.run_list, "Runs")
         self.trust_banner = TrustBanner(document)
         central = QWidget(self)
         column = QVBoxLayout(central)
@@ -74,6 +78,7 @@ class MainWindow(QMainWindow):
         self.training_panel.running_changed.connect(self.set_training_running)
         document.changed.connect(self._update_status)
         document.trust_changed.connect(self._update_status)
+        document.path_changed.connect(self._update_status)  # data paths are relative to it
         self.editor.inspection.updated.connect(self._update_status)
         document.path_changed.connect(self._update_title)
         document.changed.connect(self._update_title)  # a new project name shows at once
@@ -178,21 +183,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{self.files.display_name()}{'*' if dirty else ''} — mogui")
 
     def _update_status(self) -> None:
-        problems = self.document.problems
-        if problems:
-            project = self.document.project
-            text = [describe_problem(p, project) for p in problems]
-            count = len(problems)
-            self._show_status(f"{count} problem{'s' if count > 1 else ''}: {text[0]}",
-                              "#c62828", "\n".join(text))
-        elif self.document.untrusted_code:
-            names = ", ".join(item.describe() for item in self.document.untrusted_code)
-            self._show_status(f"Restricted: the project's code is not trusted and does not run "
-                              f"({names}).", "#7a5300")
-        elif (error := getattr(self.editor.inspection.inspection, "error", None)) is not None:
-            self._show_status(f"The model cannot be built: {error}", "#c62828")
+        """What Start would say: ``Cannot train: …`` (the same check and words), or Ready."""
+        blocker = start_blocker(self.document, self.editor.inspection)
+        if blocker is not None:
+            self._show_status(blocker.message, "#c62828", blocker.details)
         else:
-            self._show_status("No problems")
+            self._show_status(READY)
 
     def _show_status(self, text: str, color: str = "", details: str = "") -> None:
         self.problems_label.setText(text)

@@ -1,38 +1,46 @@
-"""The app's runs as a Qt model: the current run, its folder, and a signal when it changes.
+"""The app's runs as a Qt model: the current run, kept on disk, and signals when it changes.
 
 The training panel writes the run (:meth:`begin`, :meth:`record_epoch`, :meth:`finish`); the
-export dialog and "Save model…" read :attr:`current`. Nothing is handed from view to view.
-A run's folder lives until the next run replaces it or the app quits (:meth:`discard`).
+export dialog and "Save model…" read :attr:`current`; the run list lists every run of the
+project. Each run gets a folder of its own in the run store (:mod:`mogui.core.run_store`),
+whose ``run.json`` is kept current; nothing is deleted when the next run starts or the app
+quits.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from mogui.core import run_store
 from mogui.core.project import Project
 from mogui.core.runs import Run, RunStatus
+
+_log = logging.getLogger(__name__)
 
 
 class RunModel(QObject):
     """Holds the last run started in the app."""
 
     changed = Signal()
+    #: A run began (its folder and record exist) or ended (its record says how).
+    started = Signal(object)  # Run
+    ended = Signal(object)  # Run
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.current: Run | None = None
 
     def begin(self, project: Project, document_id: str, project_path: Path | None) -> Run:
-        """A new run of a snapshot of ``project``, in a new folder; the previous one goes."""
-        self.discard()
-        folder = Path(tempfile.mkdtemp(prefix="mogui-run-"))
-        self.current = Run(project=project.model_copy(deep=True), document_id=document_id,
-                           folder=folder, project_path=project_path)
+        """A new run of a snapshot of ``project`` in a new run folder.
+
+        Raises :class:`~mogui.core.run_store.RunStoreError` when the folder cannot be made.
+        """
+        self.current = run_store.create_run(project, project_path, document_id=document_id)
         self.changed.emit()
+        self.started.emit(self.current)
         return self.current
 
     def record_epoch(self, logs: dict[str, float]) -> None:
@@ -40,25 +48,34 @@ class RunModel(QObject):
         run = self.current
         if run is None:
             return
-        for key, value in logs.items():
-            run.history.setdefault(key, []).append(float(value))
-        run.epochs_completed += 1
+        try:
+            run_store.record_epoch(run, logs)
+        except run_store.RunStoreError as exc:
+            _log.warning("%s", exc)  # the run goes on; its folder keeps the model and history
         self.changed.emit()
 
     def finish(self, status: RunStatus, *, stopped_during_epoch: int | None = None,
                message: str = "") -> None:
         """The run has ended."""
         run = self.current
-        if run is None:
+        if run is None or run.ended:
             return
-        run.status = status
-        run.stopped_during_epoch = stopped_during_epoch
-        run.message = message
+        try:
+            run_store.finish_run(run, status, stopped_during_epoch=stopped_during_epoch,
+                                 message=message)
+        except run_store.RunStoreError as exc:
+            _log.warning("%s", exc)
         self.changed.emit()
+        self.ended.emit(run)
 
-    def discard(self) -> None:
-        """Forget the current run and delete its folder."""
-        if self.current is not None:
-            shutil.rmtree(self.current.folder, ignore_errors=True)
+    @property
+    def running_folder(self) -> Path | None:
+        """The folder of the run in progress, if one is."""
+        run = self.current
+        return run.folder if run is not None and not run.ended else None
+
+    def forget(self, folder: Path) -> None:
+        """The run in ``folder`` was deleted: it is no longer the current run."""
+        if self.current is not None and self.current.folder == Path(folder):
             self.current = None
             self.changed.emit()

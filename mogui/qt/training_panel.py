@@ -1,16 +1,13 @@
 """The training tab: settings, start/pause/resume/stop, progress with ETA, device, live plots.
 
 Each run trains a snapshot of the project in a child process and writes ``model.keras`` and
-``history.csv`` to the run's folder after every epoch. The run itself is a
-:class:`~mogui.qt.run_model.RunModel` entry, which File ▸ Export… and "Save model…" read.
+``history.csv`` to a run folder of its own after every epoch; the folder is kept (the Runs
+tab lists it). The run itself is a :class:`~mogui.qt.run_model.RunModel` entry, which File ▸
+Export… and "Save model…" read.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -27,48 +24,21 @@ from PySide6.QtWidgets import (
 
 from mogui.core.events import BatchEnded, EpochEnded, TrainingFailed, TrainingFinished
 from mogui.core.events import TrainingStarted as Started
-from mogui.core.runs import HISTORY_FILE, MODEL_FILE, RunStatus
+from mogui.core.run_store import RunStoreError
+from mogui.core.runs import RunStatus, plural
 from mogui.qt import error_dialog
 from mogui.qt.document import ProjectDocument
+from mogui.qt.inspection import LiveInspection
 from mogui.qt.loss_plots import LossPlots
 from mogui.qt.process_runner import SpareChild
+from mogui.qt.readiness import start_blocker
+from mogui.qt.run_list import model_file_name, save_run_model
 from mogui.qt.run_model import RunModel
 from mogui.qt.training_settings import TrainingSettingsForm
 from mogui.qt.training_worker import TrainingWorker
 
 SNAPSHOT_NOTE = ("Training uses a snapshot of the project taken at Start: edits you make now "
                  "apply to the next run.")
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def history_path_for(model_path: Path) -> Path:
-    """Where "Save model…" writes the history that goes with ``model_path``."""
-    return model_path.with_name(f"{model_path.stem}_history.csv")
-
-
-def untrusted_message(document: ProjectDocument) -> str:
-    """Why a project with untrusted code does not train, and what to do."""
-    names = ", ".join(item.describe() for item in document.untrusted_code)
-    return (f"Cannot train: this project holds code you have not trusted ({names}), so nothing "
-            "runs it. Read it on the Losses tab, then press “Trust and enable” in the banner "
-            "above the tabs.")
-
-
-def copy_file_atomic(source: Path, target: Path) -> None:
-    """Copy ``source`` to ``target`` through a temporary file in the target's folder."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def format_duration(seconds: float) -> str:
@@ -84,9 +54,12 @@ class TrainingPanel(QWidget):
     running_changed = Signal(bool)
 
     def __init__(self, document: ProjectDocument, parent: QWidget | None = None, *,
-                 runs: RunModel | None = None, spare: SpareChild | None = None) -> None:
+                 runs: RunModel | None = None, spare: SpareChild | None = None,
+                 inspection: LiveInspection | None = None) -> None:
+        """``inspection``: the model editor's shapes; a model they cannot build does not start."""
         super().__init__(parent)
         self._document = document
+        self._inspection = inspection
         self.runs = runs if runs is not None else RunModel(self)
         self._epochs = 0
         self._steps = 0
@@ -151,6 +124,8 @@ class TrainingPanel(QWidget):
         # Save model offers a run only to the project it trained (a new document has none).
         document.path_changed.connect(lambda: self._update_buttons(
             "running" if self.is_running else None))
+        self.runs.changed.connect(lambda: self.save_model_button.setEnabled(  # e.g. deleted
+            not self.is_running and self.has_trained_model))
         self._update_buttons()
 
     def _button(self, text: str, name: str, slot) -> QPushButton:
@@ -174,15 +149,23 @@ class TrainingPanel(QWidget):
         """Train a snapshot of the current project in a child process, into a new run folder."""
         if self.worker.is_running:
             return
-        if self._document.untrusted_code:
-            self.status_label.setText(untrusted_message(self._document))
+        if (blocker := start_blocker(self._document, self._inspection)) is not None:
+            self.status_label.setText(blocker.message)  # what the status bar says, too
             return
         project = self._document.project
         self._epochs = project.training.epochs
         self._last_batch = None
         self._stopping = False
         path = self._document.path
-        run = self.runs.begin(project, self._document.identity, path)
+        try:
+            run = self.runs.begin(project, self._document.identity, path)
+        except RunStoreError as exc:
+            self.status_label.setText(f"Cannot train: {exc}")
+            hint = ("Save the project in a folder you can write to (File ▸ Save As…)"
+                    if path is not None else "Save the project in a folder you can write to "
+                    "(File ▸ Save As…) or set MOGUI_DATA_DIR to one")
+            error_dialog.show_error(self, "Cannot train", f"{exc} {hint}, then start again.")
+            return
         self.plots.reset((h.name for h in project.loss_heads()), self._epochs)
         self.status_label.setText("Preparing data and building the model…")
         self.progress.setRange(0, 0)
@@ -201,35 +184,27 @@ class TrainingPanel(QWidget):
         run = self.run
         if not self.has_trained_model or run is None:
             return False
-        path = Path(path)
-        if path.suffix != ".keras":
-            path = path.with_name(path.name + ".keras")
-        history = history_path_for(path)
-        try:
-            copy_file_atomic(run.folder / MODEL_FILE, path)
-            copy_file_atomic(run.folder / HISTORY_FILE, history)
-        except OSError as exc:
-            reason = exc.strerror or exc
-            error_dialog.show_error(self, "Cannot save the model",
-                                    f"The model could not be saved to '{path}': {reason}. "
-                                    "Choose another folder or file name.")
+        saved = save_run_model(self, run.folder, Path(path))
+        if saved is None:
             return False
-        self.status_label.setText(f"Model saved to {path} (history: {history.name}).")
+        self.status_label.setText(f"Model saved to {saved.path} (history: "
+                                  f"{saved.history.name}).")
         return True
 
     def _save_model_dialog(self) -> None:
+        run = self.run
+        if run is None:
+            return
         start = self._document.path.parent if self._document.path is not None else Path.home()
-        stem = re.sub(r"[^\w.-]+", "_", self._document.project.name).strip("._") or "model"
         name, _ = QFileDialog.getSaveFileName(
-            self, "Save trained model", str(start / f"{stem}.keras"),
+            self, "Save trained model", str(start / model_file_name(run.project)),
             "Keras model (*.keras)")
         if name:
             self.save_model(Path(name))
 
     def shutdown(self) -> None:
-        """Stop a run, wait for its process and remove the run folder (before closing)."""
+        """Stop a run and wait for its process (before closing); its folder is kept."""
         self.worker.shutdown()
-        self.runs.discard()
 
     # -- events -----------------------------------------------------------------------------
     def _on_started(self, event: Started) -> None:
@@ -268,11 +243,7 @@ class TrainingPanel(QWidget):
                 and last[1] + 1 < self._steps)
 
     def _on_epoch(self, event: EpochEnded) -> None:
-        if self._is_partial(event.epoch):
-            batch = self._last_batch[1] + 1 if self._last_batch else 0
-            self.status_label.setText(f"Epoch {event.epoch + 1} stopped after batch "
-                                      f"{batch}/{self._steps}.")
-            return
+        # Only complete epochs end: the engine reports none for an epoch a stop cut short.
         self.plots.add_epoch(event)
         self.runs.record_epoch(event.logs)
         parts = [f"{k} {v:.4g}" for k, v in event.logs.items() if k.endswith("loss")]
@@ -295,10 +266,10 @@ class TrainingPanel(QWidget):
         if event.forced:
             text = (f"Stopped: the loss code did not return, so its process was ended after "
                     f"{plural(complete, 'complete epoch')} ({took}).")
-        elif event.stopped and complete and self._is_partial(complete - 1):
-            complete -= 1
+        elif event.stopped and self._is_partial(complete):
+            # The engine leaves out the epoch a stop cut short: history, files and weights.
             partial = complete + 1
-            text = (f"Stopped during epoch {complete + 1} after "
+            text = (f"Stopped during epoch {partial} after "
                     f"{plural(complete, 'complete epoch')} ({took}).")
         elif event.stopped:
             text = f"Stopped after {plural(complete, 'complete epoch')} ({took})."
@@ -307,7 +278,8 @@ class TrainingPanel(QWidget):
         self.runs.finish(RunStatus.STOPPED if event.stopped else RunStatus.FINISHED,
                          stopped_during_epoch=partial)
         if self.has_trained_model:
-            text += " Save the model with “Save model…” or export it with File ▸ Export…"
+            text += (" Save the model with “Save model…” or export it with File ▸ Export…; "
+                     "the Runs tab keeps every run.")
         self.status_label.setText(text)
         how = "Stopped" if event.stopped else "Finished"
         if self.progress.maximum() == 0:

@@ -52,6 +52,11 @@ def test_train_prints_a_column_per_head_and_writes_history(tmp_path, small_proje
     assert list(rows[0])[:6] == ["epoch", "loss", "bbox_loss", "classification_loss",
                                  "val_loss", "val_bbox_loss"]
     assert (out / "model.keras").is_file()
+    assert f"Run folder: {out}" in done.stdout  # --out: exactly there, described as a run
+    record = json.loads((out / "run.json").read_text())
+    assert record["status"] == "finished" and record["epochs_completed"] == 2
+    assert json.loads((out / "project.json").read_text())["name"] == \
+        json.loads(small_project.read_text())["name"]
     total = float(rows[0]["loss"])
     weighted = float(rows[0]["bbox_loss"]) * 1.0 + float(rows[0]["classification_loss"]) * 1.5
     assert total == pytest.approx(weighted, rel=1e-4)
@@ -112,3 +117,60 @@ def test_train_checks_its_output_folder_before_training(tmp_path, small_project,
     assert "is a file" in done.stderr and "Training on" not in done.stdout
     assert "Traceback" not in done.stderr
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_train_keeps_each_run_in_its_own_folder_and_runs_lists_them(tmp_path, small_project):
+    elsewhere = tmp_path / "elsewhere"  # the runs go beside the project, not to the cwd
+    elsewhere.mkdir()
+    done = run_cli("train", str(small_project), cwd=elsewhere)
+    assert done.returncode == 0, done.stderr
+    [line] = [ln for ln in done.stdout.splitlines() if ln.startswith("Run folder: ")]
+    folder = Path(line.removeprefix("Run folder: "))
+    assert folder.parent == tmp_path / "runs" / "small" and folder.is_dir()
+    assert sorted(p.name for p in folder.iterdir()) == ["history.csv", "model.keras",
+                                                         "project.json", "run.json"]
+    record = json.loads((folder / "run.json").read_text())
+    assert record["status"] == "finished" and record["epochs_completed"] == 1
+    assert set(record["final_losses"]["heads"]) == {"bbox", "classification"}
+    assert record["project_path"] == str(small_project) and not list(elsewhere.iterdir())
+
+    listed = run_cli("runs", str(small_project), cwd=elsewhere)
+    assert listed.returncode == 0, listed.stderr
+    [row] = [ln for ln in listed.stdout.splitlines() if ln.endswith(folder.name)]
+    assert "finished" in row and "1 epoch" in row and "bbox" in row
+
+    # The project changes after the run: the export of the run is still of what trained.
+    trained_name = json.loads(small_project.read_text())["name"]
+    changed = json.loads(small_project.read_text())
+    changed["name"] = "Renamed after training"
+    small_project.write_text(json.dumps(changed))
+    done = run_cli("export", str(small_project), "--from-run", str(folder), "--out",
+                   str(tmp_path / "export"), cwd=elsewhere)
+    assert done.returncode == 0, done.stderr
+    assert "Exporting with the project the run trained" in done.stdout
+    readme = (tmp_path / "export" / "README.txt").read_text()
+    assert trained_name in readme and "Renamed after training" not in readme
+    assert json.loads((tmp_path / "export" / "project.json").read_text())["name"] == \
+        trained_name
+    done = run_cli("export", "--from-run", str(folder), "--out", str(tmp_path / "export2"),
+                   cwd=elsewhere)  # the run's own project is enough
+    assert done.returncode == 0, done.stderr
+    assert trained_name in (tmp_path / "export2" / "README.txt").read_text()
+
+
+def test_runs_lists_damaged_runs_and_refuses_a_bad_project_path(tmp_path, small_project):
+    done = run_cli("runs", str(small_project), cwd=tmp_path)
+    assert done.returncode == 0 and "No runs of small.json yet" in done.stdout, done.stderr
+    damaged = tmp_path / "runs" / "small" / "20260304-120000"
+    damaged.mkdir(parents=True)
+    (damaged / "run.json").write_text("{damaged")
+    done = run_cli("runs", str(small_project), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "unreadable" in done.stdout and "20260304-120000" in done.stdout
+    for bad in ("no_such_project.json", str(damaged / "run.json")):
+        done = run_cli("runs", bad, cwd=tmp_path)
+        assert done.returncode == 2 and done.stderr.startswith("mogui: "), done.stderr
+        assert "Traceback" not in done.stderr
+    assert "does not exist" in run_cli("runs", "no_such_project.json", cwd=tmp_path).stderr
+    done = run_cli("export", "--from-run", str(damaged), "--out", "x", cwd=tmp_path)
+    assert done.returncode == 2 and "Give the project to export" in done.stderr

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from mogui.core.io import load_example
 from mogui.core.runs import MODEL_FILE, Run, RunStatus
@@ -34,6 +34,13 @@ def test_a_run_belongs_to_the_document_it_started_from(tmp_path):
 
 def test_describe_names_the_project_and_the_outcome(tmp_path):
     run = _run(tmp_path, status=RunStatus.STOPPED, epochs_completed=1)
-    assert run.describe() == "“Shapes: bounding box + class”, started 09:30, stopped after 1 epoch"
+    same_day = date(2026, 1, 2)
+    assert run.describe(same_day) == \
+        "“Shapes: bounding box + class”, started 09:30, stopped after 1 epoch"
+    assert "started 2026-01-02 09:30," in run.describe(date(2026, 1, 3))  # another day: dated
     run.status, run.epochs_completed = RunStatus.FINISHED, 5
-    assert run.describe().endswith("finished after 5 epochs")
+    assert run.describe(same_day).endswith("finished after 5 epochs")
+    run.status = RunStatus.INTERRUPTED
+    assert run.describe(same_day).endswith(", interrupted")
+    (tmp_path / MODEL_FILE).write_bytes(b"model")
+    assert run.has_model  # an interrupted run keeps the model its last epochs saved

@@ -68,6 +68,7 @@ def test_trained_model_can_be_saved_and_exported_without_training(qtbot, panel, 
     import keras
     import numpy as np
 
+    import mogui.engine.losses  # noqa: F401 - registers the model classes a run file holds
     from mogui.qt.export_dialog import ExportDialog
 
     _click(qtbot, panel, "startButton")
