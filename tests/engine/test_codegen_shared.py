@@ -34,7 +34,7 @@ ALWAYS = [
     (split, ("split_rows", "split_arrays")),
     (head_loss, ("MASKED_MEAN", "LOGIT_METRICS", "head_metrics")),
     (history, ("history_columns", "history_csv")),
-    (batches, ("epoch_batches",)),
+    (batches, ("needed_weights", "epoch_batches")),
     (multi_head, ("MultiHeadModel",)),
 ]
 DEMO = [(demo_shapes, ("SHAPE_CLASSES", "NOISE_AMPLITUDE", "_shape_masks", "_bounding_boxes",

@@ -222,3 +222,15 @@ def test_a_stop_inside_the_first_epoch_writes_no_model(tmp_path):
                           out_dir=tmp_path / "run")
     assert result.stopped and result.epochs_run == 0 and result.history["loss"] == []
     assert not (tmp_path / "run" / "model.keras").exists()
+
+
+def test_sample_weights_are_passed_only_when_some_label_is_missing():
+    from mogui.engine.plain_keras.batches import needed_weights
+
+    full = {"a": np.ones(5, "float32"), "b": np.ones(5, "float32")}
+    assert needed_weights(full) is None
+    holey = {"a": np.ones(5, "float32"), "b": np.array([1, 0, 1, 1, 1], "float32")}
+    assert needed_weights(holey) is holey
+    batch = next(iter(epoch_batches({"x": np.zeros((5, 1))}, {"a": np.zeros((5, 1))}, None, 2,
+                                    seed=0)))
+    assert len(batch) == 2  # (x, y): no weights to gather or reduce

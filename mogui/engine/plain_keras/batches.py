@@ -8,16 +8,29 @@ gathered from the arrays in one step, as Keras does for arrays.
 
 import math
 
+import numpy as np
 import tensorflow as tf
 
 
+def needed_weights(sample_weight):
+    """The per-head sample weights, or ``None`` when every row of every head weighs 1.
+
+    Weights only leave out rows without a label; when no label is missing, training without
+    them gives the same numbers and skips their cost.
+    """
+    if all(np.all(weights == 1) for weights in sample_weight.values()):
+        return None
+    return sample_weight
+
+
 def epoch_batches(x, y, sample_weight, batch_size, seed, shuffle=True):
-    """``(x, y, sample_weight)`` batches for ``fit``: dicts of arrays, sliced by row.
+    """``(x, y, sample_weight)`` batches for ``fit`` (``(x, y)`` when ``sample_weight`` is
+    ``None``): dicts of arrays, sliced by row.
 
     With ``shuffle`` the rows are visited in a new order every epoch; the orders depend only on
     ``seed``. The last batch of an epoch may be short, as in ``fit(batch_size=...)``.
     """
-    arrays = (x, y, sample_weight)
+    arrays = (x, y) if sample_weight is None else (x, y, sample_weight)
     rows = len(next(iter(x.values())))
     order = tf.data.Dataset.range(rows)
     if shuffle:

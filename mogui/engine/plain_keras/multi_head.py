@@ -103,6 +103,12 @@ class HeadLossModel(MultiHeadModel):
         self.head_losses = {
             k: None if v is None else keras.losses.get(v) for k, v in losses.items()
         }
+        for head, value in self.head_losses.items():
+            if value is not None and not isinstance(value, keras.losses.Loss):
+                raise TypeError(
+                    f"the loss of head {head!r} must be a keras.losses.Loss object, e.g. "
+                    f"keras.losses.MeanSquaredError(), not {value!r}"
+                )
         weights = dict(loss_weights or {})
         self.loss_weights = {k: float(weights.get(k, 1.0)) for k in self.head_losses}
         self.terms_seen = tuple(k for k, v in self.head_losses.items() if v is not None)

@@ -23,8 +23,8 @@ from mogui.core.events import Reporter, TrainingFailed, TrainingFinished, Traini
 from mogui.core.project import Project
 from mogui.core.validation import ProjectError
 from mogui.engine.data import Dataset, StreamingDataset, prepare_masked_targets
-from mogui.engine.losses import make_training_model
-from mogui.engine.plain_keras.batches import epoch_batches
+from mogui.engine.losses import make_training_model, training_failure
+from mogui.engine.plain_keras.batches import epoch_batches, needed_weights
 from mogui.engine.training.complete_epochs import CompleteEpochs
 from mogui.engine.training.control import TrainingControl
 from mogui.engine.training.devices import configure_devices, device_description
@@ -70,6 +70,9 @@ def run_training(project: Project, data: Dataset | StreamingDataset, reporter: R
         reporter(TrainingFailed(str(error)))
         raise error from None
     except Exception as exc:
+        if (failure := training_failure(project, data, exc)) is not None:  # the user's code
+            reporter(TrainingFailed(str(failure), traceback.format_exc()))
+            raise failure from exc
         error = TrainingError(_plain_message(exc))
         reporter(TrainingFailed(str(error), traceback.format_exc()))
         raise error from exc
@@ -149,10 +152,12 @@ def _fit_inputs(project: Project, data: Dataset | StreamingDataset) -> _FitInput
     split = settings.validation_split, settings.seed
     train, val = Dataset(x=data.x, y=targets).split(*split)
     train_w, val_w = Dataset(x={}, y=weights).split(*split)  # same seed: same rows
-    validation = None if val is None or val_w is None else (val.x, val.y, val_w.y)
+    masks = needed_weights(weights)  # None when no label is missing: nothing to mask
+    validation = None if val is None or val_w is None else \
+        (val.x, val.y) if masks is None else (val.x, val.y, val_w.y)
     # Not fit(shuffle=True): with a seed set, Keras repeats one order every epoch.
-    batches = epoch_batches(train.x, train.y, train_w.y, settings.batch_size, settings.seed,
-                            shuffle=settings.shuffle)
+    batches = epoch_batches(train.x, train.y, None if masks is None else train_w.y,
+                            settings.batch_size, settings.seed, shuffle=settings.shuffle)
     kwargs = {"x": batches, "validation_data": validation,
               "validation_batch_size": settings.batch_size, "shuffle": False}
     return _FitInputs(kwargs, train.num_samples, val.num_samples if val is not None else 0)

@@ -23,7 +23,7 @@ SCRIPT_NAMES = frozenset({
     "mask_missing", "history_columns", "history_csv", "head_metrics", "as_float32",
     "reduce_term", "make_joint_loss", "make_demo_arrays", "draw_shapes", "demo_target",
     "JointLossModel", "HeadLoss", "HeadLossLogger", "MultiHeadModel", "HeadLossModel",
-    "epoch_batches", "tf", "math",
+    "epoch_batches", "needed_weights", "tf", "math",
 })
 
 
