@@ -50,5 +50,9 @@ class TrainingError(MoguiError):
     """Training failed for a reason other than the above."""
 
 
+class ModelFileError(MoguiError):
+    """A model file that is missing or is not a valid Keras model file."""
+
+
 class ExportError(MoguiError):
     """An export request that cannot be carried out (bad format, folder, or nothing trained)."""

@@ -28,7 +28,7 @@ def path_problem(path: str | os.PathLike[str], kind: Kind = "file") -> str | Non
         return "is a file, not a folder; give the folder that holds the files"
     wanted = os.R_OK | (os.X_OK if kind == "folder" else 0)
     if not os.access(path, wanted):
-        return (f"cannot be read: permission denied (mode {info.st_mode & 0o777:o}); allow "
+        return (f"cannot be read: permission denied (mode {info.st_mode & 0o777:03o}); allow "
                 "yourself to read it (chmod u+r) or use a copy you can read")
     return None
 

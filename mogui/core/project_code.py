@@ -19,7 +19,8 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
-from mogui.core.errors import CustomCodeError, MoguiError
+from mogui.core.errors import CustomCodeError, ModelFileError
+from mogui.core.paths import path_problem
 from mogui.core.project import Project
 from mogui.core.runs import MODEL_FILE
 
@@ -162,16 +163,21 @@ def check_code_statically(source: str, label: str, *, allow_mask: bool = False) 
 def keras_file_code(path: str | os.PathLike[str]) -> list[CodeItem]:
     """The loss code stored in a mogui ``.keras`` file, read from its ``config.json``.
 
-    Nothing is loaded or run. Raises :class:`MoguiError` when the file is not a readable
+    Nothing is loaded or run. Raises :class:`ModelFileError` when the file is not a readable
     ``.keras`` archive.
     """
     path = Path(path)
+    if (problem := path_problem(path)) is not None:
+        raise ModelFileError(f"The model file '{path}' {problem}. Give a .keras file that "
+                             "mogui wrote, such as model.keras in a run folder.")
     try:
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read("config.json").decode("utf-8"))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise MoguiError(f"The model file '{path}' cannot be read to check the code it holds "
-                         f"({exc}); give a .keras file written by mogui.") from None
+        reason = str(exc).strip("\"'")
+        raise ModelFileError(f"The file '{path}' is not a valid Keras model file, so the code "
+                             f"it holds cannot be read ({reason}); give a .keras file that "
+                             "mogui wrote, such as model.keras in a run folder.") from None
     items: list[CodeItem] = []
     seen: set[str] = set()
     for label, source in _sources_in(config):

@@ -19,6 +19,7 @@ from mogui.core.demo_targets import (
     describe_fit,
 )
 from mogui.core.errors import DataError
+from mogui.core.paths import path_problem
 from mogui.core.project import DemoShapesData, NpzData, Project
 from mogui.engine.data.dataset import Dataset
 from mogui.engine.data.demo import make_demo_shapes
@@ -85,9 +86,13 @@ def _demo_targets(project: Project, source: DemoShapesData) -> dict[str, str]:
 
 def load_npz(path: Path, project: Project) -> Dataset:
     """Read the arrays of ``path`` named after the project's inputs and heads."""
-    if not path.is_file():
-        raise DataError(f"The data file '{path}' does not exist. Check the data path in the "
+    if (problem := path_problem(path)) is not None:
+        raise DataError(f"The data file '{path}' {problem}. Check the data path in the "
                         f"project (it is relative to the project file).")
+    if not zipfile.is_zipfile(path):
+        raise DataError(f"The data file '{path}' cannot be read as a NumPy .npz archive: it "
+                        "is not one (an .npz file is a zip of arrays). Save the arrays with "
+                        "numpy.savez or numpy.savez_compressed.")
     try:
         with np.load(path, allow_pickle=False) as npz:
             available = list(npz.files)
@@ -133,12 +138,13 @@ def check_dataset(project: Project, data: Dataset, label: str = "the data") -> D
         raise DataError(f"The arrays of {label} have different numbers of rows ({listing}). "
                         f"Every input and target needs one row per sample.")
     if rows and next(iter(rows.values())) == 0:
-        raise DataError(f"{_cap(label)} has no samples.")
+        raise DataError(f"{_cap(label)} has no samples: its arrays have 0 rows. Save arrays "
+                        "with one row per sample.")
 
     x: dict[str, np.ndarray] = {}
     for spec in project.inputs:
         array = data.x[spec.name]
-        if list(array.shape[1:]) != list(spec.shape):
+        if not spec.accepts(array.shape[1:]):  # None: any size
             raise DataError(
                 f"Input '{spec.name}' has shape {list(spec.shape)} per sample, but its array in "
                 f"{label} has {list(array.shape[1:])} (full shape {list(array.shape)}). Change "
@@ -151,7 +157,7 @@ def check_dataset(project: Project, data: Dataset, label: str = "the data") -> D
         target = np.asarray(data.y[head.name])
         if not (np.issubdtype(target.dtype, np.number) or target.dtype == np.bool_):
             raise DataError(f"The target of head '{head.name}' in {label} holds "
-                            f"{target.dtype} values; targets must be numbers.")
+                            f"{_kind_of(target)}; targets must be numbers.")
         if np.issubdtype(target.dtype, np.floating) and np.isinf(target).any():
             raise DataError(f"The target of head '{head.name}' in {label} contains infinite "
                             f"values. Replace them, or use NaN to mark rows without a label.")
@@ -161,7 +167,7 @@ def check_dataset(project: Project, data: Dataset, label: str = "the data") -> D
 
 def _as_input_dtype(name: str, array: np.ndarray, dtype: str, label: str) -> np.ndarray:
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-        raise DataError(f"Input '{name}' in {label} holds {array.dtype} values; inputs must be "
+        raise DataError(f"Input '{name}' in {label} holds {_kind_of(array)}; inputs must be "
                         f"numbers.")
     if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
         bad = int((~np.isfinite(array)).reshape(len(array), -1).any(axis=1).sum())
@@ -172,6 +178,15 @@ def _as_input_dtype(name: str, array: np.ndarray, dtype: str, label: str) -> np.
             raise DataError(f"Input '{name}' is declared int32 but its array in {label} holds "
                             f"fractional values. Change the input dtype to float32 or the data.")
     return array.astype(dtype, copy=False)
+
+
+def _kind_of(array: np.ndarray) -> str:
+    """What an array holds, in words: ``text (<U3)``, ``Python objects``, ``float32 values``."""
+    if array.dtype.kind in "US":
+        return f"text ({array.dtype})"
+    if array.dtype.kind == "O":
+        return "Python objects"
+    return f"{array.dtype} values"
 
 
 def _quoted(names: list[str]) -> str:

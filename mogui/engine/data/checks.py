@@ -20,6 +20,7 @@ from mogui.engine.data.dataset import Dataset
 from mogui.engine.data.masking import missing_rows, prepare_masked_targets
 from mogui.engine.data.opening import open_data
 from mogui.engine.data.sources.streaming import StreamingDataset
+from mogui.engine.data.targets import RowsNotOneHot
 
 Severity = Literal["error", "warning"]
 
@@ -103,16 +104,19 @@ def scan(project: Project, data: Dataset | StreamingDataset) -> DataReport:
     """Read ``data`` once and check inputs and targets against the project."""
     report = DataReport(summaries={h.name: TargetSummary(h.name, str(h.task))
                                    for h in project.heads})
+    not_one_hot: dict[str, list[RowsNotOneHot]] = {}  # per head, one finding per chunk
     try:
         if isinstance(data, StreamingDataset):
             for start, chunk in data.iter_chunks():
-                _scan_chunk(project, chunk, start, report)
+                _scan_chunk(project, chunk, start, report, not_one_hot)
         else:
             _check_row_counts(data, report)
             if report.ok:
-                _scan_chunk(project, data, 0, report)
+                _scan_chunk(project, data, 0, report, not_one_hot)
     except DataError as exc:
         report.add("error", str(exc))
+    for found in not_one_hot.values():  # one message per head, counted over every chunk
+        report.add("error", str(found[0].counted_over(sum(f.bad for f in found), report.rows)))
     if report.ok and report.rows == 0:
         report.add("error", "The data holds no samples. Add rows to the data file.")
     if report.ok:
@@ -128,7 +132,8 @@ def _check_row_counts(data: Dataset, report: DataReport) -> None:
                             "input and target needs one row per sample.")
 
 
-def _scan_chunk(project: Project, chunk: Dataset, start: int, report: DataReport) -> None:
+def _scan_chunk(project: Project, chunk: Dataset, start: int, report: DataReport,
+                not_one_hot: dict[str, list[RowsNotOneHot]]) -> None:
     report.rows += chunk.num_samples
     for spec in project.inputs:
         if spec.name not in chunk.x:
@@ -136,7 +141,7 @@ def _scan_chunk(project: Project, chunk: Dataset, start: int, report: DataReport
                                 "or an array to it in the data settings.")
             continue
         array = np.asarray(chunk.x[spec.name])
-        if list(array.shape[1:]) != list(spec.shape):
+        if not spec.accepts(array.shape[1:]):  # None: any size
             report.add("error", f"Input '{spec.name}' takes shape {list(spec.shape)} per "
                                 f"sample but the data gives {list(array.shape[1:])}. Change the "
                                 "input's shape or the data so they agree.")
@@ -150,6 +155,7 @@ def _scan_chunk(project: Project, chunk: Dataset, start: int, report: DataReport
                 report.add("error", f"Input '{spec.name}' has empty, NaN or infinite values "
                                     f"(first in sample {first + 1}). Fill or remove those rows; "
                                     "only targets may be left empty.")
+    infinite = False
     for head in project.heads:
         if head.name not in chunk.y:
             continue
@@ -158,10 +164,15 @@ def _scan_chunk(project: Project, chunk: Dataset, start: int, report: DataReport
             report.add("error", f"The target of head '{head.name}' holds infinite values. "
                                 "Replace them with numbers, or leave the cells empty (NaN) to "
                                 "mark those rows unlabelled.")
+            infinite = True
             continue
         _summarise(head, target, report.summaries[head.name])
+    if infinite:
+        return  # said above; the targets' own check would say it again
     try:
-        prepare_masked_targets(project, chunk.y)
+        prepare_masked_targets(project, chunk.y, first_row=start)
+    except RowsNotOneHot as exc:
+        not_one_hot.setdefault(exc.head, []).append(exc)
     except DataError as exc:
         report.add("error", str(exc))
 

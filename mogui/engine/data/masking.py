@@ -49,16 +49,18 @@ def split_missing(project: Project, y: Mapping[str, np.ndarray]
     return plain.mask_missing(present, classification_heads(project), one_hot_heads(project))
 
 
-def prepare_masked_targets(project: Project, y: Mapping[str, np.ndarray]
+def prepare_masked_targets(project: Project, y: Mapping[str, np.ndarray], *,
+                           first_row: int = 0
                            ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Targets for every head in the shape its task expects, and per-head sample weights.
 
     Unlabelled rows are filled and weigh 0; heads without data (no loss, no metrics) get
     placeholder targets weighing 1. Raises :class:`DataError` like
-    :func:`mogui.engine.data.targets.prepare_targets`.
+    :func:`mogui.engine.data.targets.prepare_targets` (whose messages count rows from
+    ``first_row``).
     """
     filled, weights = split_missing(project, y)
-    targets = prepare_targets(project, filled)
+    targets = prepare_targets(project, filled, first_row=first_row)
     samples = len(next(iter(targets.values()))) if targets else 0
     weights = {name: weights.get(name, np.ones(samples, dtype=np.float32)) for name in targets}
     return targets, weights

@@ -22,11 +22,13 @@ def heads_needing_targets(project: Project) -> list[HeadSpec]:
     return [h for h in project.heads if h.name in trained or h.loss.metrics]
 
 
-def prepare_targets(project: Project, y: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def prepare_targets(project: Project, y: Mapping[str, np.ndarray], *,
+                    first_row: int = 0) -> dict[str, np.ndarray]:
     """Targets for every head, keyed by head name, in the shape and dtype its task expects.
 
     Heads that need no target (no loss, no metrics) and have none get zeros, so the targets
-    always mirror the model's outputs. Raises :class:`DataError` naming the head and the fix.
+    always mirror the model's outputs. Raises :class:`DataError` naming the head and the fix;
+    ``first_row`` is the index of ``y``'s first row in the whole data (for those messages).
     """
     needed = heads_needing_targets(project)
     missing = [h.name for h in needed if h.name not in y]
@@ -42,7 +44,8 @@ def prepare_targets(project: Project, y: Mapping[str, np.ndarray]) -> dict[str, 
     prepared: dict[str, np.ndarray] = {}
     for head in project.heads:
         if head.name in y:
-            prepared[head.name] = prepare_head_target(head, np.asarray(y[head.name]))
+            prepared[head.name] = prepare_head_target(head, np.asarray(y[head.name]),
+                                                      first_row)
         elif samples is not None:
             prepared[head.name] = _placeholder(head, samples)
     return prepared
@@ -54,7 +57,7 @@ def _placeholder(head: HeadSpec, samples: int) -> np.ndarray:
     return np.zeros((samples, head.units), dtype=np.float32)
 
 
-def prepare_head_target(head: HeadSpec, target: np.ndarray) -> np.ndarray:
+def prepare_head_target(head: HeadSpec, target: np.ndarray, first_row: int = 0) -> np.ndarray:
     """One head's target checked against its task and units; see :func:`prepare_targets`."""
     if target.ndim == 0:
         raise DataError(f"{head.name}: the target is a single value; it needs one row per "
@@ -69,7 +72,7 @@ def prepare_head_target(head: HeadSpec, target: np.ndarray) -> np.ndarray:
     if head.task == Task.MULTICLASS:
         return _sparse_labels(head, target)
     if head.task == Task.MULTICLASS_ONEHOT:
-        return _one_hot(head, target)
+        return _one_hot(head, target, first_row)
     target = _columns(head, target)
     if head.task in (Task.BINARY, Task.MULTILABEL):
         _check_zero_one(head, target)
@@ -132,7 +135,7 @@ def _sparse_labels(head: HeadSpec, target: np.ndarray) -> np.ndarray:
     return labels.astype(np.int32)
 
 
-def _one_hot(head: HeadSpec, target: np.ndarray) -> np.ndarray:
+def _one_hot(head: HeadSpec, target: np.ndarray, first_row: int = 0) -> np.ndarray:
     if target.ndim == 1 or (target.ndim == 2 and target.shape[1] == 1 and head.units > 1):
         if _looks_like_labels(target, head.units):
             raise DataError(
@@ -147,7 +150,43 @@ def _one_hot(head: HeadSpec, target: np.ndarray) -> np.ndarray:
     if low < 0 or high > 1:
         raise DataError(f"{head.name}: one-hot targets must hold values in 0..1, found values "
                         f"from {low:g} to {high:g}")
+    _check_rows_sum_to_one(head, target, first_row)
     return target.astype(np.float32, copy=False)
+
+
+#: How far a multiclass_onehot row's sum may be from 1 (soft labels in float32 included).
+ONE_HOT_TOLERANCE = 1e-3
+
+
+class RowsNotOneHot(DataError):
+    """Rows of a multiclass_onehot head's target that are not one-hot: how many of how many,
+    and the first (its index in the whole data, and its values)."""
+
+    def __init__(self, head: str, bad: int, rows: int, first: int, values: list[float]) -> None:
+        self.head, self.bad, self.rows, self.first, self.values = head, bad, rows, first, values
+        shown = ", ".join(f"{v:g}" for v in values[:8]) + (", …" if len(values) > 8 else "")
+        super().__init__(
+            f"Head '{head}' (multiclass_onehot): {bad} of {rows} rows are not one-hot, e.g. row "
+            f"{first} (counting from 0) is [{shown}]. Each row needs exactly one 1 (or class "
+            "probabilities summing to 1). Fix those rows, leave them unlabelled (empty cells, "
+            "NaN, or -1 in every column), or use the task 'multilabel' when a sample may belong "
+            "to several classes")
+
+    def __reduce__(self) -> tuple:  # crosses a process pipe with every field
+        return (type(self), (self.head, self.bad, self.rows, self.first, self.values))
+
+    def counted_over(self, bad: int, rows: int) -> RowsNotOneHot:
+        """The same first row, with the counts of the whole data (read chunk by chunk)."""
+        return RowsNotOneHot(self.head, bad, rows, self.first, self.values)
+
+
+def _check_rows_sum_to_one(head: HeadSpec, target: np.ndarray, first_row: int) -> None:
+    """Each row is one-hot (or class probabilities): its values sum to 1. Rows without a label
+    were filled with a one-hot row already (see :mod:`.masking`)."""
+    bad = np.flatnonzero(np.abs(target.sum(axis=1, dtype=np.float64) - 1.0) > ONE_HOT_TOLERANCE)
+    if bad.size:
+        raise RowsNotOneHot(head.name, int(bad.size), len(target), first_row + int(bad[0]),
+                            [float(v) for v in target[bad[0]]])
 
 
 def _looks_one_hot(target: np.ndarray) -> bool:

@@ -206,8 +206,12 @@ def _load_run(run_dir: Path) -> tuple[Any, dict[str, list[float]]]:
     try:
         model = keras.saving.load_model(run_dir / TRAINING_MODEL, custom_objects=_MOGUI_CLASSES)
     except Exception as exc:  # noqa: BLE001 - any load failure is a plain message
-        raise ExportError(f"The model in '{run_dir}' cannot be loaded: "
-                          f"{' '.join(str(exc).split())[:300]}") from None
+        reason = " ".join(str(exc).split())
+        reason = reason[:200] + "…" if len(reason) > 200 else reason
+        raise ExportError(f"The model file '{run_dir / TRAINING_MODEL}' cannot be loaded: it is "
+                          f"not a valid Keras model file of mogui's ({reason}). Train again "
+                          "(mogui train) and export that run, or export without --from-run."
+                          ) from None
     history_path = run_dir / HISTORY
     history = read_history_csv(history_path) if history_path.is_file() else {}
     return model, history

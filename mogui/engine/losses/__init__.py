@@ -12,6 +12,7 @@ from mogui.engine.losses.dry_run import (
     dry_run,
     loss_contract,
 )
+from mogui.engine.losses.failures import training_failure
 from mogui.engine.losses.head_losses import (
     BUILTIN_LOSSES,
     CROSSENTROPY_LOSSES,
@@ -54,4 +55,5 @@ __all__ = [
     "make_head_loss",
     "make_optimizer",
     "make_training_model",
+    "training_failure",
 ]

@@ -138,7 +138,7 @@ class CustomLoss(HeadLoss):
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
         self.last_inputs = (TensorInfo.of(y_true), TensorInfo.of(y_pred))
-        value = call_user_code(super().call, self.label, y_true, y_pred)
+        value = call_user_code(super().call, self.label, y_true, y_pred, per_head=True)
         pred = TensorInfo.of(y_pred)
         batch = pred.shape[0] if len(pred.shape) else None
         value = check_head_return(value, self.label, self.return_line, batch)

@@ -55,7 +55,8 @@ class JointLossModel(plain.JointLossModel):
     def call_loss(self, y_true: dict[str, Any], y_pred: dict[str, Any],
                   mask: dict[str, Any] | None) -> Any:
         self.loss_calls += 1
-        result = call_user_code(super().call_loss, JOINT_LABEL, y_true, y_pred, mask)
+        result = call_user_code(super().call_loss, JOINT_LABEL, y_true, y_pred, mask,
+                                heads=list(self.output_names))
         received = ({k: TensorInfo.of(v) for k, v in y_true.items()},
                     {k: TensorInfo.of(v) for k, v in y_pred.items()})
         if isinstance(result, Mapping):

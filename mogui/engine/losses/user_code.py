@@ -15,7 +15,7 @@ import ast
 import inspect
 import linecache
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -26,6 +26,7 @@ from keras import ops
 from mogui.core.errors import CustomCodeError
 from mogui.core.project_code import CodeItem, check_syntax
 from mogui.core.trust import is_trusted, untrusted_error
+from mogui.engine.losses.code_errors import explain, plain_text
 
 LOSS_FUNCTION = "loss"
 
@@ -124,16 +125,26 @@ def user_traceback(exc: BaseException, label: str) -> str:
     return "".join(lines)
 
 
-def user_error(exc: BaseException, label: str, when: str = "") -> CustomCodeError:
-    """Turn an exception raised by user code into a :class:`CustomCodeError`."""
+def user_error(exc: BaseException, label: str, when: str = "", *,
+               heads: Sequence[str] = (), per_head: bool = False) -> CustomCodeError:
+    """Turn an exception raised by user code into a :class:`CustomCodeError`.
+
+    Common mistakes get plain words (see :func:`.code_errors.explain`): ``heads`` are the
+    head names a joint loss's dicts hold, ``per_head`` marks one head's loss.
+    """
     if isinstance(exc, CustomCodeError):
         return exc
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    lineno = user_lineno(exc.__traceback__, label)
+    line = linecache.getline(code_filename(label), lineno) if lineno else ""
+    explained = explain(exc, line, heads=heads, per_head=per_head)
+    raw = plain_text(str(exc))
+    message = raw.strip().splitlines()[0] if raw.strip() else ""
     text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    if explained is not None:
+        text = f"{explained} ({type(exc).__name__})"
     if when:
         text = f"{text} ({when})"
-    return CustomCodeError(text, label, user_lineno(exc.__traceback__, label),
-                           details=user_traceback(exc, label))
+    return CustomCodeError(text, label, lineno, details=user_traceback(exc, label))
 
 
 def _exit_error(exc: SystemExit, label: str, when: str = "") -> CustomCodeError:
@@ -144,8 +155,10 @@ def _exit_error(exc: SystemExit, label: str, when: str = "") -> CustomCodeError:
                            label, user_lineno(exc.__traceback__, label))
 
 
-def call_user_code(fn: Callable[..., Any], label: str, *args: Any) -> Any:
-    """Call ``fn(*args)``; an exception becomes a :class:`CustomCodeError` at the user's line."""
+def call_user_code(fn: Callable[..., Any], label: str, *args: Any,
+                   heads: Sequence[str] = (), per_head: bool = False) -> Any:
+    """Call ``fn(*args)``; an exception becomes a :class:`CustomCodeError` at the user's line
+    (``heads`` and ``per_head`` as for :func:`user_error`)."""
     try:
         return fn(*args)
     except CustomCodeError:
@@ -153,7 +166,7 @@ def call_user_code(fn: Callable[..., Any], label: str, *args: Any) -> Any:
     except SystemExit as exc:
         raise _exit_error(exc, label) from None
     except Exception as exc:
-        raise user_error(exc, label) from None
+        raise user_error(exc, label, heads=heads, per_head=per_head) from None
 
 
 def return_lineno(source: str) -> int | None:

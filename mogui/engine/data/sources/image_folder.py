@@ -9,6 +9,7 @@ left at 0..255. Small folders are decoded once into memory; large ones stream th
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from mogui.core.errors import DataError
+from mogui.core.paths import path_problem
 from mogui.core.project import ImageFolderData, InputSpec, Project
 from mogui.engine.data.dataset import Dataset
 from mogui.engine.data.masking import prepare_masked_targets
@@ -46,13 +48,15 @@ class ImageFolder(StreamingDataset):
                             f"has no such input (inputs: {project.input_names}). Pick one of "
                             "them in the data settings.")
         self.spec: InputSpec = project.inputs[project.input_names.index(source.input)]
-        if len(self.spec.shape) != 3 or self.spec.shape[2] not in (1, 3, 4):
+        if len(self.spec.shape) != 3 or self.spec.shape[2] not in (1, 3, 4) \
+                or not self.spec.is_fixed:
             raise DataError(f"Input '{self.spec.name}' has shape {list(self.spec.shape)}; "
                             "images need [height, width, channels] with 1 (grey), 3 (RGB) or "
-                            "4 (RGBA) channels. Change the input's shape.")
-        if not folder.is_dir():
-            raise DataError(f"The image folder '{folder}' does not exist. Check the folder in "
-                            "the data settings (it is relative to the project file).")
+                            "4 (RGBA) channels, each a fixed size (not None). Change the "
+                            "input's shape.")
+        if (problem := path_problem(folder, "folder")) is not None:
+            raise DataError(f"The image folder '{folder}' {problem}. Check the folder in the "
+                            "data settings (it is relative to the project file).")
         header = read_header(labels, source.delimiter)
         check_columns(header, [], labels)
         if source.file_column not in header:
@@ -105,7 +109,7 @@ class ImageFolder(StreamingDataset):
         try:
             image = _decode(tf, tf.io.read_file(str(path)), self.spec, self.source)
         except (tf.errors.OpError, OSError) as exc:
-            message = getattr(exc, "message", str(exc)).splitlines()[0]
+            message = _plain(getattr(exc, "message", str(exc)))
             raise DataError(f"The image '{path.name}' cannot be read ({message}). Replace it "
                             f"with a PNG, JPEG, GIF or BMP file, or remove its row.") from None
         height, width, _ = self.spec.shape
@@ -140,6 +144,13 @@ class ImageFolder(StreamingDataset):
         steps = math.ceil(len(rows) / batch_size)
         data = data.apply(tf.data.experimental.assert_cardinality(steps))
         return data.prefetch(tf.data.AUTOTUNE)
+
+
+def _plain(message: str) -> str:
+    """TensorFlow's error text without its ``{{function_node …}}`` and ``[Op:…]`` decoration."""
+    text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", message.strip())
+    text = re.sub(r"\s*\[Op:\w+\](\s*name:\s*\S*)?", "", text)
+    return text.splitlines()[0].strip() if text else message
 
 
 def _decode(tf: Any, raw: Any, spec: InputSpec, source: ImageFolderData) -> Any:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from mogui.core.errors import DataError
+from mogui.core.paths import path_problem, read_problem
 from mogui.core.project import ColumnMap, HeadSpec, InputSpec, Project
 from mogui.core.tasks import Task
 from mogui.engine.data.dataset import Dataset
@@ -37,8 +38,7 @@ def read_header(path: Path, delimiter: str = ",") -> list[str]:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             header = next(csv.reader(handle, delimiter=delimiter), None)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"The table '{path.name}' cannot be read ({exc}). Save it as UTF-8 "
-                        "CSV text with a header row.") from None
+        raise _unreadable(path, exc) from None
     if not header:
         raise DataError(f"The table '{path.name}' is empty. It needs a header row naming the "
                         "columns, then one row per sample.")
@@ -69,9 +69,11 @@ def iter_chunks(path: Path, delimiter: str, chunk_rows: int) -> Iterator[Chunk]:
                     rows = []
             if rows:
                 yield Chunk(start, rows)
+            elif start == 0:
+                raise DataError(f"The table '{path.name}' has a header row but no data rows. "
+                                "Add one row per sample below the header.")
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"The table '{path.name}' cannot be read ({exc}). Save it as UTF-8 "
-                        "CSV text with a header row.") from None
+        raise _unreadable(path, exc) from None
 
 
 def count_rows(path: Path, delimiter: str) -> int:
@@ -79,9 +81,16 @@ def count_rows(path: Path, delimiter: str) -> int:
     return sum(len(chunk.rows) for chunk in iter_chunks(path, delimiter, 65536))
 
 
+def _unreadable(path: Path, exc: Exception) -> DataError:
+    if isinstance(exc, UnicodeDecodeError):
+        return DataError(f"The table '{path.name}' {read_problem(path, exc)}.")
+    return DataError(f"The table '{path.name}' cannot be read ({exc}). Save it as UTF-8 CSV "
+                     "text with a header row.")
+
+
 def _require_file(path: Path, what: str) -> None:
-    if not path.is_file():
-        raise DataError(f"The {what} file '{path}' does not exist. Check the path in the data "
+    if (problem := path_problem(path)) is not None:
+        raise DataError(f"The {what} file '{path}' {problem}. Check the path in the data "
                         "settings (it is relative to the project file).")
 
 
@@ -167,7 +176,8 @@ class ChunkConverter:
     def _input(self, m: ColumnMap, chunk: Chunk) -> np.ndarray:
         spec = self.project.inputs[self.project.input_names.index(m.name)]
         if m.classes:
-            return self._class_ids(m, chunk).reshape(-1, *spec.shape)
+            ids = self._class_ids(m, chunk)
+            return ids.reshape(-1, *(spec.sized(len(m.columns)) or spec.shape))
         columns = []
         for column in m.columns:
             numbers = self._numbers(column, chunk)
@@ -196,13 +206,20 @@ class ChunkConverter:
 
 
 def _reshape_input(spec: InputSpec, values: np.ndarray, m: ColumnMap) -> np.ndarray:
-    size = int(np.prod(spec.shape))
-    if values.shape[1] != size:
+    shape = spec.sized(values.shape[1])  # a None axis (any length) takes the columns left
+    if shape is None and spec.is_fixed:
+        size = int(np.prod(spec.shape))
         raise DataError(
             f"Input '{spec.name}' has shape {list(spec.shape)} ({size} value(s) per sample) but "
             f"{len(m.columns)} column(s) are mapped to it. Map {size} column(s) or change the "
             "input's shape.")
-    return values.reshape(-1, *spec.shape).astype(np.float32)
+    if shape is None:
+        raise DataError(
+            f"Input '{spec.name}' has shape {list(spec.shape)}: its None size takes the columns "
+            f"its fixed sizes leave, but {len(m.columns)} column(s) are mapped to it, which "
+            "do not fill them (and at most one size may be None). Map other columns or change "
+            "the input's shape.")
+    return values.reshape(-1, *shape).astype(np.float32)
 
 
 def one_hot_ids(ids: np.ndarray, units: int) -> np.ndarray:
