@@ -7,7 +7,9 @@ happen when a project is parsed; cross-field checks (names, references, losses p
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -16,11 +18,15 @@ from mogui.core.tasks import CUSTOM_LOSS, TASKS, Task
 
 SCHEMA_VERSION = 1
 
+#: What a name of an input, layer or head may be: a Python identifier Keras uses unchanged.
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+MAX_NAME_LENGTH = 64
+
 Identifier = Annotated[
     str,
     Field(
-        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-        max_length=64,
+        pattern=NAME_PATTERN,
+        max_length=MAX_NAME_LENGTH,
         description="letters, digits and underscores, not starting with a digit",
     ),
 ]
@@ -30,12 +36,38 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
 
+#: One axis of an input: a size, or ``None`` for a size that may differ between batches.
+Dimension = Annotated[int, Field(ge=1)] | None
+
+
 class InputSpec(_Model):
-    """One model input."""
+    """One model input. A null (None) size has no fixed length: a sequence of any length, as
+    keras.Input(shape=(None,)); each batch of data gives it one."""
 
     name: Identifier
-    shape: list[Annotated[int, Field(ge=1)]] = Field(min_length=1)
+    shape: list[Dimension] = Field(
+        min_length=1, description="sizes per sample, without the batch axis; null: any size")
     dtype: Literal["float32", "int32"] = "float32"
+
+    @property
+    def is_fixed(self) -> bool:
+        """True when every dimension has a size."""
+        return None not in self.shape
+
+    def sized(self, values: int) -> list[int] | None:
+        """The shape of a sample of ``values`` numbers: one ``None`` axis takes the size the
+        fixed ones leave; ``None`` when they do not fit (or more than one axis is ``None``)."""
+        fixed = math.prod(d for d in self.shape if d is not None)
+        free = self.shape.count(None)
+        if free > 1 or (free == 0 and values != fixed) or values % fixed or values == 0:
+            return None
+        return [values // fixed if d is None else d for d in self.shape]
+
+    def accepts(self, sample_shape: Sequence[int]) -> bool:
+        """True when one sample of ``sample_shape`` fits: same rank, every fixed size equal."""
+        return len(sample_shape) == len(self.shape) and all(
+            want is None or want == got for want, got in zip(self.shape, sample_shape,
+                                                             strict=True))
 
 
 class LayerSpec(_Model):

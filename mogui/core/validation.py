@@ -15,7 +15,14 @@ from pydantic import ValidationError
 from mogui.core.demo_targets import DEMO_QUANTITIES, demo_quantity_name, describe_fit
 from mogui.core.layers import ACTIVATIONS, LAYER_KINDS, validate_params
 from mogui.core.log_keys import monitor_problem
-from mogui.core.project import DemoShapesData, LayerSpec, Project
+from mogui.core.project import (
+    MAX_NAME_LENGTH,
+    NAME_PATTERN,
+    DemoShapesData,
+    LayerSpec,
+    Project,
+)
+from mogui.core.sizes import MAX_UNITS, WIDTH_PARAMS, size_problems
 from mogui.core.tasks import CUSTOM_LOSS, TASKS, losses_for, metrics_for
 
 
@@ -42,21 +49,27 @@ def describe_problem(problem: Problem, project: Project | None) -> str:
     match = _PATH_HEAD.match(problem.path)
     if project is None or match is None:
         return str(problem)
-    section, index, layer = match.group(1), int(match.group(2)), match.group(3)
-    try:
-        if section == "inputs":
-            who = f"input '{project.inputs[index].name}'"
-        elif section == "trunk":
-            who = f"trunk layer '{project.trunk[index].name}'"
-        elif layer is None:
-            who = f"head '{project.heads[index].name}'"
-        else:
-            head = project.heads[index]
-            who = f"layer '{head.layers[int(layer)].name}' of head '{head.name}'"
-    except IndexError:
+    who = _who(project, match)
+    if who is None:
         return str(problem)
     rest = problem.path[match.end():].lstrip(".")
     return f"{who}: {rest + ' ' if rest else ''}{problem.message}"
+
+
+def _who(project: Project, match: re.Match[str]) -> str | None:
+    """``trunk layer 'conv1'`` for a match of :data:`_PATH_HEAD`; ``None`` if there is none."""
+    section, index, layer = match.group(1), int(match.group(2)), match.group(3)
+    try:
+        if section == "inputs":
+            return f"input '{project.inputs[index].name}'"
+        if section == "trunk":
+            return f"trunk layer '{project.trunk[index].name}'"
+        if layer is None:
+            return f"head '{project.heads[index].name}'"
+        head = project.heads[index]
+        return f"layer '{head.layers[int(layer)].name}' of head '{head.name}'"
+    except IndexError:
+        return None
 
 
 class ProjectError(ValueError):
@@ -109,6 +122,13 @@ def _describe(error: dict[str, Any]) -> str:
         return f"must be one of {ctx.get('expected')}{got_text}"
     if kind == "too_short":
         return f"needs at least {ctx.get('min_length')} item(s)"
+    if kind == "string_too_short":
+        least = ctx.get("min_length")
+        return "must not be empty" if least == 1 else f"needs at least {least} characters"
+    if kind == "string_too_long":
+        most = ctx.get("max_length")
+        return (f"must be {'one character' if most == 1 else f'at most {most} characters'}"
+                f"{got_text}")
     if kind == "union_tag_invalid":
         return f"kind must be one of {ctx.get('expected_tags')}{got_text}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
@@ -199,6 +219,8 @@ def check_project(project: Project) -> list[Problem]:
         claim(layer.name, f"trunk[{i}].name")
     for h, head in enumerate(project.heads):
         claim(head.name, f"heads[{h}].name")
+        if (reserved := _reserved_head_name(head.name)) is not None:
+            problems.append(Problem(f"heads[{h}].name", reserved))
         for i, layer in enumerate(head.layers):
             claim(layer.name, f"heads[{h}].layers[{i}].name")
 
@@ -235,6 +257,7 @@ def check_project(project: Project) -> list[Problem]:
         problems.append(Problem("heads", "no head has a loss, so nothing would be trained; "
                                 "give at least one head a loss"))
     _check_demo_targets(project, problems)
+    problems.extend(Problem(path, message) for path, message in size_problems(project))
     for name in ("early_stopping", "checkpointing"):
         setting = getattr(project.training, name)
         if setting.enabled and (problem := monitor_problem(project, setting.monitor)):
@@ -298,3 +321,123 @@ def _check_head_loss(project: Project, h: int, problems: list[Problem]) -> None:
         if metric not in offered:
             problems.append(Problem(f"{path}.metrics[{j}]", f"{metric!r} is not offered for "
                                     f"a {head.task.value} head; use one of {list(offered)}"))
+
+
+# -- checks of one field, for editors ---------------------------------------------------------
+_NAME = re.compile(NAME_PATTERN)
+_ITEM_PATH = re.compile(r"^(?:inputs|trunk|heads)\[\d+\](?:\.layers\[\d+\])?$")
+_HEAD_PATH = re.compile(r"^heads\[\d+\]$")
+_LAYER_PATH = re.compile(r"^(trunk\[\d+\]|heads\[\d+\]\.layers\[\d+\])(?=\.|$)")
+_MONITORS = ("training.early_stopping.monitor", "training.checkpointing.monitor")
+
+
+def _reserved_head_name(name: str) -> str | None:
+    """Why a head may not be called ``name`` (Keras' validation prefix); ``None`` if it may."""
+    if name == "val" or name.startswith("val_"):
+        return (f"{name!r} would be mistaken for a validation value: Keras logs those as "
+                "val_loss, val_<head>_loss …, so a head's name may not be 'val' or start with "
+                "'val_'; choose another name")
+    return None
+
+
+def item_names(project: Project) -> list[tuple[str, str]]:
+    """``(path, name)`` of every input, layer and head, in project order."""
+    items = [(f"inputs[{i}]", inp.name) for i, inp in enumerate(project.inputs)]
+    items += [(f"trunk[{i}]", layer.name) for i, layer in enumerate(project.trunk)]
+    for h, head in enumerate(project.heads):
+        items.append((f"heads[{h}]", head.name))
+        items += [(f"heads[{h}].layers[{i}]", layer.name) for i, layer in enumerate(head.layers)]
+    return items
+
+
+def name_problem(project: Project, name: str, path: str | None = None, *,
+                 head: bool = False) -> str | None:
+    """Why ``name`` cannot name the item at ``path`` (``None``: a new item, a head when
+    ``head``); ``None`` when it can. Names are Python identifiers (Keras uses them for layers,
+    outputs, losses and logs), unique across inputs, layers and heads."""
+    if not name:
+        return "is empty: give it a name of letters, digits and underscores"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"is {len(name)} characters long; use at most {MAX_NAME_LENGTH}"
+    if not _NAME.match(name):
+        return f"must use letters, digits and underscores and not start with a digit, got {name!r}"
+    for other, used in item_names(project):
+        if used == name and other != path:
+            match = _PATH_HEAD.match(other)
+            who = _who(project, match) if match else None
+            return (f"{name!r} is already the name of {who or other}; names of inputs, layers "
+                    "and heads must be unique")
+    if head or (path is not None and _HEAD_PATH.match(path)):
+        return _reserved_head_name(name)
+    return None
+
+
+def structure_problems(project: Project) -> list[Problem]:
+    """Field checks, as on loading the saved file: types, ranges and the form of names."""
+    try:
+        Project.model_validate(project.model_dump(mode="json", warnings=False))
+    except ValidationError as exc:
+        return problems_from_validation_error(exc)
+    return []
+
+
+def _within(path: str, field: str) -> bool:
+    return path == field or path.startswith((field + "[", field + "."))
+
+
+def _layer_at(project: Project, path: str) -> LayerSpec | None:
+    ref = re.match(r"^(?:trunk\[(\d+)\]|heads\[(\d+)\]\.layers\[(\d+)\])$", path)
+    if ref is None:
+        return None
+    trunk, head, index = ref.groups()
+    layers = project.trunk if trunk is not None else (
+        project.heads[int(head)].layers if int(head) < len(project.heads) else [])
+    position = int(trunk if trunk is not None else index)
+    return layers[position] if position < len(layers) else None
+
+
+def field_problems(project: Project, field: str) -> list[Problem]:
+    """What is wrong with the value at ``field`` on its own: its type and range, a layer
+    parameter, the form and uniqueness of a name, a layer wider than allowed, a monitor that
+    training does not log.
+
+    An editor refuses an edit that leaves any of these, so the project keeps its last good
+    value. Problems between fields (a loss that does not fit the head's task, a reference to a
+    layer further down) take more than one edit to fix; they are shown, not refused.
+    """
+    item, _, rest = field.rpartition(".")
+    if rest == "name" and _ITEM_PATH.match(item):
+        name = dict(item_names(project)).get(item)
+        message = None if name is None else name_problem(project, name, item)
+        return [Problem(field, message)] if message else []
+    problems = [p for p in structure_problems(project) if _within(p.path, field)]
+    layer_path = _LAYER_PATH.match(field)
+    layer = _layer_at(project, layer_path.group(1)) if layer_path else None
+    if layer is not None and layer.kind in LAYER_KINDS and field.startswith(
+            f"{layer_path.group(1)}.params"):
+        try:
+            validate_params(layer.kind, layer.params)
+        except ValidationError as exc:
+            prefix = f"{layer_path.group(1)}.params."
+            problems += [Problem(prefix + p.path, p.message)
+                         for p in problems_from_validation_error(exc)
+                         if _within(prefix + p.path, field)]
+        width = WIDTH_PARAMS.get(layer.kind)
+        if width and field == f"{layer_path.group(1)}.params.{width}":
+            problems += _too_wide(project, field, layer.params.get(width))
+    head = re.fullmatch(r"heads\[(\d+)\]\.units", field)
+    if head and int(head.group(1)) < len(project.heads):
+        problems += _too_wide(project, field, project.heads[int(head.group(1))].units)
+    if field in _MONITORS and not problems:
+        setting = getattr(project.training, field.split(".")[1])
+        if setting.enabled and (problem := monitor_problem(project, setting.monitor)):
+            problems.append(Problem(field, problem))
+    return problems
+
+
+def _too_wide(project: Project, field: str, width: Any) -> list[Problem]:
+    """The size limit's problem at ``field`` when ``width`` is over it."""
+    if not isinstance(width, int) or width <= MAX_UNITS:
+        return []
+    return [Problem(path, message) for path, message in size_problems(project)
+            if path == field]

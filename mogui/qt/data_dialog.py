@@ -1,12 +1,16 @@
 """The Data dialog: pick a data source, map its columns to inputs and heads, check it.
 
 The dialog edits a copy of the project's data settings; OK applies them (and the validation
-split, seed and shuffle) as one undoable step through :meth:`ProjectDocument.edit`.
+split, seed and shuffle) as one undoable step through :meth:`ProjectDocument.edit`. Values are
+checked with the project's own rules: a field that breaks one (10 demo samples, a split of 1,
+a two-character delimiter, no file chosen …) is marked with the reason under it, and OK keeps
+the dialog open.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -15,14 +19,12 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -32,16 +34,27 @@ from PySide6.QtWidgets import (
 
 from mogui.core.errors import DataError
 from mogui.core.project import (
-    ColumnMap,
     CsvData,
     DemoShapesData,
     ImageFolderData,
     NpzData,
     Project,
+    TrainingSettings,
 )
 from mogui.core.tasks import Task
-from mogui.qt.data_widgets import PathField, column_values, read_preview
+from mogui.qt.data_widgets import (
+    SOURCE_MODELS,
+    PathField,
+    column_values,
+    combo_of,
+    is_number,
+    read_preview,
+    select_data,
+    settings_problems,
+    split_names,
+)
 from mogui.qt.document import ProjectDocument
+from mogui.qt.form_editors import Editor, number_box, with_message
 from mogui.qt.jobs import JobError, JobHandle, Priority, ThreadRunner
 
 KINDS = (("demo_shapes", "Demo shapes"), ("npz", "NumPy .npz"), ("csv", "CSV table"),
@@ -51,22 +64,6 @@ STREAMING = (("auto", "Automatic (stream large data)"), ("always", "Always strea
 SCALES = (("unit", "0..1"), ("symmetric", "-1..1"), ("none", "0..255 (unchanged)"))
 CLASS_TASKS = (Task.BINARY, Task.MULTICLASS, Task.MULTICLASS_ONEHOT)
 ERROR_COLOUR = QColor("#b00020")
-
-
-def _combo(items: tuple[tuple[str, str], ...], name: str) -> QComboBox:
-    combo = QComboBox(objectName=name)
-    for value, label in items:
-        combo.addItem(label, value)
-    return combo
-
-
-def _select(combo: QComboBox, value: str) -> None:
-    index = combo.findData(value)
-    combo.setCurrentIndex(max(index, 0))
-
-
-def _names(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 _CHECK_TEXT = "Check data"
@@ -84,26 +81,40 @@ class DataDialog(QDialog):
         self.document = document
         project = document.project
         base = self.project_dir
-        self.kind = _combo(KINDS, "sourceKind")
+        self.kind = combo_of(KINDS, "sourceKind")
         self.pages = QStackedWidget(objectName="sourcePages")
 
-        self.demo_samples = QSpinBox(objectName="demoSamples", minimum=16, maximum=1_000_000)
-        self.demo_size = QSpinBox(objectName="demoImageSize", minimum=16, maximum=256)
-        self.demo_seed = QSpinBox(objectName="demoSeed", minimum=0, maximum=2**31 - 1)
+        self.demo_samples = number_box("demoSamples")
+        self.demo_size = number_box("demoImageSize")
+        self.demo_seed = number_box("demoSeed")
         self.npz_path = PathField("NumPy archive (*.npz)", base, name="npzPath")
         self.csv_path = PathField("CSV table (*.csv *.txt)", base, name="csvPath")
         self.image_folder = PathField("", base, folder=True, name="imageFolder")
         self.labels_path = PathField("CSV table (*.csv *.txt)", base, name="labelsPath")
         self.delimiter = QComboBox(objectName="delimiter", editable=True)
         self.delimiter.addItems([",", ";", "\t", "|"])
-        self.streaming = _combo(STREAMING, "streaming")
-        self.chunk_rows = QSpinBox(objectName="chunkRows", minimum=1, maximum=10_000_000)
+        self.streaming = combo_of(STREAMING, "streaming")
+        self.chunk_rows = number_box("chunkRows")
         self.file_column = QComboBox(objectName="fileColumn", editable=True)
         self.image_input = QComboBox(objectName="imageInput")
         self.image_input.addItems(project.input_names)
         self.resize_images = QCheckBox("Resize images to the input's size",
                                        objectName="resizeImages")
-        self.scale = _combo(SCALES, "pixelScale")
+        self.scale = combo_of(SCALES, "pixelScale")
+        self.validation_split = number_box("validationSplit", decimals=3)
+        self.validation_split.setSingleStep(0.05)
+        self.seed = number_box("splitSeed")
+        self.checks: dict[str, Editor] = {}  # by field; each shows why its value is refused
+        self._fields: dict[str, QWidget] = {}
+        for path, widget in (
+                ("data.samples", self.demo_samples), ("data.image_size", self.demo_size),
+                ("data.seed", self.demo_seed), ("data.path:npz", self.npz_path),
+                ("data.path:csv", self.csv_path), ("data.folder", self.image_folder),
+                ("data.labels", self.labels_path), ("data.delimiter", self.delimiter),
+                ("data.chunk_rows", self.chunk_rows), ("data.file_column", self.file_column),
+                ("training.validation_split", self.validation_split),
+                ("training.seed", self.seed)):
+            self.checks[path], self._fields[path] = with_message(widget, widget.objectName())
         self._build_pages()
 
         self.mapping = QTableWidget(0, 4, objectName="columnMapping")
@@ -117,9 +128,6 @@ class DataDialog(QDialog):
         self.preview.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.preview.setMinimumHeight(150)
 
-        self.validation_split = QDoubleSpinBox(objectName="validationSplit", minimum=0.0,
-                                               maximum=0.95, singleStep=0.05, decimals=2)
-        self.seed = QSpinBox(objectName="splitSeed", minimum=0, maximum=2**31 - 1)
         self.shuffle = QCheckBox("Shuffle training rows each epoch", objectName="shuffle")
 
         self.check_button = QPushButton(_CHECK_TEXT, objectName="checkData")
@@ -161,20 +169,21 @@ class DataDialog(QDialog):
     # -- layout ------------------------------------------------------------------------------
     def _build_pages(self) -> None:
         demo, npz, table, images = (QWidget() for _ in range(4))
+        field = self._fields
         form = QFormLayout(demo)
-        form.addRow("Samples", self.demo_samples)
-        form.addRow("Image size (pixels)", self.demo_size)
-        form.addRow("Seed", self.demo_seed)
-        QFormLayout(npz).addRow("Archive", self.npz_path)
+        form.addRow("Samples", field["data.samples"])
+        form.addRow("Image size (pixels)", field["data.image_size"])
+        form.addRow("Seed", field["data.seed"])
+        QFormLayout(npz).addRow("Archive", field["data.path:npz"])
         form = QFormLayout(table)
-        form.addRow("Table", self.csv_path)
-        form.addRow("Delimiter", self.delimiter)
+        form.addRow("Table", field["data.path:csv"])
+        form.addRow("Delimiter", field["data.delimiter"])
         form.addRow("Reading", self.streaming)
-        form.addRow("Rows per chunk", self.chunk_rows)
+        form.addRow("Rows per chunk", field["data.chunk_rows"])
         form = QFormLayout(images)
-        form.addRow("Image folder", self.image_folder)
-        form.addRow("Labels table", self.labels_path)
-        form.addRow("File-name column", self.file_column)
+        form.addRow("Image folder", field["data.folder"])
+        form.addRow("Labels table", field["data.labels"])
+        form.addRow("File-name column", field["data.file_column"])
         form.addRow("Feeds input", self.image_input)
         form.addRow("", self.resize_images)
         form.addRow("Pixel values", self.scale)
@@ -194,9 +203,9 @@ class DataDialog(QDialog):
         split_box = QGroupBox("Training / validation split")
         split = QHBoxLayout(split_box)
         split.addWidget(QLabel("Validation fraction"))
-        split.addWidget(self.validation_split)
+        split.addWidget(self._fields["training.validation_split"])
         split.addWidget(QLabel("Seed"))
-        split.addWidget(self.seed)
+        split.addWidget(self._fields["training.seed"])
         split.addWidget(self.shuffle)
         split.addStretch(1)
         check_box = QGroupBox("Checks")
@@ -221,7 +230,7 @@ class DataDialog(QDialog):
 
     def _load(self, project: Project) -> None:
         data = project.data
-        _select(self.kind, data.kind)
+        select_data(self.kind, data.kind)
         demo = data if isinstance(data, DemoShapesData) else DemoShapesData()
         self.demo_samples.setValue(demo.samples)
         self.demo_size.setValue(demo.image_size)
@@ -238,13 +247,13 @@ class DataDialog(QDialog):
             self.labels_path.set_path(data.labels)
         delimiter = data.delimiter if isinstance(data, CsvData | ImageFolderData) else ","
         self.delimiter.setCurrentText(delimiter)
-        _select(self.streaming, data.streaming if isinstance(data, CsvData | ImageFolderData)
+        select_data(self.streaming, data.streaming if isinstance(data, CsvData | ImageFolderData)
                 else "auto")
         self.chunk_rows.setValue(table.chunk_rows)
         self.file_column.setCurrentText(images.file_column)
         self.image_input.setCurrentText(images.input)
         self.resize_images.setChecked(images.resize)
-        _select(self.scale, images.scale)
+        select_data(self.scale, images.scale)
         maps = {m.name: m for m in (*table.inputs, *table.targets, *images.targets)}
         self._fill_mapping(project, maps)
         settings = project.training
@@ -252,7 +261,7 @@ class DataDialog(QDialog):
         self.seed.setValue(settings.seed)
         self.shuffle.setChecked(settings.shuffle)
 
-    def _fill_mapping(self, project: Project, maps: dict[str, ColumnMap]) -> None:
+    def _fill_mapping(self, project: Project, maps: dict[str, Any]) -> None:
         rows = [(spec.name, f"input {list(spec.shape)}") for spec in project.inputs]
         rows += [(h.name, f"{h.task.value}, {h.units} unit(s)") for h in project.heads]
         self.mapping.setRowCount(len(rows))
@@ -268,42 +277,76 @@ class DataDialog(QDialog):
                                                         if found else ""))
         self.mapping.resizeColumnsToContents()
 
-    def _maps(self, names: list[str]) -> list[ColumnMap]:
+    def _maps(self, names: list[str]) -> list[dict[str, Any]]:
         maps = []
         for r in range(self.mapping.rowCount()):
             name = self.mapping.item(r, 0).text()
-            columns = _names(self.mapping.item(r, 2).text())
+            columns = split_names(self.mapping.item(r, 2).text())
             if name in names and columns:
-                maps.append(ColumnMap(name=name, columns=columns,
-                                      classes=_names(self.mapping.item(r, 3).text())))
+                maps.append({"name": name, "columns": columns,
+                             "classes": split_names(self.mapping.item(r, 3).text())})
         return maps
 
-    def source(self) -> DemoShapesData | NpzData | CsvData | ImageFolderData:
-        """The data settings as the form shows them; DataError when a path is missing."""
+    def _raw_source(self) -> dict[str, Any]:
+        """The data settings as the form shows them, not checked yet."""
         project = self.document.project
         kind = self.kind.currentData()
         if kind == "demo_shapes":
             current = project.data
             targets = dict(current.targets) if isinstance(current, DemoShapesData) else {}
-            return DemoShapesData(samples=self.demo_samples.value(),
-                                  image_size=self.demo_size.value(),
-                                  seed=self.demo_seed.value(), targets=targets)
-        common = {"delimiter": self.delimiter.currentText()[:1] or ",",
+            return {"kind": kind, "samples": self.demo_samples.value(),
+                    "image_size": self.demo_size.value(), "seed": self.demo_seed.value(),
+                    "targets": targets}
+        common = {"delimiter": self.delimiter.currentText(),
                   "streaming": self.streaming.currentData()}
         if kind == "npz":
-            return NpzData(path=self.npz_path.require("the .npz archive"))
+            return {"kind": kind, "path": self.npz_path.text()}
         if kind == "csv":
-            return CsvData(path=self.csv_path.require("the CSV table"),
-                           inputs=self._maps(project.input_names),
-                           targets=self._maps(project.head_names),
-                           chunk_rows=self.chunk_rows.value(), **common)
-        return ImageFolderData(folder=self.image_folder.require("the image folder"),
-                               labels=self.labels_path.require("the labels table"),
-                               file_column=self.file_column.currentText().strip() or "file",
-                               input=self.image_input.currentText(),
-                               targets=self._maps(project.head_names),
-                               resize=self.resize_images.isChecked(),
-                               scale=self.scale.currentData(), **common)
+            return {"kind": kind, "path": self.csv_path.text(),
+                    "inputs": self._maps(project.input_names),
+                    "targets": self._maps(project.head_names),
+                    "chunk_rows": self.chunk_rows.value(), **common}
+        return {"kind": kind, "folder": self.image_folder.text(),
+                "labels": self.labels_path.text(),
+                "file_column": self.file_column.currentText().strip(),
+                "input": self.image_input.currentText(),
+                "targets": self._maps(project.head_names),
+                "resize": self.resize_images.isChecked(), "scale": self.scale.currentData(),
+                **common}
+
+    def _raw_training(self) -> dict[str, Any]:
+        settings = self.document.project.training.model_dump()
+        settings.update(validation_split=round(self.validation_split.value(), 4),
+                        seed=self.seed.value(), shuffle=self.shuffle.isChecked())
+        return settings
+
+    def field_problems(self) -> dict[str, str]:
+        """What is wrong with each field the project's rules refuse, by field (``data.samples``,
+        ``data.path:csv`` …); empty when every field is fine."""
+        kind = self.kind.currentData()
+        paths = {"npz": (("data.path:npz", self.npz_path, "the .npz archive"),),
+                 "csv": (("data.path:csv", self.csv_path, "the CSV table"),),
+                 "image_folder": (("data.folder", self.image_folder, "the image folder"),
+                                  ("data.labels", self.labels_path, "the labels table"))}
+        empty = {key: what for key, field, what in paths.get(kind, ()) if not field.text()}
+        return settings_problems(kind, self._raw_source(), self._raw_training(), empty)
+
+    def show_field_problems(self) -> dict[str, str]:
+        """Mark the fields :meth:`field_problems` finds (and clear the others); return them."""
+        found = self.field_problems()
+        for key, check in self.checks.items():
+            check.report(found.get(key, ""))
+        if found:
+            text = " ".join(found.values())
+            self.problems.setText(f"<b style='color:{ERROR_COLOUR.name()}'>Error:</b> {text}")
+        return found
+
+    def source(self) -> DemoShapesData | NpzData | CsvData | ImageFolderData:
+        """The data settings as the form shows them; DataError saying what is wrong."""
+        found = self.field_problems()
+        if found:
+            raise DataError(" ".join(found.values()))
+        return SOURCE_MODELS[self.kind.currentData()].model_validate(self._raw_source())
 
     def candidate(self) -> Project:
         """The project as it would be after OK."""
@@ -313,9 +356,7 @@ class DataDialog(QDialog):
 
     def _apply_to(self, project: Project) -> None:
         project.data = self.source()
-        project.training.validation_split = round(self.validation_split.value(), 4)
-        project.training.seed = self.seed.value()
-        project.training.shuffle = self.shuffle.isChecked()
+        project.training = TrainingSettings.model_validate(self._raw_training())
 
     # -- actions -----------------------------------------------------------------------------
     def _kind_changed(self) -> None:
@@ -365,16 +406,16 @@ class DataDialog(QDialog):
             columns_item = self.mapping.item(r, 2)
             if not columns_item.text().strip() and name in header:
                 columns_item.setText(name)
-            columns = _names(columns_item.text())
+            columns = split_names(columns_item.text())
             if name in project.head_names and project.head(name).task in CLASS_TASKS \
                     and len(columns) == 1 and not self.mapping.item(r, 3).text().strip():
                 values = self._column_values(header, columns[0])
-                if values and not all(_is_number(v) for v in values):
+                if values and not all(is_number(v) for v in values):
                     self.mapping.item(r, 3).setText(", ".join(sorted(values)))
 
     def _column_values(self, header: list[str], column: str) -> set[str]:
         return column_values(self._table_path(), self.delimiter.currentText()[:1] or ",",
-                             column)
+                             column)  # a preview: a delimiter that is refused still reads
 
     def run_checks(self) -> bool:
         """Start checking the data as configured, as a background job.
@@ -384,6 +425,7 @@ class DataDialog(QDialog):
         """
         if self._checks.is_running:
             return False
+        self.show_field_problems()
         try:
             candidate = self.candidate()
         except DataError as exc:
@@ -413,7 +455,7 @@ class DataDialog(QDialog):
         self.checked.emit(report)
 
     def _show_report(self, report) -> None:  # noqa: ANN001
-        classes = {m.name: m.classes for m in self._maps(self.document.project.head_names)}
+        classes = {m["name"]: m["classes"] for m in self._maps(self.document.project.head_names)}
         self.summary.setRowCount(len(report.summaries))
         for r, summary in enumerate(report.summaries.values()):
             value_range = "" if summary.low is None else f"{summary.low:.4g} .. {summary.high:.4g}"
@@ -437,10 +479,8 @@ class DataDialog(QDialog):
                 item.setForeground(QBrush(ERROR_COLOUR))
 
     def accept(self) -> None:
-        try:
-            self.source()
-        except DataError as exc:
-            self.problems.setText(f"<b style='color:{ERROR_COLOUR.name()}'>Error:</b> {exc}")
+        """Apply the settings as one undoable step; with a field refused, stay open."""
+        if self.show_field_problems():
             return
         self.document.edit("Change data", self._apply_to)
         super().accept()
@@ -467,11 +507,4 @@ def _failure(exc: BaseException):  # noqa: ANN202 - a DataReport
                             f"{type(exc).__name__}: {exc}. Check the file and the settings.")
     return report
 
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 

@@ -18,10 +18,16 @@ from pydantic import ValidationError
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from mogui.core.data_paths import rebase_data_paths
 from mogui.core.io import load_project, save_project
 from mogui.core.project import Project
 from mogui.core.trust import CodeItem, TrustStore, TrustStoreError, project_code, untrusted_code
-from mogui.core.validation import Problem, check_project, problems_from_validation_error
+from mogui.core.validation import (
+    Problem,
+    check_project,
+    field_problems,
+    problems_from_validation_error,
+)
 
 
 def _problems_of(project: Project) -> list[Problem]:
@@ -51,6 +57,10 @@ class _SnapshotCommand(QUndoCommand):
 
     def undo(self) -> None:
         self._document._set(self._before.model_copy(deep=True))
+
+    def rebase(self, change: Callable[[Project], Project]) -> None:
+        """Apply ``change`` to both snapshots (data paths after a save elsewhere)."""
+        self._before, self._after = change(self._before), change(self._after)
 
 
 class ProjectDocument(QObject):
@@ -105,9 +115,24 @@ class ProjectDocument(QObject):
     # -- editing ----------------------------------------------------------------------------
     def edit(self, text: str, mutate: Callable[[Project], None]) -> None:
         """Apply ``mutate`` to a copy of the project and push it as one undoable step."""
-        before = self._project.model_copy(deep=True)
         after = self._project.model_copy(deep=True)
         mutate(after)
+        self._push(text, after)
+
+    def edit_field(self, text: str, field: str, mutate: Callable[[Project], None]
+                   ) -> list[Problem]:
+        """Like :meth:`edit` for an edit of one field (``heads[0].units``…), which is refused
+        when it leaves a problem at that field (:func:`field_problems`): returns those
+        problems, and the project keeps its value. Returns ``[]`` when the edit is made."""
+        after = self._project.model_copy(deep=True)
+        mutate(after)
+        refused = field_problems(after, field)
+        if not refused:
+            self._push(text, after)
+        return refused
+
+    def _push(self, text: str, after: Project) -> None:
+        before = self._project.model_copy(deep=True)
         if after == before:
             return
         self._trust_typed(before, after)
@@ -165,7 +190,19 @@ class ProjectDocument(QObject):
         target = Path(path) if path is not None else self._path
         if target is None:
             raise ValueError("no file name: use Save As")
-        save_project(self._project, target)
+        old = self._path.parent if self._path is not None else None
+        project = rebase_data_paths(self._project, old, target.parent)
+        save_project(project, target)
         self._path = target
+        if project != self._project:  # data paths as saved, in every undo step too
+            self._rebase_history(old, target.parent)
+            self._set(project)
         self.undo_stack.setClean()
         self.path_changed.emit()
+
+    def _rebase_history(self, old: Path | None, new: Path) -> None:
+        """Keep the data paths of undo steps right for a file saved in another folder."""
+        for index in range(self.undo_stack.count()):
+            command = self.undo_stack.command(index)
+            if isinstance(command, _SnapshotCommand):
+                command.rebase(lambda project: rebase_data_paths(project, old, new))

@@ -1,30 +1,56 @@
 """Typed editor widgets for the property form, built from pydantic field information.
 
 Each editor calls ``commit(value)`` once per finished edit (Enter, focus out, a pick from a
-list), never per keystroke, so one edit is one undo step.
+list), never per keystroke, so one edit is one undo step. Number boxes take any number typed:
+the project's rules (:func:`mogui.core.validation.field_problems`) decide, and a refused value
+stays in the box, marked, with the reason under it, while the project keeps its last good one.
 """
 
 from __future__ import annotations
 
-import math
 import typing
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 Commit = Callable[[Any], None]
 INT_LIMIT = 2**31 - 1
+#: The range of a number box: wide, so that a value out of a field's range can be typed and
+#: refused with a message rather than clamped without a word.
+FLOAT_LIMIT = 1e9
+ERROR_COLOUR = "#c62828"
+_UNSET = object()
 
 
 class Editor:
-    """A widget plus how to show a value in it; ``local_error`` is an unparsable entry."""
+    """A widget, how to show a value in it, and a message label for what is wrong with it.
+
+    ``local_error`` is why the entry in the widget was not applied (unparsable or refused);
+    the entry stays, marked, until it is applied or the project's value changes.
+    """
 
     def __init__(self, widget: QWidget, set_value: Callable[[Any], None]) -> None:
         self.widget = widget
         self._set_value = set_value
         self.local_error = ""
-        self.on_local_error: Callable[[str], None] = lambda _message: None
+        self.shown: Any = _UNSET
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(f"color: {ERROR_COLOUR};")
+        self.error_label.hide()
+        self._help: str | None = None
+        self.on_local_error: Callable[[str], None] = self.mark
 
     def set_value(self, value: Any) -> None:
         self.widget.blockSignals(True)
@@ -33,9 +59,49 @@ class Editor:
         finally:
             self.widget.blockSignals(False)
 
+    def show_value(self, value: Any) -> None:
+        """Show the project's ``value``; a refused entry stays while the project keeps the
+        value it had then."""
+        if self.local_error and value == self.shown:
+            return
+        self.local_error = ""
+        self.shown = value
+        self.set_value(value)
+
     def report(self, message: str) -> None:
+        """Why the entry was not applied (``""``: it was)."""
         self.local_error = message
         self.on_local_error(message)
+
+    def mark(self, message: str) -> None:
+        """Show ``message`` under the field and mark the field (``""`` clears both)."""
+        self.error_label.setText(message)
+        self.error_label.setVisible(bool(message))
+        widget = self.widget
+        if bool(message) != bool(widget.property("invalid")):
+            if message:
+                self._help = widget.toolTip()
+            # a spin box keeps its arrows: the text field inside it gets the border
+            line = widget.findChild(QLineEdit) if isinstance(widget, QAbstractSpinBox) else \
+                widget if isinstance(widget, QLineEdit) else None
+            if line is not None:
+                line.setStyleSheet(f"border: 1px solid {ERROR_COLOUR};" if message else "")
+        widget.setProperty("invalid", bool(message))
+        widget.setToolTip(message or self._help or "")
+
+
+def with_message(widget: QWidget, name: str) -> tuple[Editor, QWidget]:
+    """``widget`` with a message line under it (named ``<name>Error``): the editor that marks
+    it, and the widget to put in a form row."""
+    editor = Editor(widget, lambda _value: None)
+    editor.error_label.setObjectName(f"{name}Error")
+    holder = QWidget()
+    box = QVBoxLayout(holder)
+    box.setContentsMargins(0, 0, 0, 0)
+    box.setSpacing(2)
+    box.addWidget(widget)
+    box.addWidget(editor.error_label)
+    return editor, holder
 
 
 def _bounds(metadata: Sequence[Any]) -> tuple[float | None, float | None, bool, bool]:
@@ -53,21 +119,43 @@ def _bounds(metadata: Sequence[Any]) -> tuple[float | None, float | None, bool, 
     return low, high, low_open, high_open
 
 
-def spin_editor(low: int, high: int, commit: Commit) -> Editor:
+def compact(spin: QAbstractSpinBox, sample: str = "-000000") -> None:
+    """Let a number box with a wide range be as narrow as ``sample`` needs: Qt would size it
+    for the longest number of its range, which widens forms and windows."""
+    spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance(sample) + 48)
+
+
+def number_box(name: str, decimals: int = 0) -> QSpinBox | QDoubleSpinBox:
+    """A compact box that takes any number (whole unless ``decimals``); the project's rules
+    judge it, rather than the box clamping it."""
+    spin: QSpinBox | QDoubleSpinBox
+    if decimals:
+        spin = QDoubleSpinBox(objectName=name, decimals=decimals)
+        spin.setRange(-FLOAT_LIMIT, FLOAT_LIMIT)
+    else:
+        spin = QSpinBox(objectName=name)
+        spin.setRange(-INT_LIMIT, INT_LIMIT)
+    compact(spin, "-0.000000" if decimals else "-000000")
+    return spin
+
+
+def spin_editor(commit: Commit, low: int = -INT_LIMIT, high: int = INT_LIMIT) -> Editor:
+    """A whole-number box; by default any number can be typed (the project's rules judge it)."""
     spin = QSpinBox()
     spin.setRange(low, high)
+    compact(spin)
     spin.setKeyboardTracking(False)
     spin.valueChanged.connect(commit)
     return Editor(spin, lambda v: spin.setValue(int(v)))
 
 
 def float_editor(metadata: Sequence[Any], commit: Commit) -> Editor:
-    low, high, low_open, high_open = _bounds(metadata)
+    """A number box; steps of 0.01 for fields bounded by 1 (rates, fractions), else 0.1."""
+    _low, high, _low_open, _high_open = _bounds(metadata)
     spin = QDoubleSpinBox()
     spin.setDecimals(6)
-    step = 1e-6
-    spin.setRange(-1e9 if low is None else low + (step if low_open else 0.0),
-                  1e9 if high is None else high - (step if high_open else 0.0))
+    spin.setRange(-FLOAT_LIMIT, FLOAT_LIMIT)
+    compact(spin, "-0.000000")
     spin.setSingleStep(0.01 if high is not None and high <= 1.0 else 0.1)
     spin.setKeyboardTracking(False)
     spin.valueChanged.connect(commit)
@@ -124,8 +212,7 @@ def _list_editor(parse: Callable[[str], list[Any]], commit: Commit, hint: str) -
         commit(value)
 
     def show(value: Any) -> None:
-        if not editor.local_error:
-            line.setText(", ".join(str(v) for v in value))
+        line.setText(", ".join(str(v) for v in value))
 
     line.editingFinished.connect(finished)
     editor = Editor(line, show)
@@ -140,12 +227,38 @@ def _parse_ints(text: str) -> list[int]:
         raise ValueError("must be whole numbers separated by commas, e.g. 8, 8, 3") from None
 
 
+def _parse_dims(text: str) -> list[int | None]:
+    """Sizes of an input's axes: numbers, or ``None`` for a size that may vary; a blank
+    field is one axis of any length (a sequence, as ``keras.Input(shape=(None,))``)."""
+    if not text.strip():
+        return [None]
+    dims: list[int | None] = []
+    for part in (p.strip() for p in text.replace(";", ",").split(",")):
+        if not part:
+            raise ValueError("has an empty size between commas; write None for a size that "
+                             "may vary, e.g. None, 8")
+        if part.lower() == "none":
+            dims.append(None)
+            continue
+        try:
+            dims.append(int(part))
+        except ValueError:
+            raise ValueError("must be whole numbers, or None for a size that may vary, "
+                             "separated by commas, e.g. 64, 64, 1 or None, 8") from None
+    return dims
+
+
 def _parse_names(text: str) -> list[str]:
     return [p.strip() for p in text.split(",") if p.strip()]
 
 
 def int_list_editor(commit: Commit, hint: str = "e.g. 64, 64, 1") -> Editor:
     return _list_editor(_parse_ints, commit, hint)
+
+
+def shape_editor(commit: Commit) -> Editor:
+    """An input's shape: sizes separated by commas; ``None`` or a blank for any size."""
+    return _list_editor(_parse_dims, commit, "e.g. 64, 64, 1 — None or blank: any length")
 
 
 def name_list_editor(commit: Commit, hint: str) -> Editor:
@@ -160,10 +273,7 @@ def editor_for_field(annotation: Any, metadata: Sequence[Any], commit: Commit) -
     if annotation is bool:
         return check_editor(commit)
     if annotation is int:
-        low, high, low_open, high_open = _bounds(metadata)
-        low_int = -INT_LIMIT if low is None else math.floor(low) + (1 if low_open else 0)
-        high_int = INT_LIMIT if high is None else math.ceil(high) - (1 if high_open else 0)
-        return spin_editor(int(low_int), int(high_int), commit)
+        return spin_editor(commit)
     if annotation is float:
         return float_editor(metadata, commit)
     if origin is list:

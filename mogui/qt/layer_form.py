@@ -1,8 +1,11 @@
 """Property form for the selected input, layer or head, with typed editors and inline errors.
 
-Layer parameter editors are generated from the catalog's pydantic models: spin boxes bounded by
-the ``Field`` constraints, combo boxes for ``Literal`` choices, check boxes for booleans and a
-line edit for lists. Problems from validation are shown under the field their path names.
+Layer parameter editors are generated from the catalog's pydantic models: number boxes, combo
+boxes for ``Literal`` choices, check boxes for booleans and a line edit for lists. An edit that
+the project's rules refuse for its field (a duplicate or empty name, a shape of 0, a Dropout
+rate of 1.5 …; :func:`mogui.core.validation.field_problems`) is not applied: the reason shows
+under the field, the field is marked and the project keeps its last good value. Problems
+between fields are shown under the field their path names.
 """
 
 from __future__ import annotations
@@ -11,19 +14,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from mogui.core.demo_targets import DEMO_QUANTITIES, demo_quantity_name
 from mogui.core.layers import ACTIVATIONS, LAYER_KINDS, default_params
 from mogui.core.project import DemoShapesData, HeadSpec, InputSpec, LayerSpec, Project
 from mogui.core.tasks import TASKS, Task
+from mogui.core.validation import Problem
 from mogui.qt.document import ProjectDocument
 from mogui.qt.form_editors import (
     Editor,
     combo_editor,
     editor_for_field,
-    int_list_editor,
     name_list_editor,
+    shape_editor,
     spin_editor,
     text_editor,
 )
@@ -38,7 +42,6 @@ NO_VALUE = "(default)"
 class _Field:
     key: str
     editor: Editor
-    error: QLabel
     read: Callable[[Any], Any]
 
 
@@ -74,7 +77,7 @@ class LayerForm(QWidget):
 
     def error_text(self, key: str) -> str:
         """The reason shown under field ``key`` ("" when it is valid)."""
-        return self._fields[key].error.text()
+        return self._fields[key].editor.error_label.text()
 
     def field_keys(self) -> list[str]:
         return list(self._fields)
@@ -89,7 +92,7 @@ class LayerForm(QWidget):
             self._rebuild(path, item)
         elif item is not None:
             for field in self._fields.values():
-                field.editor.set_value(field.read(item))
+                field.editor.show_value(field.read(item))
         self._title.setText(_title_for(item))  # a rename shows at once
         self._show_problems(path)
 
@@ -102,7 +105,7 @@ class LayerForm(QWidget):
             return
         if isinstance(item, InputSpec):
             self._add_name(path)
-            self._add("shape", "Shape", int_list_editor(self._setter(path, "shape")),
+            self._add("shape", "Shape", shape_editor(self._setter(path, "shape")),
                       lambda i: i.shape)
             self._add("dtype", "Data type",
                       combo_editor(["float32", "int32"], self._setter(path, "dtype")),
@@ -121,7 +124,7 @@ class LayerForm(QWidget):
                 target = item_at(project, path)
                 target.kind = value
                 target.params = default_params(value)
-            self._document.edit(f"Change {layer.name} to {value}", mutate)
+            self._commit("kind", f"Change {layer.name} to {value}", mutate)
 
         self._add("kind", "Kind", combo_editor(sorted(LAYER_KINDS), set_kind), lambda i: i.kind)
         self._add("inputs", "Inputs", name_list_editor(self._setter(path, "inputs"),
@@ -133,7 +136,7 @@ class LayerForm(QWidget):
             def set_param(value: Any, key: str = name) -> None:
                 def mutate(project: Project) -> None:
                     item_at(project, path).params[key] = value
-                self._document.edit(f"Change {layer.name}.{key}", mutate)
+                self._commit(f"params.{key}", f"Change {layer.name}.{key}", mutate)
 
             default = info.get_default(call_default_factory=True)
             editor = editor_for_field(info.annotation, info.metadata, set_param)
@@ -145,7 +148,7 @@ class LayerForm(QWidget):
         self._add("task", "Task", combo_editor([t.value for t in Task],
                                                self._setter(path, "task", Task)),
                   lambda h: h.task.value)
-        self._add("units", "Units", spin_editor(1, 100_000, self._setter(path, "units")),
+        self._add("units", "Units", spin_editor(self._setter(path, "units")),
                   lambda h: h.units)
         project = self._document.project
         head = item_at(project, path)
@@ -166,8 +169,8 @@ class LayerForm(QWidget):
         def commit(value: str) -> None:
             quantity = None if value == NO_DEMO_TARGET else value
             name = item_at(self._document.project, path).name
-            self._document.edit(f"Train {name} on {value}",
-                                lambda project: set_demo_target(project, name, quantity))
+            self._commit("demo_target", f"Train {name} on {value}",
+                         lambda project: set_demo_target(project, name, quantity))
 
         def read(head: HeadSpec) -> str:
             data = self._document.project.data
@@ -181,29 +184,24 @@ class LayerForm(QWidget):
     def _add_name(self, path: str) -> None:
         def rename(value: str) -> None:
             old = item_at(self._document.project, path).name
-            self._document.edit(f"Rename {old} to {value}",
-                                lambda project: rename_item(project, path, value))
+            self._commit("name", f"Rename {old} to {value}",
+                         lambda project: rename_item(project, path, value))
 
         self._add("name", "Name", text_editor(rename), lambda i: i.name)
 
     def _add(self, key: str, label: str, editor: Editor, read: Callable[[Any], Any]) -> None:
-        error = QLabel(objectName=f"error_{key}")
-        error.setWordWrap(True)
-        error.setStyleSheet("color: #c62828;")
-        error.hide()
+        editor.error_label.setObjectName(f"error_{key}")
         holder = QWidget()
         box = QVBoxLayout(holder)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(2)
         editor.widget.setObjectName(f"field_{key}")
         box.addWidget(editor.widget)
-        box.addWidget(error)
+        box.addWidget(editor.error_label)
         self._layout.addRow(label, holder)
-        field = _Field(key, editor, error, read)
-        self._fields[key] = field
-        editor.on_local_error = lambda message, f=field: self._mark(f, message)
+        self._fields[key] = _Field(key, editor, read)
         item = item_at(self._document.project, self._selection.path)
-        editor.set_value(read(item))
+        editor.show_value(read(item))
 
     def _setter(self, path: str, attribute: str,
                 convert: Callable[[Any], Any] = lambda v: v) -> Callable[[Any], None]:
@@ -211,30 +209,37 @@ class LayerForm(QWidget):
             def mutate(project: Project) -> None:
                 setattr(item_at(project, path), attribute, convert(value))
             name = item_at(self._document.project, path).name
-            self._document.edit(f"Change {name}.{attribute}", mutate)
+            self._commit(attribute, f"Change {name}.{attribute}", mutate)
         return commit
+
+    def _commit(self, key: str, text: str, mutate: Callable[[Project], None]) -> None:
+        """Apply an edit of field ``key`` of the selected item, or show why it is refused."""
+        path = self._selection.path
+        field = self._fields.get(key)
+        if field is not None:
+            field.editor.local_error = ""  # the form shows the project's problems after it
+        refused = self._document.edit_field(text, f"{path}.{key}", mutate)
+        if not refused:
+            self._show_problems(path)  # also when the edit changed nothing
+            return
+        if field is None:
+            return
+        item = item_at(self._document.project, path)
+        kept = _display(field.read(item)) if item is not None else ""
+        reasons = "; ".join(_relative(problem, f"{path}.{key}") for problem in refused)
+        field.editor.report(f"{reasons}. Not applied: still {kept}.")
 
     # -- problems ---------------------------------------------------------------------------
     def _show_problems(self, path: str) -> None:
         for field in self._fields.values():
             if field.editor.local_error:
-                self._mark(field, field.editor.local_error)
+                field.editor.mark(field.editor.local_error)
                 continue
             prefix = f"{path}.{field.key}"
             messages = [p.message if p.path == prefix else str(p)
                         for p in self._document.problems
                         if p.path == prefix or p.path.startswith((prefix + "[", prefix + "."))]
-            self._mark(field, "\n".join(messages))
-
-    @staticmethod
-    def _mark(field: _Field, message: str) -> None:
-        field.error.setText(message)
-        field.error.setVisible(bool(message))
-        field.editor.widget.setProperty("invalid", bool(message))
-        style = "border: 1px solid #c62828;" if message else ""
-        if isinstance(field.editor.widget, QLineEdit):
-            field.editor.widget.setStyleSheet(style)
-        field.editor.widget.setToolTip(message)
+            field.editor.mark("\n".join(messages))
 
 
 def _title_for(item: Any) -> str:
@@ -252,3 +257,20 @@ def _title_for(item: Any) -> str:
 
 def _none_if_default(value: str) -> str | None:
     return None if value.startswith(NO_VALUE) else value
+
+
+def _relative(problem: Problem, field: str) -> str:
+    """``must be >= 1, got 0`` for the field itself, ``shape[1] must be …`` below it."""
+    if problem.path == field:
+        return problem.message
+    below = problem.path[len(field.rpartition(".")[0]) + 1:] if "." in field else problem.path
+    return f"{below} {problem.message}"
+
+
+def _display(value: Any) -> str:
+    """A field's value as the message about a refused edit quotes it."""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "(empty)"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)

@@ -1,7 +1,9 @@
 """Per-output loss table: one row per head with loss, weight and metrics widgets.
 
 The table only shows the project and forwards user choices as document edits; it is rebuilt
-when the heads change and updated in place (signals blocked) otherwise.
+when the heads change and updated in place (signals blocked) otherwise. Rows are heads by
+position, so even a project opened with two heads of one name (which validation reports)
+shows and edits each head in its own row.
 """
 
 from __future__ import annotations
@@ -97,8 +99,8 @@ class PerOutputLossTable(QTableWidget):
         if structure != self._structure:
             self._structure = structure
             self._rebuild(project)
-        for head in project.heads:
-            self._update_row(head)
+        for row, head in enumerate(project.heads):
+            self._update_row(row, head)
 
     def _rebuild(self, project: Project) -> None:
         current = self.head_at(self.currentRow()) if self.currentRow() >= 0 else None
@@ -108,35 +110,35 @@ class PerOutputLossTable(QTableWidget):
             task = QTableWidgetItem(TASKS[head.task].label)
             task.setToolTip(f"Targets: {TASKS[head.task].target}")
             self.setItem(row, TASK_COLUMN, task)
-            self.setCellWidget(row, LOSS_COLUMN, self._make_loss_combo(head))
-            self.setCellWidget(row, WEIGHT_COLUMN, self._make_weight_spin(head.name))
-            self.setCellWidget(row, METRICS_COLUMN, self._make_metrics_button(head))
+            self.setCellWidget(row, LOSS_COLUMN, self._make_loss_combo(row, head))
+            self.setCellWidget(row, WEIGHT_COLUMN, self._make_weight_spin(row, head.name))
+            self.setCellWidget(row, METRICS_COLUMN, self._make_metrics_button(row, head))
         if current in project.head_names:
             self.selectRow(project.head_names.index(current))
         self.resizeColumnsToContents()
 
-    def _make_loss_combo(self, head: HeadSpec) -> QComboBox:
+    def _make_loss_combo(self, row: int, head: HeadSpec) -> QComboBox:
         combo = QComboBox(self)
         combo.setObjectName(f"lossCombo_{head.name}")
         for loss_id in [*losses_for(head.task), CUSTOM_LOSS, NO_LOSS]:
             label = "No loss" if loss_id == NO_LOSS else LOSS_LABELS.get(loss_id, loss_id)
             combo.addItem(label, loss_id)
         combo.currentIndexChanged.connect(
-            lambda _i, name=head.name, c=combo: self._on_loss_chosen(name, c.currentData()))
+            lambda _i, c=combo: self._on_loss_chosen(row, c.currentData()))
         return combo
 
-    def _make_weight_spin(self, name: str) -> QDoubleSpinBox:
+    def _make_weight_spin(self, row: int, name: str) -> QDoubleSpinBox:
         spin = QDoubleSpinBox(self)
         spin.setObjectName(f"weightSpin_{name}")
-        spin.setRange(0.0, 1e6)
+        spin.setRange(0.0, 1e6)  # a negative weight cannot be typed
         spin.setDecimals(3)
         spin.setSingleStep(0.1)
         spin.setKeyboardTracking(False)
         spin.setToolTip("Multiplies this head's loss in the total")
-        spin.valueChanged.connect(lambda value, n=name: self._on_weight(n, value))
+        spin.valueChanged.connect(lambda value: self._on_weight(row, value))
         return spin
 
-    def _make_metrics_button(self, head: HeadSpec) -> QToolButton:
+    def _make_metrics_button(self, row: int, head: HeadSpec) -> QToolButton:
         button = QToolButton(self)
         button.setObjectName(f"metricsButton_{head.name}")
         button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -145,13 +147,11 @@ class PerOutputLossTable(QTableWidget):
             action = menu.addAction(metric)
             action.setData(metric)
             action.setCheckable(True)
-            action.toggled.connect(
-                lambda on, n=head.name, m=metric: self._on_metric(n, m, on))
+            action.toggled.connect(lambda on, m=metric: self._on_metric(row, m, on))
         button.setMenu(menu)
         return button
 
-    def _update_row(self, head: HeadSpec) -> None:
-        row = self._row(head.name)
+    def _update_row(self, row: int, head: HeadSpec) -> None:
         combo: QComboBox = self.cellWidget(row, LOSS_COLUMN)
         combo.blockSignals(True)
         choice = head_loss_choice(head)
@@ -172,29 +172,34 @@ class PerOutputLossTable(QTableWidget):
         button.setText(", ".join(head.loss.metrics) or "none")
 
     # -- edits ------------------------------------------------------------------------------
-    def _on_loss_chosen(self, name: str, loss_id: str) -> None:
+    def _on_loss_chosen(self, row: int, loss_id: str) -> None:
+        name = self._document.project.heads[row].name
+
         def mutate(project: Project) -> None:
-            loss = project.head(name).loss
+            loss = project.heads[row].loss
             if loss_id == NO_LOSS:
                 loss.enabled = False
                 return
             loss.enabled = True
             loss.kind = loss_id
             if loss_id == CUSTOM_LOSS and not loss.source.strip():
-                loss.source = head_loss_template(project.head(name))
+                loss.source = head_loss_template(project.heads[row])
 
         label = "no loss" if loss_id == NO_LOSS else loss_id
         self._document.edit(f"Loss of '{name}': {label}", mutate)
         if loss_id == CUSTOM_LOSS:
             self.custom_chosen.emit(name)
 
-    def _on_weight(self, name: str, value: float) -> None:
+    def _on_weight(self, row: int, value: float) -> None:
+        name = self._document.project.heads[row].name
         self._document.edit(f"Loss weight of '{name}': {value:g}",
-                            lambda p: setattr(p.head(name).loss, "weight", float(value)))
+                            lambda p: setattr(p.heads[row].loss, "weight", float(value)))
 
-    def _on_metric(self, name: str, metric: str, on: bool) -> None:
+    def _on_metric(self, row: int, metric: str, on: bool) -> None:
+        name = self._document.project.heads[row].name
+
         def mutate(project: Project) -> None:
-            metrics = project.head(name).loss.metrics
+            metrics = project.heads[row].loss.metrics
             if on and metric not in metrics:
                 metrics.append(metric)
             elif not on and metric in metrics:

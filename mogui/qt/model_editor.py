@@ -9,7 +9,6 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDialog,
     QGridLayout,
-    QInputDialog,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -20,10 +19,11 @@ from PySide6.QtWidgets import (
 
 from mogui.core.demo_targets import unused_demo_quantities
 from mogui.core.project import DemoShapesData, Project
+from mogui.core.validation import name_problem
 from mogui.qt.document import ProjectDocument
 from mogui.qt.inspection import LiveInspection
 from mogui.qt.layer_form import LayerForm
-from mogui.qt.model_dialogs import AddHeadDialog, AddLayerDialog
+from mogui.qt.model_dialogs import AddHeadDialog, AddLayerDialog, RenameDialog
 from mogui.qt.model_edits import (
     add_head,
     add_head_layer,
@@ -127,7 +127,8 @@ class ModelEditor(QWidget):
 
     def _ask_layer(self, title: str) -> tuple[str, str] | None:
         project = self.document.project
-        dialog = AddLayerDialog(title, lambda kind: unique_name(project, kind), self)
+        dialog = AddLayerDialog(title, lambda kind: unique_name(project, kind), self,
+                                project=project)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return None
         return dialog.values()
@@ -145,7 +146,7 @@ class ModelEditor(QWidget):
         offered = (unused_demo_quantities(project)
                    if isinstance(project.data, DemoShapesData) else None)
         dialog = AddHeadDialog(unique_name(project, "head"), self, offered,
-                               lambda base: unique_name(project, base))
+                               lambda base: unique_name(project, base), project=project)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         name, task, units = dialog.values()
@@ -177,12 +178,12 @@ class ModelEditor(QWidget):
         if item is None:
             return
         if new_name is None:
-            text, ok = QInputDialog.getText(self, "Rename", f"New name for {item.name}:",
-                                            text=item.name)
-            if not ok:
+            dialog = RenameDialog(self.document.project, path, item.name, self)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
                 return
-            new_name = text.strip()
-        if new_name and new_name != item.name:
+            new_name = dialog.name()
+        if name_problem(self.document.project, new_name, path) is None \
+                and new_name != item.name:
             self._edit(f"Rename {item.name} to {new_name}",
                        lambda p: rename_item(p, path, new_name) or path)
 

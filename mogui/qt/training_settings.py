@@ -1,7 +1,9 @@
 """The Training tab's settings form: optimizer, batches, epochs, validation, callbacks.
 
-Every edit goes through :meth:`ProjectDocument.edit` (one undo step each); the widgets show
-the document's values again after every ``changed``.
+Every edit goes through :meth:`ProjectDocument.edit_field` (one undo step each); a value the
+project's rules refuse (a learning rate of 0, a validation split of 1, a monitor training does
+not log …) is not applied and the reason shows under its field. The widgets show the
+document's values again after every ``changed``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QLabel,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -123,11 +126,27 @@ class TrainingSettingsForm(QGroupBox):
             form.setContentsMargins(0, 0, 0, 0)
             form.setHorizontalSpacing(8)  # labels never touch their fields
             for path, label, _tip in group:
-                form.addRow(self._row_label(path, label), self.editors[path].widget)
+                form.addRow(self._row_label(path, label), self._holder(path))
             columns.addLayout(form, 0, column)
         columns.setColumnStretch(3, 1)
         document.changed.connect(self.sync)
         self.sync()
+
+    def _holder(self, path: str) -> QWidget:
+        """The editor of ``path`` with its message line under it."""
+        editor = self.editors[path]
+        editor.error_label.setObjectName(f"error_{path.replace('.', '_')}")
+        holder = QWidget(self)
+        box = QVBoxLayout(holder)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(2)
+        box.addWidget(editor.widget)
+        box.addWidget(editor.error_label)
+        return holder
+
+    def error_text(self, path: str) -> str:
+        """Why the entry of ``path`` was not applied ("" when it was)."""
+        return self.editors[path].error_label.text()
 
     def _row_label(self, path: str, label: str) -> QLabel:
         text = QLabel(f"{label}:", self)
@@ -153,8 +172,18 @@ class TrainingSettingsForm(QGroupBox):
         def commit(value: Any) -> None:
             if kind in (int, float, bool):
                 value = kind(value)
-            self._document.edit(f"{label}: {value}",
-                                lambda project: set_setting(project, path, value))
+            editor = self.editors[path]
+            editor.local_error = ""
+            refused = self._document.edit_field(
+                f"{label}: {value}", f"training.{path}",
+                lambda project: set_setting(project, path, value))
+            if refused:
+                kept = get_setting(self._document.project, path)
+                reasons = "; ".join(p.message for p in refused)
+                shown = f"{kept:g}" if isinstance(kept, float) else str(kept)
+                editor.report(f"{label} {reasons}. Not applied: still {shown}.")
+            else:
+                editor.report("")
             self.sync()  # an edit that changes nothing still shows the document's value
 
         return commit
@@ -173,7 +202,8 @@ class TrainingSettingsForm(QGroupBox):
                     combo.addItems(choices)
                     combo.view().setMinimumWidth(combo.view().sizeHintForColumn(0) + 24)
                     combo.blockSignals(False)
-            editor.set_value(get_setting(project, path))
+                    editor.report("")  # the list was remade: show the project's value
+            editor.show_value(get_setting(project, path))
         early = project.training.early_stopping.enabled
         for name in ("monitor", "patience", "restore_best_weights"):
             self.editors[f"early_stopping.{name}"].widget.setEnabled(early)

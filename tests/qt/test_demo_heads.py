@@ -41,7 +41,7 @@ def test_add_head_then_ok_gives_a_head_that_trains(qtbot, window, monkeypatch):
     assert (head.name, head.task, head.units) == ("is_round", "binary", 1)
     assert project.data.targets == {}
     assert window.document.problems == []
-    assert window.problems_label.text() == "No problems"
+    assert window.problems_label.text() == "Ready"
 
 
 def test_third_head_mapped_through_the_dialog_trains_one_epoch(qtbot, window, monkeypatch):
@@ -75,7 +75,7 @@ def test_head_without_a_demo_target_shows_in_the_status_bar(qtbot, window, monke
     dialog = _add_head_with(qtbot, window, monkeypatch, no_target)
     assert dialog.demo_combo.currentText() == NO_DEMO_TARGET and dialog.task_combo.isEnabled()
     text = window.problems_label.text()
-    assert text.startswith("1 problem: ") and "'is_big' has no demo target" in text
+    assert text.startswith("Cannot train: ") and "'is_big' has no demo target" in text
     window.editor.selection.select("heads[2]")
     assert "no demo target" in window.editor.form.error_text("name")
     window.editor.form.editor("demo_target").textActivated.emit("is_hollow")

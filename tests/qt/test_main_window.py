@@ -34,7 +34,7 @@ def test_opens_on_the_demo_with_its_heads(window):
         ["bbox", "classification"]
     for name in ("bbox", "classification"):
         assert window.editor.graph.node_by_name(name) is not None
-    assert window.problems_label.text() == "No problems"
+    assert window.problems_label.text() == "Ready"
     assert [window.tabs.tabText(i) for i in range(3)] == ["Model", "Losses", "Training"]
 
 

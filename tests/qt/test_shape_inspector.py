@@ -75,4 +75,4 @@ def test_failing_layer_is_shown_inline(qtbot, window):
     failing = editor.inspector.table.item(8, 2)
     assert failing.toolTip() == row[2]
     assert editor.inspector.status.text().startswith("The model cannot be built:")
-    assert window.problems_label.text().startswith("The model cannot be built:")
+    assert window.problems_label.text().startswith("Cannot train: the model cannot be built:")

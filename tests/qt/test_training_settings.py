@@ -72,9 +72,10 @@ def test_callbacks_settings_enable_their_details(form, document):
     patience.setValue(2)
     early = document.project.training.early_stopping
     assert (early.monitor, early.patience) == ("val_bbox_loss", 2)
-    monitor.lineEdit().setText("val_classification_accuracy")
+    monitor.lineEdit().setText("val_classification_sparse_categorical_accuracy")
     monitor.lineEdit().editingFinished.emit()
-    assert document.project.training.early_stopping.monitor == "val_classification_accuracy"
+    assert document.project.training.early_stopping.monitor == \
+        "val_classification_sparse_categorical_accuracy"
     checkpoints = form.findChild(QCheckBox, "setting_checkpointing_enabled")
     checkpoints.setChecked(True)
     assert document.project.training.checkpointing.enabled

@@ -63,7 +63,7 @@ def test_untrusted_code_is_shown_and_runs_nowhere_until_trusted(qtbot, dialogs,
     window.training_panel.start()
     assert not window.training_panel.is_running
     assert "Cannot train" in window.training_panel.status_label.text()
-    assert "Restricted" in window.problems_label.text()
+    assert window.problems_label.text() == window.training_panel.status_label.text()
     assert _ran(marker) == []
 
     banner.keep_button.click()  # keep disabled: the banner goes, the restriction stays

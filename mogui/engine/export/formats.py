@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,10 @@ def check_formats(formats: Iterable[str]) -> tuple[str, ...]:
 def onnx_missing() -> str | None:
     """Why ONNX export is unavailable (a missing package), or ``None`` when it works."""
     missing = [m for m in ("tf2onnx", "onnx") if importlib.util.find_spec(m) is None]
+    if missing and getattr(sys, "frozen", False):  # a bundle: nothing can be installed into it
+        return (f"ONNX export is not part of this mogui bundle: it was built without "
+                f"{' and '.join(missing)}. Export the keras or savedmodel format instead, or "
+                "use a bundle built with ONNX export (mogui's packaging/build.sh includes it)")
     if missing:
         return (f"ONNX export needs the package(s) {', '.join(missing)}; install them with "
                 "pip install 'mogui[onnx]'")
@@ -51,7 +56,8 @@ def inference_model(model: Any) -> Any:
 
 
 def _sample_batch(model: Any) -> dict[str, np.ndarray]:
-    return {t.name.split(":")[0]: np.zeros((1, *t.shape[1:]), dtype=t.dtype)
+    """One sample of zeros per input; an axis of any length (None) gets length 1."""
+    return {t.name.split(":")[0]: np.zeros((1, *(d or 1 for d in t.shape[1:])), dtype=t.dtype)
             for t in model.inputs}
 
 

@@ -97,6 +97,35 @@ def check_inputs(kind: str, name: str, params: dict[str, Any],
         src = sources[0]
         return (f"{_label(kind, name)} maps integer token ids to vectors but {_gives([src])} "
                 f"of {src.dtype} values; give the input dtype int32 (or remove the Embedding)")
+    return _unsized_problem(kind, name, params, sources)
+
+
+#: Kinds whose weights are sized by the last axis of their input, which must be fixed.
+_SIZED_BY_LAST_AXIS = ("Dense", "Conv1D", "Conv2D", "LSTM", "GRU", "BatchNormalization",
+                       "LayerNormalization")
+_ANY_LENGTH = ("pool over the axis of any length first (GlobalAveragePooling1D after an "
+               "Embedding or LSTM), or give the input a fixed size")
+
+
+def _unsized_problem(kind: str, name: str, params: dict[str, Any],
+                     sources: Sequence[Source]) -> str | None:
+    """A layer that needs a fixed size where its input has ``None`` (any length)."""
+    if not sources:
+        return None
+    src = sources[0]
+    dims = src.shape[1:]
+    if kind in _SIZED_BY_LAST_AXIS and dims and dims[-1] is None:
+        return (f"{_label(kind, name)} needs a fixed size on the last axis (its weights are "
+                f"sized by it), but {_gives([src])}, whose last axis may have any length; "
+                f"{_ANY_LENGTH}")
+    if kind == "Flatten" and None in dims:
+        return (f"{_label(kind, name)} needs a fixed size on every axis to count the values "
+                f"of a sample, but {_gives([src])}, which has an axis of any length; "
+                f"{_ANY_LENGTH}")
+    if kind == "Reshape" and None in dims and -1 not in params.get("target_shape", ()):
+        return (f"{_label(kind, name)} cannot reshape {_gives([src])} to a fixed target_shape: "
+                "the number of values per sample varies; put -1 in target_shape for the axis "
+                "of any length")
     return None
 
 
