@@ -28,7 +28,7 @@ from typing import Any
 from mogui.core.errors import MoguiError
 from mogui.core.events import BatchEnded, EpochEnded, TrainingFailed, TrainingFinished
 from mogui.core.events import TrainingStarted as Started
-from mogui.core.io import atomic_write_text, load_project, save_project
+from mogui.core.io import anchor_data_paths, atomic_write_text, load_project, save_project
 from mogui.core.project import Project
 from mogui.core.recovery import data_dir, pid_alive
 from mogui.core.runs import (
@@ -81,7 +81,10 @@ def create_run(project: Project, project_path: Path | None, *, document_id: str 
                   folder=Path(folder).absolute(), started_at=started, pid=os.getpid(),
                   host=socket.gethostname(),
                   project_path=Path(project_path).absolute() if project_path else None)
-        save_project(run.project, run.folder / PROJECT_FILE)
+        # Data paths relative to the project file would not resolve from the run folder.
+        snapshot = run.project if project_path is None else \
+            anchor_data_paths(run.project, Path(project_path).absolute().parent)
+        save_project(snapshot, run.folder / PROJECT_FILE)
     except OSError as exc:
         raise RunStoreError(f"The run folder cannot be made in '{target}': "
                             f"{exc.strerror or exc}.") from None

@@ -197,3 +197,19 @@ def test_the_recorder_counts_complete_epochs_only(saved, project):
     assert record["stopped_during_epoch"] == 2
     recorder.finish(RunStatus.FAILED)  # already ended: nothing changes
     assert _record(run.folder)["status"] == "stopped"
+
+
+def test_the_snapshot_finds_the_data_from_the_run_folder(tmp_path):
+    """A data path relative to the project file is stored so that it resolves from the run."""
+    from mogui.core.project import NpzData
+
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "data.npz").write_bytes(b"")
+    project = load_example("multi_input")
+    project.data = NpzData(path="data.npz")
+    save_project(project, folder / "p.json")
+    run = run_store.create_run(project, folder / "p.json")
+    stored = load_project(run.folder / PROJECT_FILE, strict=False)
+    assert Path(stored.data.path) == folder.absolute() / "data.npz"
+    assert run.project.data.path == "data.npz"  # the in-memory snapshot is as edited
