@@ -111,3 +111,13 @@ def test_format_shape():
     assert format_shape((None,)) == "(None,)"
     assert format_shape([4, 2]) == "(4, 2)"
     assert format_shape(None) == "-"
+
+
+def test_a_model_over_the_size_limit_is_not_built_by_inspection():
+    """A billion units would allocate gigabytes of weights: inspection refuses, naming it."""
+    project = make_project([{"name": "huge", "kind": "Dense",
+                             "params": {"units": 1_000_000_000}}])
+    inspection = inspect_project(project)
+    assert not inspection.ok and inspection.rows == []
+    assert inspection.error.layer == "huge"
+    assert "more than the 1,000,000 units" in str(inspection.error)

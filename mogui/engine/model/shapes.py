@@ -6,10 +6,12 @@ data), so it is cheap enough to run on every edit.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from mogui.core.errors import BuildError
 from mogui.core.project import Project
+from mogui.core.sizes import size_problems
 from mogui.engine.model.build import GraphStep, build_graph
 from mogui.engine.model.shape_errors import format_shape
 
@@ -58,7 +60,29 @@ def _row(step: GraphStep) -> ShapeRow:
 
 
 def inspect_project(project: Project) -> Inspection:
-    """Shapes and parameter counts of every step; graph problems land in ``Inspection.error``."""
+    """Shapes and parameter counts of every step; graph problems land in ``Inspection.error``.
+
+    A model over the size limits (:mod:`mogui.core.sizes`) is not built at all: allocating its
+    weights would exhaust the memory of the process that inspects it.
+    """
+    too_big = size_problems(project)
+    if too_big:
+        path, message = too_big[0]
+        return Inspection([], BuildError(f"Not built: {path} {message}.", _layer_at(project, path)),
+                          0)
     graph = build_graph(project)
     rows = [_row(step) for step in graph.steps]
     return Inspection(rows, graph.error, sum(r.param_count for r in rows))
+
+
+def _layer_at(project: Project, path: str) -> str | None:
+    """The name of the layer or head a field path such as ``heads[1].layers[0].params.units``
+    points at."""
+    match = re.match(r"(trunk|heads)\[(\d+)\](?:\.layers\[(\d+)\])?", path)
+    if match is None:
+        return None
+    section, index, layer = match.group(1), int(match.group(2)), match.group(3)
+    if section == "trunk":
+        return project.trunk[index].name
+    head = project.heads[index]
+    return head.layers[int(layer)].name if layer is not None else head.name
