@@ -59,7 +59,7 @@ def runs_dir(project: Project, project_path: Path | None) -> Path:
     """The folder that holds the runs of ``project`` (saved at ``project_path``, or untitled)."""
     if project_path is not None:
         path = Path(project_path).absolute()
-        return path.parent / "runs" / path.stem
+        return path.parent / "runs" / path.name.removesuffix(".json").removesuffix(".mogui")
     return data_dir() / "runs" / (project.slug or "untitled")
 
 

@@ -35,8 +35,9 @@ def remember_file(path: Path) -> None:
 
 
 def _suggested_file_name(document: ProjectDocument) -> str:
-    """``shapes_bounding_box_class.json`` for a project named "Shapes: bounding box + class"."""
-    return f"{document.project.slug or 'project'}.json"
+    """``shapes_bounding_box_class.mogui.json`` for a project named "Shapes: bounding box +
+    class": the ``.mogui.json`` ending is what desktops know as a mogui project."""
+    return f"{document.project.slug or 'project'}.mogui.json"
 
 
 def project_error_text(exc: ProjectError) -> str:

@@ -213,3 +213,10 @@ def test_the_snapshot_finds_the_data_from_the_run_folder(tmp_path):
     stored = load_project(run.folder / PROJECT_FILE, strict=False)
     assert Path(stored.data.path) == folder.absolute() / "data.npz"
     assert run.project.data.path == "data.npz"  # the in-memory snapshot is as edited
+
+
+def test_a_mogui_json_projects_runs_are_named_without_the_file_type(tmp_path, project):
+    path = tmp_path / "houses.mogui.json"
+    save_project(project, path)
+    run = run_store.create_run(project, path)
+    assert run.folder.parent == tmp_path / "runs" / "houses"
