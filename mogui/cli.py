@@ -43,7 +43,7 @@ from mogui.core.jobs import JobCancelled
 from mogui.core.paths import path_problem
 from mogui.core.project import Project
 from mogui.core.run_store import RunRecorder, RunStoreError, create_run, runs_dir
-from mogui.core.runs import RunStatus
+from mogui.core.runs import RUN_FILE, RunStatus
 from mogui.core.trust import project_code
 from mogui.core.validation import ProjectError
 
@@ -172,6 +172,18 @@ def _unwritable(folder: Path) -> str | None:
     return None
 
 
+def _not_a_run_folder(folder: Path) -> str | None:
+    """Why ``--out`` may not be written: it holds files that are not an earlier run's."""
+    if not folder.is_dir() or (folder / RUN_FILE).is_file():
+        return None
+    others = sorted(p.name for p in folder.iterdir())
+    if not others:
+        return None
+    shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
+    return (f"The output folder '{folder}' holds files that are not a mogui run ({shown}); "
+            "choose a new or empty folder for --out.")
+
+
 def _allowed(project: Project) -> list[str]:
     """The project's code this command may run: checked by :func:`check_trust` already."""
     return [item.source for item in project_code(project)]
@@ -185,7 +197,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     project_path = project_file(args.project, path)
     out = Path(args.out).absolute() if args.out else None
-    if (unusable := _unwritable(out or runs_dir(project, project_path))) is not None:
+    unusable = _unwritable(out or runs_dir(project, project_path)) or \
+        (_not_a_run_folder(out) if out is not None else None)
+    if unusable is not None:
         print(f"mogui: {unusable}", file=sys.stderr)
         return EXIT_INVALID
     try:

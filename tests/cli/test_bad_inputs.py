@@ -638,6 +638,9 @@ FILE_SYSTEM = [
                                      .write_text("mine")), ("notes.txt", "is a file")),
     Case("out-under-a-file", _train_out("notes.txt/run", lambda folder: (folder / "notes.txt")
                                         .write_text("mine")), ("notes.txt", "is a file")),
+    Case("out-holds-the-users-files", _train_out("mine", lambda folder: (
+        (folder / "mine").mkdir(), (folder / "mine" / "run.txt").write_text("notes"))),
+        ("mine", "not a mogui run", "run.txt")),
     Case("out-in-locked-folder", _train_out("locked/run", _locked), ("locked", "not writable"),
          needs_user=True),
     Case("train-bad-data-leaves-no-folder", _train_on(HEADER, "runs/one"),
