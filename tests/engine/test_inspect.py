@@ -121,3 +121,49 @@ def test_a_model_over_the_size_limit_is_not_built_by_inspection():
     assert not inspection.ok and inspection.rows == []
     assert inspection.error.layer == "huge"
     assert "more than the 1,000,000 units" in str(inspection.error)
+
+
+def _chain(units: list[int]):
+    return make_project([{"name": f"d{i}", "kind": "Dense", "params": {"units": u}}
+                         for i, u in enumerate(units)],
+                        heads=[{"name": "a", "task": "regression", "units": 1},
+                               {"name": "b", "task": "multiclass", "units": 3}])
+
+
+def _table(inspection):
+    return [(r.name, r.output_shape, r.param_count, r.error) for r in inspection.rows]
+
+
+def test_an_edit_rebuilds_only_the_steps_it_changed():
+    """Changing d2's units changes d2 (its width) and d3 (its input): 2 of 8 steps are built."""
+    from mogui.engine.model.build import StepCache
+
+    cache = StepCache()
+    project = _chain([8, 8, 8, 8, 8])
+    first = inspect_project(project, cache)
+    assert (cache.hits, cache.misses) == (0, 7)  # 5 layers and 2 heads; inputs are free
+    project.trunk[2].params["units"] = 16
+    cache.hits = cache.misses = 0
+    edited = inspect_project(project, cache)
+    assert (cache.hits, cache.misses) == (5, 2)
+    assert _table(edited) == _table(inspect_project(project, None))  # as a full build
+    assert edited.total_params == inspect_project(project, None).total_params
+    assert edited.row("d3").param_count == 16 * 8 + 8
+    assert _table(first) != _table(edited)
+
+
+def test_cached_errors_and_undo_give_the_full_builds_answers():
+    from mogui.engine.model.build import StepCache
+
+    cache = StepCache()
+    project = _chain([8, 8, 8])
+    good = _table(inspect_project(project, cache))
+    project.trunk[1].kind = "Conv2D"  # a Dense output is not an image
+    project.trunk[1].params = {"filters": 4, "kernel_size": 3}
+    broken = inspect_project(project, cache)
+    again = inspect_project(project, cache)  # the failure comes from the cache now
+    reference = inspect_project(project, None)
+    assert str(broken.error) == str(again.error) == str(reference.error)
+    assert again.error.layer == reference.error.layer == "d1"
+    project.trunk[1].kind, project.trunk[1].params = "Dense", {"units": 8}
+    assert _table(inspect_project(project, cache)) == good

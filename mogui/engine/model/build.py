@@ -7,6 +7,8 @@ and the shape inspector, so both always agree.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +57,8 @@ class GraphStep:
     layer: keras.layers.Layer | None = None
     tensor: Any = None
     error: BuildError | None = None
+    #: The parameter count remembered from an earlier build of the same step (no layer then).
+    cached_params: int | None = None
 
     @property
     def output_shape(self) -> tuple[int | None, ...] | None:
@@ -62,6 +66,8 @@ class GraphStep:
 
     @property
     def param_count(self) -> int:
+        if self.cached_params is not None:
+            return self.cached_params
         if self.layer is None or not self.layer.built:
             return 0
         return int(self.layer.count_params())
@@ -154,8 +160,74 @@ def _run_step(step: GraphStep, project: Project, visible: dict[str, Any]) -> Non
     step.layer = layer
 
 
-def build_graph(project: Project) -> Graph:
-    """Build the graph step by step; never raises for graph problems (see ``Graph.error``)."""
+class StepCache:
+    """What each step built to, keyed by everything its result depends on, so that building
+    the graph again after an edit only builds the steps the edit changed (shape inspection).
+
+    A hit gives the step a placeholder tensor of the remembered shape and its parameter count,
+    without creating a Keras layer. Thread-safe; forgets the oldest entries beyond ``size``.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple, tuple] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def key(self, step: GraphStep, project: Project, visible: dict[str, Any]) -> tuple:
+        if step.spec is None:
+            head = project.head(step.head)
+            what: Any = ("head", head.units, head.output_activation)
+        else:
+            what = (step.spec.kind, repr(sorted(step.spec.params.items())))
+        sources = tuple((ref, tuple(visible[ref].shape), str(visible[ref].dtype))
+                        for ref in step.inputs)
+        return (step.name, step.kind, what, sources, keras.config.dtype_policy().name)
+
+    def get(self, key: tuple) -> tuple | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+            else:
+                self.misses += 1
+            return found
+
+    def put(self, key: tuple, value: tuple) -> None:
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+def _run_cached(step: GraphStep, project: Project, visible: dict[str, Any],
+                cache: StepCache) -> None:
+    key = cache.key(step, project, visible)
+    found = cache.get(key)
+    if found is None:
+        try:
+            _run_step(step, project, visible)
+        except BuildError as exc:
+            cache.put(key, ("error", str(exc), exc.layer))
+            raise
+        cache.put(key, ("ok", tuple(step.tensor.shape), str(step.tensor.dtype),
+                        step.param_count))
+        return
+    if found[0] == "error":
+        raise BuildError(found[1], layer=found[2])
+    _, shape, dtype, params = found
+    step.tensor = keras.KerasTensor(shape, dtype=dtype)
+    step.cached_params = params
+
+
+def build_graph(project: Project, cache: StepCache | None = None) -> Graph:
+    """Build the graph step by step; never raises for graph problems (see ``Graph.error``).
+
+    With a ``cache`` (shape inspection), steps built before with the same inputs are not built
+    again: their tensors are placeholders of the right shape, so the graph cannot become a
+    model then.
+    """
     graph = Graph(plan_graph(project))
     specs = {i.name: i for i in project.inputs}
     trunk_scope: dict[str, Any] = {}
@@ -175,7 +247,10 @@ def build_graph(project: Project) -> Graph:
                     scopes[step.head] = dict(trunk_scope)
                 visible = scopes[step.head]
                 _check_wiring(step, visible, seen)
-                _run_step(step, project, visible)
+                if cache is None:
+                    _run_step(step, project, visible)
+                else:
+                    _run_cached(step, project, visible, cache)
                 if step.spec is None:
                     graph.outputs[step.name] = step.tensor
             seen.add(step.name)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from mogui.core.errors import BuildError
 from mogui.core.project import Project
 from mogui.core.sizes import size_problems
-from mogui.engine.model.build import GraphStep, build_graph
+from mogui.engine.model.build import GraphStep, StepCache, build_graph
 from mogui.engine.model.shape_errors import format_shape
 
 __all__ = ["Inspection", "ShapeRow", "format_shape", "inspect_project"]
@@ -59,8 +59,15 @@ def _row(step: GraphStep) -> ShapeRow:
     )
 
 
-def inspect_project(project: Project) -> Inspection:
+#: Steps inspected before: an edit rebuilds only the layers whose inputs or settings changed.
+SHAPE_CACHE = StepCache()
+
+
+def inspect_project(project: Project, cache: StepCache | None = SHAPE_CACHE) -> Inspection:
     """Shapes and parameter counts of every step; graph problems land in ``Inspection.error``.
+
+    Steps already inspected with the same settings and input shapes come from ``cache``
+    (``None``: build every step).
 
     A model over the size limits (:mod:`mogui.core.sizes`) is not built at all: allocating its
     weights would exhaust the memory of the process that inspects it.
@@ -70,7 +77,7 @@ def inspect_project(project: Project) -> Inspection:
         path, message = too_big[0]
         return Inspection([], BuildError(f"Not built: {path} {message}.", _layer_at(project, path)),
                           0)
-    graph = build_graph(project)
+    graph = build_graph(project, cache)
     rows = [_row(step) for step in graph.steps]
     return Inspection(rows, graph.error, sum(r.param_count for r in rows))
 
