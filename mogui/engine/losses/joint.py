@@ -56,15 +56,15 @@ class JointLossModel(plain.JointLossModel):
                   mask: dict[str, Any] | None) -> Any:
         self.loss_calls += 1
         result = call_user_code(super().call_loss, JOINT_LABEL, y_true, y_pred, mask,
-                                heads=list(self.output_names))
+                                heads=list(self.head_names))
         received = ({k: TensorInfo.of(v) for k, v in y_true.items()},
                     {k: TensorInfo.of(v) for k, v in y_pred.items()})
         if isinstance(result, Mapping):
-            unknown = [str(k) for k in result if k not in self.output_names]
+            unknown = [str(k) for k in result if k not in self.head_names]
             if unknown:
                 raise CustomCodeError(
                     f"loss() returned terms {unknown} that name no head; the keys of the "
-                    f"returned dict must be head names: {list(self.output_names)}",
+                    f"returned dict must be head names: {list(self.head_names)}",
                     JOINT_LABEL, self.return_line)
             if not result:
                 raise CustomCodeError("loss() returned an empty dict; return a scalar or "
@@ -90,7 +90,7 @@ class JointLossModel(plain.JointLossModel):
 
     def by_head(self, values: Any, what: str) -> dict[str, Any]:
         """``values`` (dict, list, tuple or single tensor) as a dict keyed by head name."""
-        names = list(self.output_names)
+        names = list(self.head_names)
         if isinstance(values, Mapping):
             return dict(values)
         if isinstance(values, list | tuple):

@@ -50,10 +50,14 @@ class MultiHeadModel(keras.Model):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The heads are the keys of the outputs dict (Keras' output_names are the layers'
+        # names), in the order Keras flattens them (sorted), which is output_names' order.
+        outputs = self.output
+        self.head_names = sorted(outputs) if isinstance(outputs, dict) else list(self.output_names)
         self.terms_seen = ()
         # One tracker per head, so each term is logged as "<head>_loss".
         self.term_trackers = {
-            name: keras.metrics.Mean(name=f"{name}_loss") for name in self.output_names
+            name: keras.metrics.Mean(name=f"{name}_loss") for name in self.head_names
         }
 
     def by_head(self, values, what):
@@ -61,8 +65,8 @@ class MultiHeadModel(keras.Model):
         if isinstance(values, dict):
             return dict(values)
         if isinstance(values, list | tuple):
-            return dict(zip(self.output_names, values, strict=True))
-        return {self.output_names[0]: values}
+            return dict(zip(self.head_names, values, strict=True))
+        return {self.head_names[0]: values}
 
     def loss_terms(self, y, y_pred, sample_weight=None):
         """The unweighted terms keyed by head and their weighted total (no regularization)."""
@@ -97,9 +101,9 @@ class HeadLossModel(MultiHeadModel):
 
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, **kwargs):
         losses = {str(k): v for k, v in dict(loss or {}).items()}
-        unknown = sorted(set(losses) - set(self.output_names))
+        unknown = sorted(set(losses) - set(self.head_names))
         if unknown:
-            raise ValueError(f"losses for {unknown}, which name no output {self.output_names}")
+            raise ValueError(f"losses for {unknown}, which name no output {self.head_names}")
         self.head_losses = {
             k: None if v is None else keras.losses.get(v) for k, v in losses.items()
         }
