@@ -50,7 +50,11 @@ def head_loss_template(head: HeadSpec) -> str:
 
 
 class PerOutputLossTable(QTableWidget):
-    """Head | Task | Loss | Weight | Metrics."""
+    """Head | Task | Loss | Weight | Metrics.
+
+    Several heads can be selected (Shift/Ctrl-click, Ctrl+A): a loss, weight or metric set in
+    one selected row is then set for every selected head it suits, as one undoable edit.
+    """
 
     custom_chosen = Signal(str)  # head name whose loss was just set to custom
 
@@ -62,7 +66,9 @@ class PerOutputLossTable(QTableWidget):
         self.setHorizontalHeaderLabels(["Head", "Task", "Loss", "Weight", "Metrics"])
         self.verticalHeader().hide()
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setToolTip("Select several heads (Shift- or Ctrl-click) to set a loss, weight or "
+                        "metric for all of them at once")
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -172,38 +178,67 @@ class PerOutputLossTable(QTableWidget):
         button.setText(", ".join(head.loss.metrics) or "none")
 
     # -- edits ------------------------------------------------------------------------------
+    def selected_rows(self) -> list[int]:
+        """The rows selected, in order."""
+        return sorted({index.row() for index in self.selectionModel().selectedRows()})
+
+    def _rows_for(self, row: int) -> list[int]:
+        """The rows an edit made in ``row`` applies to: the whole selection when ``row`` is in
+        it, else ``row`` alone."""
+        selected = self.selected_rows()
+        return selected if row in selected and len(selected) > 1 else [row]
+
+    @staticmethod
+    def _what(project: Project, rows: list[int]) -> str:
+        if len(rows) == 1:
+            return f"'{project.heads[rows[0]].name}'"
+        return f"{len(rows)} heads"
+
     def _on_loss_chosen(self, row: int, loss_id: str) -> None:
-        name = self._document.project.heads[row].name
+        project = self._document.project
+        # A built-in loss goes to the heads whose task it suits; custom and none suit every head.
+        everywhere = loss_id in (CUSTOM_LOSS, NO_LOSS)
+        rows = [r for r in self._rows_for(row)
+                if everywhere or loss_id in losses_for(project.heads[r].task)]
 
         def mutate(project: Project) -> None:
-            loss = project.heads[row].loss
-            if loss_id == NO_LOSS:
-                loss.enabled = False
-                return
-            loss.enabled = True
-            loss.kind = loss_id
-            if loss_id == CUSTOM_LOSS and not loss.source.strip():
-                loss.source = head_loss_template(project.heads[row])
+            for r in rows:
+                loss = project.heads[r].loss
+                if loss_id == NO_LOSS:
+                    loss.enabled = False
+                    continue
+                loss.enabled = True
+                loss.kind = loss_id
+                if loss_id == CUSTOM_LOSS and not loss.source.strip():
+                    loss.source = head_loss_template(project.heads[r])
 
         label = "no loss" if loss_id == NO_LOSS else loss_id
-        self._document.edit(f"Loss of '{name}': {label}", mutate)
+        self._document.edit(f"Loss of {self._what(project, rows)}: {label}", mutate)
         if loss_id == CUSTOM_LOSS:
-            self.custom_chosen.emit(name)
+            self.custom_chosen.emit(project.heads[row].name)
 
     def _on_weight(self, row: int, value: float) -> None:
-        name = self._document.project.heads[row].name
-        self._document.edit(f"Loss weight of '{name}': {value:g}",
-                            lambda p: setattr(p.heads[row].loss, "weight", float(value)))
-
-    def _on_metric(self, row: int, metric: str, on: bool) -> None:
-        name = self._document.project.heads[row].name
+        project = self._document.project
+        rows = [r for r in self._rows_for(row) if project.heads[r].has_loss]
+        rows = rows or [row]
 
         def mutate(project: Project) -> None:
-            metrics = project.heads[row].loss.metrics
-            if on and metric not in metrics:
-                metrics.append(metric)
-            elif not on and metric in metrics:
-                metrics.remove(metric)
+            for r in rows:
+                project.heads[r].loss.weight = float(value)
+
+        self._document.edit(f"Loss weight of {self._what(project, rows)}: {value:g}", mutate)
+
+    def _on_metric(self, row: int, metric: str, on: bool) -> None:
+        project = self._document.project
+        rows = [r for r in self._rows_for(row) if metric in metrics_for(project.heads[r].task)]
+
+        def mutate(project: Project) -> None:
+            for r in rows:
+                metrics = project.heads[r].loss.metrics
+                if on and metric not in metrics:
+                    metrics.append(metric)
+                elif not on and metric in metrics:
+                    metrics.remove(metric)
 
         verb = "Add" if on else "Remove"
-        self._document.edit(f"{verb} metric {metric} of '{name}'", mutate)
+        self._document.edit(f"{verb} metric {metric} of {self._what(project, rows)}", mutate)
