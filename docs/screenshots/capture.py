@@ -1,7 +1,8 @@
 """Regenerate the screenshots in this folder from the real app.
 
 Run under a real display (e.g. ``xvfb-run -a -s "-screen 0 1440x900x24" python
-docs/screenshots/capture.py``). It opens the demo, trains it briefly and grabs each main state.
+docs/screenshots/capture.py``). It opens the demo, trains it briefly and grabs each main state,
+then does the same with a 40-head variant of the demo (training view, heatmap, model graph).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from mogui.core.io import load_example, save_project
+from mogui.core.project import HeadLoss, HeadSpec, Project
 from mogui.qt.app import create_window
 
 HERE = Path(__file__).resolve().parent
@@ -66,6 +68,58 @@ def untrusted_project(folder: Path) -> Path:
     return path
 
 
+#: (demo quantity, task, units, metric) the 40-head variant alternates between.
+REGRESSION = (("size", "regression", 1, "mae"), ("center", "regression", 2, "mae"),
+              ("bbox", "regression", 4, "mae"))
+CLASSIFICATION = (("classification", "multiclass", 6, "sparse_categorical_accuracy"),
+                  ("is_round", "binary", 1, "binary_accuracy"),
+                  ("is_hollow", "binary", 1, "binary_accuracy"))
+
+
+def many_heads_project(folder: Path, count: int = 40) -> Path:
+    """The demo with ``count`` heads on its quantities, half regression, saved in ``folder``."""
+    project: Project = load_example("bbox_classification")
+    heads, targets = [], {}
+    for i in range(count):
+        quantity, task, units, metric = (REGRESSION, CLASSIFICATION)[i % 2][(i // 2) % 3]
+        name = f"{quantity}_{i // 2}"
+        heads.append(HeadSpec(name=name, task=task, units=units,
+                              loss=HeadLoss(metrics=[metric])))
+        targets[name] = quantity
+    project.heads = heads
+    project.data.targets = targets
+    project.data.samples = 512
+    project.training.epochs = 8
+    project.name = f"Shapes: {count} heads"
+    path = folder / "forty_heads.json"
+    save_project(project, path)
+    return path
+
+
+def many_heads_shots(app: QApplication, window) -> None:  # noqa: ANN001
+    """Train the 40-head variant; grab the training view, the heatmap and the graph."""
+    window.files.open_path(str(many_heads_project(Path(os.environ["MOGUI_CONFIG_DIR"]))))
+    editor, training = window.editor, window.training_panel
+    window.tabs.setCurrentWidget(training)
+    wait_until(app, lambda: not editor.inspection.pending and editor.inspection.inspection)
+    training.start()
+    wait_until(app, lambda: not training.is_running, timeout_s=900)
+    table = training.head_table
+    table.set_highlighted([table.heads[1], table.heads[6]])  # two heads picked out
+    app.processEvents()
+    grab(window, "training_many_heads.png")
+    table.set_highlighted([])
+    training.views.setCurrentWidget(training.heatmap)
+    training.heatmap.set_order("least_improved")
+    app.processEvents()
+    grab(window, "heatmap_many_heads.png")
+    training.views.setCurrentWidget(training.plots)
+    window.tabs.setCurrentWidget(editor)
+    editor.graph.zoom_to_fit()
+    app.processEvents()
+    grab(window, "graph_many_heads.png")
+
+
 def main() -> int:
     # A throwaway trust store and data folder: the shots never read or change the user's own
     # (the run they train is kept there, not among the user's runs).
@@ -109,6 +163,8 @@ def main() -> int:
     wait_until(app, lambda: not training.is_running, timeout_s=600)
     grab(window, "training.png")
     grab(window, "main.png")
+    window.document.undo_stack.setClean()
+    many_heads_shots(app, window)
     window.document.undo_stack.setClean()
     window.close()
     return 0

@@ -5,7 +5,8 @@ which Qt paints without calling back into Python, given only the points that can
 part of the buffer inside the view, reduced to a minimum and maximum per pixel column
 (:func:`peak_decimate`) once it has more points than the plot has pixels
 (:func:`points_in_view`). :class:`CurveSample` draws their legend entries, which
-:func:`make_plot` places below the axes; :class:`PointMarkers` marks lone points.
+:func:`make_plot` places below the axes; :class:`PointMarkers` marks lone points;
+:func:`add_right_view` gives a plot a second y axis (the total loss on its own scale).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QWidget
 
 _MIN_COLUMNS = 100  # decimate to at least this many columns, even in a tiny view
+DOT_SIZE = 5  # pixels: epoch points and lone validation points
 
 
 class CurveBuffer:
@@ -83,6 +85,25 @@ def points_in_view(x: np.ndarray, y: np.ndarray,
     return peak_decimate(x, y, max(view_box.width(), _MIN_COLUMNS))
 
 
+def polyline_distance(x: float, y: float, xs: np.ndarray, ys: np.ndarray) -> float:
+    """Distance from ``(x, y)`` to the polyline through ``xs``, ``ys`` (inf if it has none).
+
+    All in the same units (the caller scales data to pixels); NaN points break the line.
+    """
+    if len(xs) == 0:
+        return float("inf")
+    if len(xs) == 1:
+        return float(np.hypot(xs[0] - x, ys[0] - y)) if np.isfinite(ys[0]) else float("inf")
+    x0, y0, x1, y1 = xs[:-1], ys[:-1], xs[1:], ys[1:]
+    dx, dy = x1 - x0, y1 - y0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.clip(((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy), 0.0, 1.0)
+    t = np.where(np.isfinite(t), t, 0.0)
+    distances = np.hypot(x0 + t * dx - x, y0 + t * dy - y)
+    distances = distances[np.isfinite(distances)]
+    return float(distances.min()) if distances.size else float("inf")
+
+
 class CurveLine(QGraphicsPathItem):
     """A polyline in data coordinates with a one-pixel pen, bounded and painted by Qt alone.
 
@@ -98,6 +119,13 @@ class CurveLine(QGraphicsPathItem):
         self.setPen(pen)
         self.xData = np.empty(0)
         self.yData = np.empty(0)
+
+    def set_style(self, color: QColor, width: float) -> None:
+        """Draw in ``color`` (its alpha too), ``width`` pixels wide, keeping the dash style."""
+        pen = QPen(self.pen())
+        pen.setColor(color)
+        pen.setWidthF(width)
+        self.setPen(pen)
 
     def set_points(self, x: np.ndarray, y: np.ndarray, finite: bool) -> None:
         """Draw ``x``, ``y``; ``finite=False`` leaves gaps at NaN / inf values."""
@@ -151,6 +179,66 @@ class PointMarkers(pg.ScatterPlotItem):
             self.setData(x=xs, y=ys, brush=[pg.mkBrush(color) for color in colors])
         else:
             self.clear()
+
+
+def make_curve_item(color: str, dashed: bool, dots: bool) -> CurveLine | pg.PlotDataItem:
+    """A :class:`CurveLine`, or with ``dots`` a line through a dot at each point."""
+    if not dots:
+        return CurveLine(color, dashed=dashed)
+    style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
+    return pg.PlotDataItem(pen=pg.mkPen(color=color, width=1, style=style), symbol="o",
+                           symbolSize=DOT_SIZE, symbolPen=None, symbolBrush=pg.mkBrush(color))
+
+
+DIM_ALPHA = 40  # of 255: curves of heads not highlighted while others are
+HIGHLIGHT_WIDTH = 2.5
+
+
+def style_item(item: CurveLine | pg.PlotDataItem, color: str, dashed: bool,
+               emphasis: bool | None) -> None:
+    """Draw ``item`` in ``color``: ``emphasis`` True thick and on top, False faded, None plain."""
+    qcolor = QColor(color)
+    width, z = 1.0, 0.0
+    if emphasis:
+        width, z = HIGHLIGHT_WIDTH, 2.0
+    elif emphasis is False:
+        qcolor.setAlpha(DIM_ALPHA)
+    if isinstance(item, CurveLine):
+        item.set_style(qcolor, width)
+    else:
+        style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
+        item.setPen(pg.mkPen(color=qcolor, width=width, style=style))
+        item.setSymbolBrush(pg.mkBrush(qcolor))
+    item.setZValue(z)
+
+
+def add_right_view(plot: pg.PlotWidget, label: str, color: str) -> pg.ViewBox:
+    """A second view over ``plot``'s data area, x linked to it, with its own y on the right.
+
+    It sits under the plot's own view, so the mouse still pans and zooms the plot (and with
+    it the shared x); its y range is the caller's to set. Hidden until shown.
+    """
+    item = plot.plotItem
+    view = pg.ViewBox(enableMenu=False)
+    view.setMouseEnabled(x=False, y=False)
+    view.setZValue(item.vb.zValue() - 1)
+    item.scene().addItem(view)
+    view.setXLink(item.vb)
+    item.showAxis("right")
+    axis = item.getAxis("right")
+    axis.linkToView(view)
+    axis.setLabel(label, color=color)
+    axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def follow() -> None:
+        view.setGeometry(item.vb.sceneBoundingRect())
+        view.linkedViewChanged(item.vb, view.XAxis)
+
+    item.vb.sigResized.connect(follow)
+    follow()
+    item.hideAxis("right")
+    view.hide()
+    return view
 
 
 def make_plot(parent: QWidget, title: str, legend_columns: int) -> pg.PlotWidget:

@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyqtgraph as pg
 
-from mogui.qt.curve_items import CurveBuffer, CurveLine
+from mogui.qt.curve_items import CurveBuffer, CurveLine, polyline_distance
+
+_Y_PAD = 0.08  # fraction of the data span added above and below
+_Y_SHRINK = 0.4  # re-fit when the data span falls below this fraction of the shown span
 
 BATCH_VIEW = "batch"
 EPOCH_VIEW = "epoch"
@@ -25,6 +28,7 @@ class LossCurve:
     is_val: bool
     view: str  # BATCH_VIEW or EPOCH_VIEW
     item: CurveLine | pg.PlotDataItem | None = None  # made when its view is shown
+    host: pg.ViewBox | None = None  # the view box the item is in (the total may have its own)
     buffer: CurveBuffer = field(default_factory=CurveBuffer)
     drawn: int = 0  # points of the buffer the item shows
     stale: bool = False  # the view moved: draw again even if no point was added
@@ -65,3 +69,84 @@ def y_bounds(curves: Iterable[LossCurve], log: bool) -> tuple[float, float] | No
     if log:
         return float(np.log10(low)), float(np.log10(max(high, low)))
     return low, high
+
+
+def y_range_for(bounds: tuple[float, float] | None, shown: tuple[float, float] | None,
+                log: bool) -> tuple[float, float] | None:
+    """The y range to show data spanning ``bounds``, or ``None`` to keep ``shown``.
+
+    The range changes only when the data leave it or shrink well inside it (so the axes are
+    rarely redrawn); ``shown=None`` always gives a range for the data.
+    """
+    if bounds is None:
+        return None
+    low, high = bounds
+    span = max(high - low, 1e-6 if log else abs(high) * 1e-3 + 1e-9)
+    if shown is not None and shown[0] <= low and high <= shown[1] \
+            and span >= _Y_SHRINK * (shown[1] - shown[0]):
+        return None
+    return low - _Y_PAD * span, high + _Y_PAD * span
+
+
+def nearest_head(curves: Iterable[LossCurve], scene_pos: object,
+                 tolerance: float) -> str | None:
+    """The head of the drawn curve nearest ``scene_pos`` (a scene point), if it is within
+    ``tolerance`` pixels; distances are measured on screen, in each curve's own view box."""
+    best, best_distance = None, tolerance
+    for curve in curves:
+        view = curve.host
+        if view is None or curve.item is None:
+            continue
+        (left, right), (bottom, top) = view.viewRange()
+        sx, sy = view.width() / (right - left), view.height() / (top - bottom)
+        point = view.mapSceneToView(scene_pos)
+        xs, ys = (curve.item.xData, curve.item.yData) if isinstance(curve.item, CurveLine) \
+            else curve.item.getData()
+        if xs is None or len(xs) == 0:
+            continue
+        distance = polyline_distance(point.x() * sx, point.y() * sy, np.asarray(xs) * sx,
+                                     np.asarray(ys) * sy)
+        if distance <= best_distance:
+            best, best_distance = curve.head, distance
+    return best
+
+
+class CurveQueries:
+    """What a plot widget keeping :class:`LossCurve` s by (view, log key) shows: for tests and
+    status. The widget sets ``_curves`` and ``_view`` and says which curves are shown."""
+
+    _curves: dict[tuple[str, str], LossCurve]
+    _view: str
+
+    def _shown(self, curve: LossCurve) -> bool:
+        return curve.item is not None and curve.item.isVisible()
+
+    def _curve(self, name: str, view: str | None) -> LossCurve | None:
+        return self._curves.get((view or self._view, name))
+
+    def curve_names(self, view: str | None = None) -> list[str]:
+        """Log keys that have a curve in ``view`` (default: the current view)."""
+        view = view or self._view
+        return sorted(key for (v, key) in self._curves if v == view)
+
+    def curve_points(self, name: str, view: str | None = None) -> int:
+        """Points of log key ``name`` drawn so far in ``view`` (0 when there is no such curve).
+
+        Curves of a hidden view are drawn when it is shown; until then this stays 0.
+        """
+        curve = self._curve(name, view)
+        return 0 if curve is None else curve.drawn
+
+    def points_received(self, name: str, view: str | None = None) -> int:
+        """Points of log key ``name`` received for ``view``, drawn or not."""
+        curve = self._curve(name, view)
+        return 0 if curve is None else curve.buffer.n
+
+    def curve_visible(self, name: str, view: str | None = None) -> bool:
+        curve = self._curve(name, view)
+        return curve is not None and self._shown(curve)
+
+    def curve_item(self, name: str, view: str | None = None):
+        """The pyqtgraph item of ``name`` in ``view``, or ``None`` (none until it is shown)."""
+        curve = self._curve(name, view)
+        return None if curve is None else curve.item

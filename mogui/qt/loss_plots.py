@@ -1,13 +1,18 @@
 """Live loss and metric curves (pyqtgraph), per head, for batches and epochs.
 
-Each curve is fed from a growing numpy buffer. Data arrive through :meth:`add_batches` and
-:meth:`add_epoch`; drawing happens only when a plot is refreshed, one plot at a time (see
-:mod:`mogui.qt.plot_refresh`). Per-batch curves are :class:`~mogui.qt.curve_items.CurveLine`
-items given only the points that can be seen (see :mod:`mogui.qt.curve_items`). Lone
-validation points in the per-batch view (one epoch so far) are drawn by one marker item per
-plot. Curves of the hidden view get their items when it is shown. The x range is fixed to the
-run's epochs and the y range is set by :meth:`_fit_y` only when the data leave it or shrink
-well inside it, so the axes are rarely redrawn.
+Each curve is fed from a growing numpy buffer through :meth:`add_batches` and
+:meth:`add_epoch`; drawing happens only when a plot is refreshed, one plot at a time
+(:mod:`mogui.qt.plot_refresh`), and an item is made when its curve is first drawn. Per-batch
+curves are :class:`~mogui.qt.curve_items.CurveLine` items given only the points that can be
+seen. Lone validation points in the per-batch view are drawn by one marker item per view box.
+The x range is fixed to the run's epochs; the y range changes only when the data leave it or
+shrink well inside it, so the axes are rarely redrawn.
+
+Heads are coloured by :mod:`mogui.core.head_palette`. Which heads are shown and which are
+highlighted (thicker, the others faded) is set from outside (the Training tab's head table);
+a click on a curve names its head (:attr:`head_clicked`). The total loss can be hidden or
+drawn against an axis of its own on the right; with many heads it starts there, and the loss
+axes start logarithmic.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,46 +33,60 @@ from PySide6.QtWidgets import (
 )
 
 from mogui.core.events import BatchEnded, EpochEnded
+from mogui.core.head_palette import NO_LOSS_COLOUR, TOTAL_COLOUR, head_colours
 from mogui.qt.curve_items import (
+    DOT_SIZE,
     CurveLine,
     PointMarkers,
+    add_right_view,
+    make_curve_item,
     make_plot,
     peak_decimate,
     points_in_view,
+    style_item,
 )
 from mogui.qt.loss_curves import (
     BATCH_VIEW,
     EPOCH_VIEW,
     TOTAL,
+    CurveQueries,
     LossCurve,
     classify_key,
     legend_label,
+    nearest_head,
     y_bounds,
+    y_range_for,
 )
 from mogui.qt.plot_refresh import TurnRefresher
 
 __all__ = ["BATCH_VIEW", "EPOCH_VIEW", "TOTAL", "CurveLine", "LossPlots", "classify_key",
            "legend_label", "peak_decimate"]
 
-_Y_PAD = 0.08  # fraction of the data span added above and below
-_Y_SHRINK = 0.4  # re-fit when the data span falls below this fraction of the shown span
-_DOT_SIZE = 5
-_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-            "#17becf", "#bcbd22", "#7f7f7f")
+LEGEND_LIMIT = 8  # a plot with more training curves shown has no legend: the head table names them
+MANY_HEADS = 4  # from this many heads, the total starts on its own axis and losses on log scale
 
 
-class LossPlots(QWidget):
+class LossPlots(CurveQueries, QWidget):
     """Loss curves (train solid, validation dashed) and a smaller metrics plot beside them."""
+
+    #: A click in a plot: the head whose curve is under it, or ``None`` off every head curve.
+    head_clicked = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._heads: list[str] = []
-        self._colors: dict[str, str] = {}
+        self._colors: dict[str, str] = {TOTAL: TOTAL_COLOUR}
+        self._hidden: set[str] = set()
+        self._highlighted: set[str] = set()
         self._curves: dict[tuple[str, str], LossCurve] = {}
         self._view = BATCH_VIEW
         self._y_shown: dict[int, tuple[float, float]] = {}
         self._x_range: tuple[float, float] | None = None
         self._own_keys: set[str] = set()
+        self._kinds: dict[str, tuple[str, bool, bool] | None] = {}  # log key -> classify_key
+        self._legend_stale = False
+        self._total_apart_chosen: bool | None = None  # set once the user ticks or clears it
+        self._log_chosen: bool | None = None  # the same for the log scale
 
         self.view_combo = QComboBox(self)
         self.view_combo.setObjectName("plotViewCombo")
@@ -78,30 +97,43 @@ class LossPlots(QWidget):
             "Keras reports them: over the epoch so far); validation at each epoch end.\n"
             "Per epoch: one point per epoch for everything.")
         self.view_combo.currentIndexChanged.connect(self._on_view_changed)
-        self.log_check = QCheckBox("Log scale", self)
-        self.log_check.setObjectName("logScaleCheck")
-        self.log_check.toggled.connect(self._on_log_toggled)
-        self._head_box = QHBoxLayout()
-        self._head_box.setSpacing(8)
-        self.head_checks: dict[str, QCheckBox] = {}
+        self.log_check = self._check(
+            "Log scale", "logScaleCheck", "Logarithmic loss axes: heads whose losses differ by "
+            "orders of magnitude all stay readable (on by default from 4 heads)",
+            self._on_log_toggled)
+        self.log_check.clicked.connect(lambda on: setattr(self, "_log_chosen", on))
+        self.total_check = self._check(
+            "Total loss", "showTotalCheck", "Show the total (weighted sum of the head losses), "
+            "in black", lambda on: self.set_head_visible(TOTAL, on))
+        self.total_check.setChecked(True)
+        self.total_axis_check = self._check(
+            "on its own axis", "totalAxisCheck", "Draw the total against the right-hand axis, "
+            "so the head losses keep the left one to themselves (on by default from 4 heads)",
+            lambda _on: self._apply_total_axis())
+        self.total_axis_check.clicked.connect(
+            lambda on: setattr(self, "_total_apart_chosen", on))
 
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Show:", self))
         controls.addWidget(self.view_combo)
         controls.addWidget(self.log_check)
         controls.addSpacing(12)
-        controls.addLayout(self._head_box)
+        controls.addWidget(self.total_check)
+        controls.addWidget(self.total_axis_check)
         controls.addStretch(1)
 
         self.loss_plot = make_plot(self, "Loss (solid: train, dashed: validation)", 3)
         self.metric_plot = make_plot(self, "Metrics (solid: train, dashed: validation)", 3)
         self._plots = (self.loss_plot, self.metric_plot)
+        self._total_view = add_right_view(self.loss_plot, "total", TOTAL_COLOUR)
         self._markers: dict[int, PointMarkers] = {}
         for plot in self._plots:
             plot.plotItem.vb.sigXRangeChanged.connect(lambda *_, p=plot: self._restale(p))
             plot.plotItem.vb.sigResized.connect(lambda *_, p=plot: self._restale(p))
-            self._markers[id(plot)] = PointMarkers(_DOT_SIZE)
-            plot.addItem(self._markers[id(plot)])
+            plot.scene().sigMouseClicked.connect(lambda event, p=plot: self._on_click(p, event))
+            for view in self._views_of(plot):
+                self._markers[id(view)] = PointMarkers(DOT_SIZE)
+                view.addItem(self._markers[id(view)])
         self._refresher = TurnRefresher(self._plots, self._refresh_plot, self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.loss_plot)
@@ -115,41 +147,53 @@ class LossPlots(QWidget):
         layout.addLayout(controls)
         layout.addWidget(splitter, 1)
 
+    def _check(self, text: str, name: str, tip: str, slot) -> QCheckBox:  # noqa: ANN001
+        check = QCheckBox(text, self, objectName=name, toolTip=tip)
+        check.toggled.connect(slot)
+        return check
+
     # -- set-up -----------------------------------------------------------------------------
-    def reset(self, heads: Iterable[str], epochs: int | None = None) -> None:
+    def reset(self, heads: Iterable[str], epochs: int | None = None,
+              colours: dict[str, str] | None = None) -> None:
         """Forget all data and prepare for a run training ``heads`` for ``epochs``.
 
         Knowing ``epochs`` fixes the x axis, so it is not re-drawn on every update.
+        ``colours`` defaults to :func:`~mogui.core.head_palette.head_colours` of ``heads``.
+        Every head starts shown and none highlighted; the total keeps its settings.
         """
         self._heads = list(heads)
-        self._colors = {h: _PALETTE[i % len(_PALETTE)] for i, h in enumerate(self._heads)}
-        self._colors[TOTAL] = "#222222"
+        self._colors = dict(colours) if colours is not None else head_colours(self._heads)
+        self._colors[TOTAL] = TOTAL_COLOUR
         self._x_range = (0.0, float(epochs)) if epochs else None
         # One legend row for the loss plot's total and heads as long as they fit.
         self.loss_plot.plotItem.legend.setColumnCount(min(len(self._heads) + 1, 4))
         for curve in self._curves.values():
             if curve.item is not None:
-                self._plot_of(curve).removeItem(curve.item)
+                self._detach(curve)
         for plot in self._plots:
             plot.plotItem.legend.clear()
-            self._markers[id(plot)].show_points([], [], [])
+            for view in self._views_of(plot):
+                self._markers[id(view)].show_points([], [], [])
             self._apply_x_range(plot)
         self._y_shown = {}
         self._curves.clear()
         self._own_keys = set()  # log keys that come with each batch's own value
-        for check in self.head_checks.values():
-            self._head_box.removeWidget(check)
-            check.deleteLater()
-        self.head_checks = {}
-        for head in [*self._heads, TOTAL]:
-            check = QCheckBox(head, self)
-            check.setObjectName(f"showHead_{head}")
-            check.setChecked(True)
-            check.setStyleSheet(f"color: {self._colors[head]}; font-weight: bold;")
-            check.toggled.connect(self._apply_visibility)
-            self._head_box.addWidget(check)
-            self.head_checks[head] = check
+        self._kinds = {}
+        self._hidden &= {TOTAL}
+        self._highlighted = set()
+        many = len(self._heads) >= MANY_HEADS
+        for check, chosen in ((self.total_axis_check, self._total_apart_chosen),
+                              (self.log_check, self._log_chosen)):
+            check.setChecked(many if chosen is None else chosen)  # a choice made holds
         self._refresher.stop()
+
+    @property
+    def heads(self) -> list[str]:
+        return list(self._heads)
+
+    def colour_of(self, head: str) -> str:
+        """The colour ``head``'s curves are drawn in (``#rrggbb``)."""
+        return self._colors.get(head, NO_LOSS_COLOUR)
 
     def _apply_x_range(self, plot: pg.PlotWidget) -> None:
         if self._x_range is not None:
@@ -187,10 +231,13 @@ class LossPlots(QWidget):
     def _append(self, view: str, key: str, x: float, value: float) -> None:
         curve = self._curves.get((view, key))
         if curve is None:
-            kind = classify_key(key, self._heads)
+            if key not in self._kinds:
+                self._kinds[key] = classify_key(key, self._heads)
+            kind = self._kinds[key]
             if kind is None:
                 return
-            curve = self._make_curve(view, key, *kind)
+            curve = LossCurve(key, *kind, view)
+            self._curves[(view, key)] = curve  # its item is made when it is first drawn
         curve.buffer.append(x, float(value))
         if view == self._view:
             self._refresher.mark(self._plot_of(curve))
@@ -198,14 +245,16 @@ class LossPlots(QWidget):
     def _plot_of(self, curve: LossCurve) -> pg.PlotWidget:
         return self.loss_plot if curve.is_loss else self.metric_plot
 
-    def _make_curve(self, view: str, key: str, head: str, is_loss: bool,
-                    is_val: bool) -> LossCurve:
-        self._colors.setdefault(head, _PALETTE[len(self._colors) % len(_PALETTE)])
-        curve = LossCurve(key, head, is_loss, is_val, view)
-        self._curves[(view, key)] = curve
-        if view == self._view:
-            self._make_item(curve)
-        return curve
+    def _views_of(self, plot: pg.PlotWidget) -> tuple[pg.ViewBox, ...]:
+        if plot is self.loss_plot:
+            return plot.plotItem.vb, self._total_view
+        return (plot.plotItem.vb,)
+
+    def _host_of(self, curve: LossCurve) -> pg.ViewBox:
+        """The view box ``curve`` belongs in: the total's own, or its plot's."""
+        if curve.head == TOTAL and curve.is_loss and self.total_axis_check.isChecked():
+            return self._total_view
+        return self._plot_of(curve).plotItem.vb
 
     def _make_item(self, curve: LossCurve) -> None:
         """Create the curve's pyqtgraph item; train curves also get a legend entry.
@@ -213,20 +262,37 @@ class LossPlots(QWidget):
         Validation curves share their head's colour, dashed (the plot titles say so), so the
         legend does not grow, and the plots do not shrink, when the first epoch ends.
         """
-        color = self._colors[curve.head]
-        plot = self._plot_of(curve)
-        if curve.view == EPOCH_VIEW:  # one point per epoch: mark each point
-            style = Qt.PenStyle.DashLine if curve.is_val else Qt.PenStyle.SolidLine
-            item = pg.PlotDataItem(pen=pg.mkPen(color=color, width=1, style=style),
-                                   symbol="o", symbolSize=_DOT_SIZE, symbolPen=None,
-                                   symbolBrush=pg.mkBrush(color))
-        else:
-            item = CurveLine(color, dashed=curve.is_val)
-        curve.item = item
+        curve.item = make_curve_item(self.colour_of(curve.head), curve.is_val,
+                                     dots=curve.view == EPOCH_VIEW)  # a dot per epoch
+        self._style(curve)
         self._set_visible(curve)
-        plot.addItem(item)
-        if not curve.is_val and self._head_on(curve):
-            plot.plotItem.legend.addItem(item, legend_label(curve.key))
+        self._attach(curve)
+        if not curve.is_val:
+            self._legend_stale = True
+
+    def _attach(self, curve: LossCurve) -> None:
+        """Put the curve's item into the view box it belongs in (moving it if needed)."""
+        host = self._host_of(curve)
+        if curve.host is host or curve.item is None:
+            return
+        if curve.host is not None:
+            self._detach(curve)
+        plot = self._plot_of(curve)
+        if host is plot.plotItem.vb:
+            plot.addItem(curve.item)  # the plot sets its log mode on epoch-view items
+        else:
+            host.addItem(curve.item)
+            if isinstance(curve.item, pg.PlotDataItem):
+                curve.item.setLogMode(False, self._is_log(plot))
+        curve.host = host
+
+    def _detach(self, curve: LossCurve) -> None:
+        plot = self._plot_of(curve)
+        if curve.host is plot.plotItem.vb:
+            plot.removeItem(curve.item)
+        elif curve.host is not None:
+            curve.host.removeItem(curve.item)
+        curve.host = None
 
     def _restale(self, plot: pg.PlotWidget) -> None:
         """The view moved or resized: re-render its curves on the next refresh."""
@@ -246,16 +312,23 @@ class LossPlots(QWidget):
         return plot is self.loss_plot and self.log_check.isChecked()
 
     def _refresh_plot(self, plot: pg.PlotWidget, refit: bool = False) -> None:
-        """Draw the plot's changed curves; ``refit`` sets its y range even if the data fit."""
+        """Draw the plot's changed curves; ``refit`` sets its y ranges even if the data fit."""
         self._refresher.drawn(plot)
         is_loss = plot is self.loss_plot
+        for curve in self._curves.values():
+            if curve.item is None and curve.is_loss == is_loss and curve.view == self._view:
+                self._make_item(curve)
+        if self._legend_stale:
+            self._rebuild_legends()
         log = self._is_log(plot)
         for curve in self._curves.values():
             if curve.is_loss == is_loss and curve.view == self._view \
                     and (curve.buffer.n != curve.drawn or curve.stale) and self._shown(curve):
                 self._render(curve, log)
-        self._update_markers(plot, log)
-        self._fit_y(plot, force=refit)
+        for view in self._views_of(plot):
+            if view.isVisible():
+                self._update_markers(view, log)
+                self._fit_y(view, log, force=refit)
 
     def _render(self, curve: LossCurve, log: bool) -> None:
         buffer = curve.buffer
@@ -271,36 +344,27 @@ class LossPlots(QWidget):
         curve.drawn = n
         curve.stale = False
 
-    def _update_markers(self, plot: pg.PlotWidget, log: bool) -> None:
+    def _update_markers(self, view: pg.ViewBox, log: bool) -> None:
         """Dots for validation curves that have a single point in the per-batch view."""
         xs, ys, colors = [], [], []
         if self._view == BATCH_VIEW:
             for curve in self._curves.values():
                 if curve.is_val and curve.view == BATCH_VIEW and curve.buffer.n == 1 \
-                        and self._plot_of(curve) is plot and self._shown(curve):
+                        and curve.host is view and self._shown(curve):
                     y = curve.buffer.y[0]
                     xs.append(curve.buffer.x[0])
                     ys.append(np.log10(y) if log and y > 0 else (np.nan if log else y))
-                    colors.append(self._colors[curve.head])
-        self._markers[id(plot)].show_points(xs, ys, colors)
+                    colors.append(self.colour_of(curve.head))
+        self._markers[id(view)].show_points(xs, ys, colors)
 
-    def _fit_y(self, plot: pg.PlotWidget, force: bool = False) -> None:
-        """Set the plot's y range from its visible curves, only when it needs to change."""
-        is_loss = plot is self.loss_plot
-        log = self._is_log(plot)
+    def _fit_y(self, view: pg.ViewBox, log: bool, force: bool = False) -> None:
+        """Set the view's y range from its visible curves, only when it needs to change."""
         bounds = y_bounds((curve for curve in self._curves.values()
-                           if curve.is_loss == is_loss and self._shown(curve)), log)
-        if bounds is None:
-            return
-        low, high = bounds
-        span = max(high - low, 1e-6 if log else abs(high) * 1e-3 + 1e-9)
-        shown = self._y_shown.get(id(plot))
-        if not force and shown is not None and shown[0] <= low and high <= shown[1] \
-                and span >= _Y_SHRINK * (shown[1] - shown[0]):
-            return
-        new = (low - _Y_PAD * span, high + _Y_PAD * span)
-        plot.setYRange(*new, padding=0)
-        self._y_shown[id(plot)] = new
+                           if curve.host is view and self._shown(curve)), log)
+        new = y_range_for(bounds, None if force else self._y_shown.get(id(view)), log)
+        if new is not None:
+            view.setYRange(*new, padding=0)
+            self._y_shown[id(view)] = new
 
     # -- view options -----------------------------------------------------------------------
     @property
@@ -320,24 +384,88 @@ class LossPlots(QWidget):
         self._redraw_all()
 
     def _rebuild_legends(self) -> None:
-        """Legend entries for the shown training curves of the current view."""
+        """Legend entries for the shown training curves of the current view, when few.
+
+        A plot showing more than :data:`LEGEND_LIMIT` training curves has no legend: it would
+        take the plot's room, and the head table beside the plots shows each head's colour.
+        """
+        self._legend_stale = False
         for plot in self._plots:
             plot.plotItem.legend.clear()
-        for curve in self._curves.values():
-            if curve.view == self._view and not curve.is_val and self._shown(curve):
-                self._plot_of(curve).plotItem.legend.addItem(curve.item,
-                                                            legend_label(curve.key))
+            entries = [curve for curve in self._curves.values()
+                       if curve.view == self._view and not curve.is_val
+                       and self._plot_of(curve) is plot and self._shown(curve)]
+            if len(entries) <= LEGEND_LIMIT:
+                for curve in entries:
+                    plot.plotItem.legend.addItem(curve.item, legend_label(curve.key))
 
     def _on_log_toggled(self, on: bool) -> None:
-        self.loss_plot.setLogMode(y=on)
+        self.loss_plot.setLogMode(y=on)  # the left and right axes, items in the plot itself
         self._apply_x_range(self.loss_plot)  # setLogMode turns auto-range back on
         for curve in self._curves.values():
             if curve.is_loss:
                 curve.stale = True
+                if curve.host is self._total_view and isinstance(curve.item, pg.PlotDataItem):
+                    curve.item.setLogMode(False, on)
         self._redraw_all()
 
+    @property
+    def total_apart(self) -> bool:
+        """True while the total loss is drawn against its own (right-hand) axis."""
+        return self.total_axis_check.isChecked()
+
+    def _apply_total_axis(self) -> None:
+        on = self.total_axis_check.isChecked()
+        item = self.loss_plot.plotItem
+        if on:
+            item.showAxis("right")
+            self._total_view.show()
+        else:
+            item.hideAxis("right")
+            self._total_view.hide()
+            self._markers[id(self._total_view)].show_points([], [], [])
+        for curve in self._curves.values():
+            if curve.head == TOTAL and curve.is_loss and curve.item is not None:
+                self._attach(curve)
+        self._y_shown.pop(id(self._total_view), None)
+        self._refresh_plot(self.loss_plot, refit=True)
+
     def set_head_visible(self, head: str, visible: bool) -> None:
-        self.head_checks[head].setChecked(visible)
+        """Show or hide ``head``'s curves (``TOTAL``: the total loss)."""
+        if (head not in self._hidden) != visible:
+            self._hidden ^= {head}
+            if head == TOTAL:
+                with QSignalBlocker(self.total_check):
+                    self.total_check.setChecked(visible)
+            self._apply_visibility()
+
+    def set_shown_heads(self, heads: Iterable[str]) -> None:
+        """Show exactly ``heads`` (the total keeps its own setting)."""
+        shown = set(heads)
+        hidden = {head for head in self._heads if head not in shown} | (self._hidden & {TOTAL})
+        if hidden != self._hidden:
+            self._hidden = hidden
+            self._apply_visibility()
+
+    def set_highlighted(self, heads: Iterable[str]) -> None:
+        """Draw ``heads`` thicker and fade the other heads (none: every head as usual)."""
+        highlighted = set(heads) - {TOTAL}
+        if highlighted == self._highlighted:
+            return
+        self._highlighted = highlighted
+        for curve in self._curves.values():
+            self._style(curve)
+
+    @property
+    def highlighted(self) -> set[str]:
+        return set(self._highlighted)
+
+    def _style(self, curve: LossCurve) -> None:
+        """Colour and width of the curve's item, from its head and the highlight."""
+        if curve.item is not None:
+            emphasis = None if not self._highlighted or curve.head == TOTAL \
+                else curve.head in self._highlighted
+            style_item(curve.item, self.colour_of(curve.head), curve.is_val, emphasis)
 
     def _apply_visibility(self) -> None:
         for curve in self._curves.values():
@@ -351,44 +479,30 @@ class LossPlots(QWidget):
 
     def _set_visible(self, curve: LossCurve) -> None:
         if curve.item is not None:
-            curve.item.setVisible(curve.view == self._view and self._head_on(curve))
+            curve.item.setVisible(curve.view == self._view and curve.head not in self._hidden)
 
-    def _head_on(self, curve: LossCurve) -> bool:
-        check = self.head_checks.get(curve.head)
-        return check is None or check.isChecked()
+    def _on_click(self, plot: pg.PlotWidget, event) -> None:  # noqa: ANN001
+        if event.button() == Qt.MouseButton.LeftButton and not event.double():
+            self.head_clicked.emit(self.head_at(plot, event.scenePos()))
 
-    def _shown(self, curve: LossCurve) -> bool:
-        return curve.item is not None and curve.item.isVisible()
+    def head_at(self, plot: pg.PlotWidget, scene_pos: QPointF,
+                tolerance: float = 6.0) -> str | None:
+        """The head whose shown curve passes within ``tolerance`` pixels of ``scene_pos``."""
+        return nearest_head((curve for curve in self._curves.values()
+                             if curve.head != TOTAL and self._plot_of(curve) is plot
+                             and self._shown(curve) and curve.host is plot.plotItem.vb),
+                            scene_pos, tolerance)
 
-    # -- introspection (tests, status) ------------------------------------------------------
-    def curve_names(self, view: str | None = None) -> list[str]:
-        """Log keys that have a curve in ``view`` (default: the current view)."""
-        view = view or self._view
-        return sorted(key for (v, key) in self._curves if v == view)
-
-    def curve_points(self, name: str, view: str | None = None) -> int:
-        """Points of log key ``name`` drawn so far in ``view`` (0 when there is no such curve).
-
-        Curves of a hidden view are drawn when it is shown; until then this stays 0.
-        """
-        curve = self._curves.get((view or self._view, name))
-        return 0 if curve is None else curve.drawn
-
-    def points_received(self, name: str, view: str | None = None) -> int:
-        """Points of log key ``name`` received for ``view``, drawn or not."""
-        curve = self._curves.get((view or self._view, name))
-        return 0 if curve is None else curve.buffer.n
-
-    def curve_visible(self, name: str, view: str | None = None) -> bool:
-        curve = self._curves.get((view or self._view, name))
-        return curve is not None and self._shown(curve)
-
-    def curve_item(self, name: str, view: str | None = None):
-        """The pyqtgraph item of ``name`` in ``view``, or ``None`` (none until it is shown)."""
-        curve = self._curves.get((view or self._view, name))
-        return None if curve is None else curve.item
+    # -- introspection (tests, status; more in CurveQueries) -----------------------------
+    def curve_on_total_axis(self, name: str, view: str | None = None) -> bool:
+        """True when ``name``'s item is drawn against the total's own axis."""
+        curve = self._curve(name, view)
+        return curve is not None and curve.host is self._total_view
 
     def marker_points(self, plot: pg.PlotWidget | None = None) -> list[tuple[float, float]]:
         """The lone validation points marked with a dot in the per-batch view of ``plot``."""
-        markers = self._markers[id(plot or self.loss_plot)]
-        return [(float(x), float(y)) for x, y in zip(*markers.getData(), strict=True)]
+        points = []
+        for view in self._views_of(plot or self.loss_plot):
+            markers = self._markers[id(view)]
+            points += [(float(x), float(y)) for x, y in zip(*markers.getData(), strict=True)]
+        return points

@@ -1,4 +1,9 @@
-"""The training tab: settings, start/pause/resume/stop, progress with ETA, device, live plots.
+"""The training tab: settings, start/pause/resume/stop, progress with ETA, device, live views.
+
+Beside the live views, the head table (:mod:`mogui.qt.head_table`) chooses the heads they show
+and holds each head's losses and metrics of the last epoch; the views are the curves
+(:mod:`mogui.qt.loss_plots`) and the relative-loss heatmap (:mod:`mogui.qt.loss_heatmap`). Every
+head has one colour in all of them (:mod:`mogui.core.head_palette`).
 
 Each run trains a snapshot of the project in a child process and writes ``model.keras`` and
 ``history.csv`` to a run folder of its own after every epoch; the folder is kept (the Runs
@@ -8,6 +13,7 @@ Export… and "Save model…" read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -18,17 +24,22 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from mogui.core.events import BatchEnded, EpochEnded, TrainingFailed, TrainingFinished
 from mogui.core.events import TrainingStarted as Started
+from mogui.core.head_palette import head_colours
 from mogui.core.run_store import RunStoreError
 from mogui.core.runs import RunStatus, plural
 from mogui.qt import error_dialog
 from mogui.qt.document import ProjectDocument
+from mogui.qt.head_table import HeadTable
 from mogui.qt.inspection import LiveInspection
+from mogui.qt.loss_heatmap import LossHeatmap
 from mogui.qt.loss_plots import LossPlots
 from mogui.qt.process_runner import SpareChild
 from mogui.qt.readiness import start_blocker
@@ -48,6 +59,13 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def epoch_summary(event: EpochEnded, epochs: int) -> str:
+    """The status line after an epoch: the total losses; each head's are in the head table."""
+    parts = [f"{key} {event.logs[key]:.4g}" for key in ("loss", "val_loss") if key in event.logs]
+    return (f"Epoch {event.epoch + 1}/{epochs} done: {', '.join(parts) or 'no loss logged'}. "
+            "Each head's losses and metrics are in the table.")
+
+
 class TrainingPanel(QWidget):
     """Controls and live view of one training run of the document's project."""
 
@@ -64,6 +82,7 @@ class TrainingPanel(QWidget):
         self._epochs = 0
         self._steps = 0
         self._heads: tuple[str, ...] = ()
+        self._tasks: dict[str, str] = {}  # head -> task of the project that trains
         self._last_batch: tuple[int, int] | None = None  # (epoch, batch) last seen
         self._stopping = False
         self.worker = TrainingWorker(self, spare=spare)
@@ -96,7 +115,26 @@ class TrainingPanel(QWidget):
         keep_place.setRetainSizeWhenHidden(True)  # the plots do not jump at Start and Stop
         self.snapshot_label.setSizePolicy(keep_place)
         self.snapshot_label.hide()
+        self.head_table = HeadTable(self)
         self.plots = LossPlots(self)
+        self.heatmap = LossHeatmap(self)
+        self.views = QTabWidget(self)
+        self.views.setObjectName("trainingViews")
+        self.views.addTab(self.plots, "Curves")
+        self.views.addTab(self.heatmap, "Heatmap")
+        self.views.setTabToolTip(1, "Each head's loss relative to its first epoch, per epoch")
+        self.head_table.shown_changed.connect(self._on_shown_heads)
+        self.head_table.highlighted_changed.connect(
+            lambda: self.plots.set_highlighted(self.head_table.highlighted()))
+        self.plots.head_clicked.connect(  # a click on a curve picks its head out in the table
+            lambda head: self.head_table.set_highlighted([head] if head else []))
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.setObjectName("trainingSplitter")
+        splitter.addWidget(self.head_table)
+        splitter.addWidget(self.views)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([400, 900])
 
         controls = QHBoxLayout()
         for button in (self.start_button, self.pause_button, self.resume_button,
@@ -112,7 +150,7 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.status_label)
         layout.addWidget(self.snapshot_label)
-        layout.addWidget(self.plots, 1)
+        layout.addWidget(splitter, 1)
 
         self.worker.started.connect(self._on_started)
         self.worker.batches.connect(self._on_batches)
@@ -166,7 +204,8 @@ class TrainingPanel(QWidget):
                     "(File ▸ Save As…) or set MOGUI_DATA_DIR to one")
             error_dialog.show_error(self, "Cannot train", f"{exc} {hint}, then start again.")
             return
-        self.plots.reset((h.name for h in project.loss_heads()), self._epochs)
+        self._tasks = {h.name: h.task.value for h in project.heads}
+        self._set_heads([h.name for h in project.loss_heads()], self._epochs)
         self.status_label.setText("Preparing data and building the model…")
         self.progress.setRange(0, 0)
         self.progress.setFormat("Starting…")
@@ -212,12 +251,27 @@ class TrainingPanel(QWidget):
         self._steps = event.steps_per_epoch
         self._heads = tuple(event.heads)
         self.device_label.setText(f"Device: {event.device}")
-        self.plots.reset(event.heads, event.epochs)
+        self._set_heads(event.heads, event.epochs)
         self.progress.setRange(0, max(1, event.epochs * event.steps_per_epoch))
         self.progress.setValue(0)
         self.progress.setFormat(f"Epoch 1/{event.epochs}")
         self.status_label.setText(f"Training on {event.train_samples} samples, validating on "
                                   f"{event.val_samples}.")
+
+    def _set_heads(self, heads: Sequence[str], epochs: int) -> None:
+        """Empty views for a run training ``heads``; one colour per head in all of them."""
+        heads = list(heads)
+        tasks = self._tasks or {h.name: h.task.value for h in self._document.project.heads}
+        colours = head_colours(heads)
+        self.head_table.set_heads(heads, tasks, colours)
+        self.plots.reset(heads, epochs, colours)
+        self.heatmap.reset(heads, epochs)
+        self._on_shown_heads()
+
+    def _on_shown_heads(self) -> None:
+        shown = self.head_table.shown_heads()
+        self.plots.set_shown_heads(shown)
+        self.heatmap.set_shown_heads(shown)
 
     def _on_batches(self, events: list[BatchEnded]) -> None:
         self.plots.add_batches(events)
@@ -245,9 +299,10 @@ class TrainingPanel(QWidget):
     def _on_epoch(self, event: EpochEnded) -> None:
         # Only complete epochs end: the engine reports none for an epoch a stop cut short.
         self.plots.add_epoch(event)
+        self.heatmap.add_epoch(event)
+        self.head_table.update_epoch(event)
         self.runs.record_epoch(event.logs)
-        parts = [f"{k} {v:.4g}" for k, v in event.logs.items() if k.endswith("loss")]
-        self.status_label.setText(f"Epoch {event.epoch + 1} done: " + ", ".join(parts))
+        self.status_label.setText(epoch_summary(event, self._epochs))
 
     def _on_state(self, state: str) -> None:
         self._update_buttons(state)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 
 from mogui.core.events import BatchEnded, EpochEnded
-from mogui.qt.curve_items import CurveLine, CurveSample
+from mogui.core.head_palette import TOTAL_COLOUR, head_colour
+from mogui.qt.curve_items import CurveLine, CurveSample, polyline_distance
 from mogui.qt.loss_plots import (
     BATCH_VIEW,
     EPOCH_VIEW,
+    LEGEND_LIMIT,
     TOTAL,
     LossPlots,
     classify_key,
@@ -127,7 +129,7 @@ def test_reset_clears_curves(plots: LossPlots):
     plots.refresh()
     plots.reset(["only"])
     assert plots.curve_names() == []
-    assert list(plots.head_checks) == ["only", TOTAL]
+    assert plots.heads == ["only"]
 
 
 def test_y_range_changes_only_when_the_data_need_it(plots: LossPlots):
@@ -296,3 +298,86 @@ def test_log_scale_draws_log10_of_the_losses(plots: LossPlots):
     assert not plots.loss_plot.plotItem.vb.autoRangeEnabled()[0]  # x stays fixed
     plots.log_check.setChecked(False)
     assert list(plots.curve_item("loss").yData) == [100.0, 0.01]
+
+
+def test_heads_take_the_palette_colours_in_training_order(plots: LossPlots):
+    heads = [f"h{i}" for i in range(12)]
+    plots.reset(heads, epochs=2)
+    plots.add_batches([_batch(0, 0, loss=1.0, **{f"{h}_loss": 0.5 for h in heads})])
+    plots.refresh()
+    for index, head in enumerate(heads):
+        assert plots.curve_item(f"{head}_loss").pen().color().name() == head_colour(index)
+        assert plots.colour_of(head) == head_colour(index)
+    assert plots.curve_item("loss").pen().color().name() == TOTAL_COLOUR
+
+
+def test_total_on_its_own_axis_leaves_the_left_one_to_the_heads(plots: LossPlots):
+    plots.show()
+    plots.add_batches([_batch(0, b, loss=50.0 - b, bbox_loss=1.0 + b / 10, cls_loss=2.0)
+                       for b in range(5)])
+    plots.add_epoch(EpochEnded(0, {"loss": 45.0, "val_loss": 48.0, "val_bbox_loss": 1.2},
+                               elapsed=1.0))
+    plots.refresh()
+    assert not plots.total_apart  # two heads: one axis, as before
+    assert plots.loss_plot.viewRange()[1][1] > 48.0
+    plots.total_axis_check.click()
+    assert plots.curve_on_total_axis("loss") and plots.curve_on_total_axis("val_loss")
+    assert not plots.curve_on_total_axis("bbox_loss")
+    low, high = plots.loss_plot.viewRange()[1]
+    assert 0.9 < low < 1.0 and 2.0 < high < 2.2  # the heads alone: 1.0 .. 2.0
+    total_low, total_high = plots._total_view.viewRange()[1]
+    assert total_low < 46.0 and total_high > 50.0
+    assert plots.loss_plot.plotItem.getAxis("right").isVisible()
+    assert (1.0, 48.0) in plots.marker_points()  # the lone validation total, on its axis
+    plots.set_view(EPOCH_VIEW)  # made now, and straight onto the total's axis
+    assert plots.curve_on_total_axis("val_loss") and not plots.curve_on_total_axis("bbox_loss")
+    plots.total_axis_check.click()
+    assert not plots.curve_on_total_axis("loss")
+    assert not plots.loss_plot.plotItem.getAxis("right").isVisible()
+    plots.reset(["bbox", "cls"])
+    assert not plots.total_apart  # the user's choice holds for the next run
+
+
+def test_many_heads_start_on_log_scale_with_the_total_apart_and_no_legend(plots: LossPlots):
+    heads = [f"h{i}" for i in range(LEGEND_LIMIT + 1)]
+    plots.reset(heads, epochs=3)
+    assert plots.total_apart and plots.log_check.isChecked()
+    plots.add_batches([_batch(0, 0, loss=9.0, **{f"{h}_loss": 1.0 for h in heads})])
+    plots.refresh()
+    assert plots.loss_plot.plotItem.legend.items == []  # the head table shows the colours
+    for head in heads[2:]:
+        plots.set_head_visible(head, False)
+    assert len(plots.loss_plot.plotItem.legend.items) == 3  # few shown: a legend again
+    plots.log_check.click()  # chosen by the user: kept at the next reset
+    plots.reset(heads, epochs=3)
+    assert not plots.log_check.isChecked() and plots.total_apart
+    plots.reset(["a"], epochs=3)
+    assert not plots.total_apart  # few heads: one axis (never chosen by the user)
+
+
+def test_polyline_distance_by_hand():
+    xs, ys = np.array([0.0, 10.0, 10.0]), np.array([0.0, 0.0, 10.0])
+    assert polyline_distance(5.0, 3.0, xs, ys) == 3.0  # above the first segment
+    assert polyline_distance(13.0, 4.0, xs, ys) == 3.0  # right of the second
+    assert polyline_distance(-3.0, -4.0, xs, ys) == 5.0  # beyond the first point
+    assert polyline_distance(0.0, 0.0, np.empty(0), np.empty(0)) == np.inf
+    assert polyline_distance(1.0, 1.0, np.array([1.0]), np.array([2.0])) == 1.0
+
+
+def test_a_click_on_a_curve_names_its_head(qtbot, plots: LossPlots):
+    plots.reset(["bbox", "cls"], epochs=1)
+    plots.resize(900, 400)
+    plots.show()
+    qtbot.waitExposed(plots)
+    plots.add_batches([_batch(0, b, loss=3.0, bbox_loss=1.0, cls_loss=2.0) for b in range(10)])
+    plots.refresh()
+    view = plots.loss_plot.plotItem.vb
+    on_cls = view.mapViewToScene(QPointF(0.55, 2.0))
+    near_bbox = view.mapViewToScene(QPointF(0.55, 1.0)) + QPointF(0, 3)  # 3 pixels below
+    between = view.mapViewToScene(QPointF(0.55, 1.5))
+    assert plots.head_at(plots.loss_plot, on_cls) == "cls"
+    assert plots.head_at(plots.loss_plot, near_bbox) == "bbox"
+    assert plots.head_at(plots.loss_plot, between) is None
+    assert plots.head_at(plots.loss_plot, view.mapViewToScene(QPointF(0.55, 3.0))) is None
+    plots.set_head_visible("cls", False)  # a hidden curve is not there to click
+    assert plots.head_at(plots.loss_plot, on_cls) is None

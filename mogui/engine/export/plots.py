@@ -14,17 +14,23 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
+from mogui.core.head_palette import TOTAL_COLOUR, head_colour
+
 PLOT_FILES = ("loss.png", "loss.svg")
 
 
 def loss_figure(history: dict[str, list[float]], heads: Iterable[str], title: str = "") -> Figure:
-    """Total loss and each head's loss per epoch; validation curves dashed in the same colour."""
+    """Total loss and each head's loss per epoch; validation curves dashed in the same colour.
+
+    Colours are the app's (:mod:`mogui.core.head_palette`): the total near black, each head
+    its own by its place in ``heads``.
+    """
     heads = list(heads)
     keys = ["loss", *(f"{h}_loss" for h in heads if f"{h}_loss" in history)]
     figure = Figure(figsize=(7.0, 4.2), dpi=100)
     axes = figure.add_subplot()
     for index, key in enumerate(keys):
-        colour = f"C{index}"
+        colour = TOTAL_COLOUR if index == 0 else head_colour(heads.index(key[:-len("_loss")]))
         values = history.get(key, [])
         epochs = range(1, len(values) + 1)
         axes.plot(epochs, values, color=colour, marker="o", markersize=3, label=key)
