@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from mogui.core.errors import MoguiError
 from mogui.core.project import Project
+from mogui.qt.engine_loader import load_engine
 from mogui.qt.jobs import JobError, JobHandle, Priority, ThreadRunner
 
 DRY_RUN_BATCH = 8
@@ -65,17 +66,22 @@ def _fill_row(table: QTableWidget, row: int, cells: list[str], tooltip: str = ""
         table.setItem(row, column, item)
 
 
-def fit_table_height(table: QTableWidget) -> None:
-    """Make ``table`` exactly as tall as its rows (it never scrolls vertically)."""
-    table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+def fit_table_height(table: QTableWidget, max_rows: int | None = None) -> None:
+    """Make ``table`` exactly as tall as its rows, or as ``max_rows`` of them and scrolling
+    when it has more (so that a model with many heads does not make the window too tall)."""
+    scrolls = max_rows is not None and table.rowCount() > max_rows
+    table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if scrolls
+                                     else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     table.resizeColumnsToContents()
     table.resizeRowsToContents()
-    rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
+    shown = range(min(table.rowCount(), max_rows) if scrolls else table.rowCount())
+    rows = sum(table.rowHeight(r) for r in shown)
     header = table.horizontalHeader().sizeHint().height()
     table.setFixedHeight(header + rows + 2 * table.frameWidth() + 2)
+    scrollbar = table.verticalScrollBar().sizeHint().width() if scrolls else 0
     columns = sum(table.columnWidth(c) for c in range(table.columnCount()))
-    table.setFixedWidth(columns + 2 * table.frameWidth() + 2)
+    table.setFixedWidth(columns + scrollbar + 2 * table.frameWidth() + 2)
 
 
 class ContractView(QWidget):
@@ -237,7 +243,7 @@ class DryRunView(QWidget):
 
 def contract_of(_job: JobHandle, project: Project) -> list:
     """The job: the loss contract of ``project`` (builds the model)."""
-    # engine loads TensorFlow: imported when first needed
+    load_engine()  # TensorFlow: one thread imports it (see engine_loader)
     from mogui.engine.losses import loss_contract
 
     return loss_contract(project)

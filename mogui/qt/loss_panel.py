@@ -42,18 +42,38 @@ from mogui.qt.process_runner import ProcessRunner, SpareChild
 PER_OUTPUT, JOINT = "per_output", "joint"
 #: Longest a dry run may take before it is stopped.
 DRY_RUN_TIMEOUT_S = 120
+#: Rows the loss tables show before they scroll, so that many heads keep the window short.
+MAX_TABLE_ROWS = 12
 
 
 def joint_code_label() -> str:
     return JOINT_CODE_LABEL
 
 
+def _joint_term(head: HeadSpec) -> str:
+    """One head's term of the joint template: the built-in loss chosen for the head in
+    per-output mode (its task's default when that was custom or none), as Keras computes it
+    (from logits for a crossentropy on a linear output)."""
+    chosen = head.loss.kind if head.has_loss and not head.is_custom else None
+    kind = chosen or TASKS[head.task].default_loss
+    note = ""
+    if head.is_custom:
+        note = (f"        # '{head.name}' has a custom loss per output; this is its task's "
+                "usual loss\n")
+    elif chosen is None:
+        note = (f"        # '{head.name}' has no loss per output; in joint mode every head "
+                "has a term\n")
+    logits = (", from_logits=True" if kind.endswith("crossentropy")
+              and head.output_activation == "linear" else "")
+    return (f'{note}        "{head.name}": ops.mean(keras.losses.get("{kind}")'
+            f'(y_true["{head.name}"], y_pred["{head.name}"]{logits})),\n')
+
+
 def joint_loss_template(heads: list[HeadSpec]) -> str:
-    """Starting source for a joint loss: each head's default loss as one term."""
+    """Starting source for a joint loss: one term per head, each with the loss chosen for
+    that head in per-output mode."""
     names = ", ".join(f"'{h.name}'" for h in heads)
-    terms = "".join(
-        f'        "{h.name}": ops.mean(keras.losses.get("{TASKS[h.task].default_loss}")'
-        f'(y_true["{h.name}"], y_pred["{h.name}"])),\n' for h in heads)
+    terms = "".join(_joint_term(h) for h in heads)
     return (
         "def loss(y_true, y_pred):\n"
         '    """One loss over all heads.\n\n'
@@ -242,9 +262,9 @@ class LossPanel(QWidget):
         self.mode_combo.blockSignals(False)
         self.stack.setCurrentIndex(mode_index)
         self.table.sync(project)
-        fit_table_height(self.table)
+        fit_table_height(self.table, MAX_TABLE_ROWS)
         self._sync_term_weights(project)
-        fit_table_height(self.term_table)
+        fit_table_height(self.term_table, MAX_TABLE_ROWS)
         self._sync_editor(self.joint_code, project.joint_loss.source, joint_code_label())
         customs = [h.name for h in project.heads if h.is_custom]
         if self._custom_head not in customs:

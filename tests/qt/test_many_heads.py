@@ -44,6 +44,8 @@ def test_window_never_grows_wider_than_the_screen(qtbot, dialogs, heads):
     for index in range(window.tabs.count()):  # a hidden tab's layout is not worked out
         window.tabs.setCurrentIndex(index)
         assert max(_widths(window)) <= SCREEN_WIDTH, window.tabs.tabText(index)
+        # ... nor taller than a 900-px screen (the Losses tab's tables scroll)
+        assert window.minimumSizeHint().height() <= 860, window.tabs.tabText(index)
     panel = window.training_panel
     window.tabs.setCurrentWidget(panel)
     feed_run(panel, project, epochs=2)  # head table, plots and status filled
