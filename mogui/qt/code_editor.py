@@ -1,4 +1,11 @@
-"""A small Python code editor: line numbers, syntax highlighting and an error-line marker."""
+"""A small Python code editor: line numbers, syntax highlighting, an error-line marker and
+Python indentation (four spaces a level).
+
+Keys: Enter keeps the line's indentation, one level more after a line ending in ``:`` and one
+less after ``return``, ``pass``, ``raise``, ``break`` or ``continue``; Tab indents the selected
+lines (without a selection, it inserts spaces up to the next level); Shift+Tab dedents the
+selected lines, or the cursor's line; Backspace in a line's leading spaces removes one level.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontDatabase,
+    QKeyEvent,
     QPainter,
     QPaintEvent,
     QResizeEvent,
@@ -23,6 +31,39 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QW
 
 _ERROR_BACKGROUND = QColor(255, 205, 205)
 _COMMIT_DELAY_MS = 700
+#: One level of indentation.
+INDENT = "    "
+#: Statements after which the next line leaves the block (one level less).
+_BLOCK_ENDERS = re.compile(r"^\s*(return|pass|raise|break|continue)\b")
+
+
+def leading_spaces(line: str) -> str:
+    """The indentation of ``line`` (its leading spaces and tabs)."""
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def _code_part(line: str) -> str:
+    """``line`` without a trailing comment (a ``#`` outside quotes) and trailing spaces."""
+    quote = ""
+    for i, char in enumerate(line):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#":
+            return line[:i].rstrip()
+    return line.rstrip()
+
+
+def next_line_indent(line: str) -> str:
+    """The indentation Enter gives the line after ``line`` (the text before the cursor)."""
+    indent = leading_spaces(line)
+    if _code_part(line).endswith(":"):
+        return indent + INDENT
+    if _BLOCK_ENDERS.match(line):
+        return indent[: max(0, len(indent) - len(INDENT))]
+    return indent
 
 
 def _char_format(color: str, *, bold: bool = False, italic: bool = False) -> QTextCharFormat:
@@ -154,6 +195,115 @@ class CodeEditor(QPlainTextEdit):
 
     def _on_text_changed(self) -> None:
         self._commit_timer.start()
+
+    # -- indentation ------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        if not self.isReadOnly() and self._indent_key(event):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def _indent_key(self, event: QKeyEvent) -> bool:
+        """Handle Enter, Tab, Shift+Tab and Backspace as the module docstring says; True
+        when the key was handled here."""
+        key = event.key()
+        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        shift = mods == Qt.KeyboardModifier.ShiftModifier
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and (not mods or shift):
+            self._new_line()
+        elif key == Qt.Key.Key_Backtab or (key == Qt.Key.Key_Tab and shift):
+            self._shift_lines(-1)
+        elif key == Qt.Key.Key_Tab and not mods:
+            if self.textCursor().hasSelection():
+                self._shift_lines(1)
+            else:
+                self._insert_indent()
+        elif key == Qt.Key.Key_Backspace and not mods:
+            return self._remove_indent_level()
+        else:
+            return False
+        return True
+
+    def _new_line(self) -> None:
+        cursor = self.textCursor()
+        before = cursor.block().text()[: cursor.positionInBlock()]
+        cursor.beginEditBlock()
+        cursor.insertText("\n" + next_line_indent(before))
+        cursor.endEditBlock()
+        self.setTextCursor(cursor)
+        self.ensureCursorVisible()
+
+    def _insert_indent(self) -> None:
+        cursor = self.textCursor()
+        column = cursor.positionInBlock()
+        cursor.insertText(" " * (len(INDENT) - column % len(INDENT)))
+        self.setTextCursor(cursor)
+
+    def _selected_blocks(self) -> tuple[int, int]:
+        """First and last block numbers the selection (or the cursor) touches; a selection
+        ending at the start of a line leaves that line out."""
+        cursor = self.textCursor()
+        start, end = sorted((cursor.anchor(), cursor.position()))
+        document = self.document()
+        first = document.findBlock(start).blockNumber()
+        last_block = document.findBlock(end)
+        last = last_block.blockNumber()
+        if last > first and end == last_block.position():
+            last -= 1
+        return first, last
+
+    def _shift_lines(self, levels: int) -> None:
+        """Indent (``levels`` 1) or dedent (-1) every selected line, or the cursor's line, by
+        one level, as one undo step; the lines stay selected."""
+        first, last = self._selected_blocks()
+        document = self.document()
+        had_selection = self.textCursor().hasSelection()
+        column = self.textCursor().positionInBlock()
+        cursor = QTextCursor(document)
+        cursor.beginEditBlock()
+        moved = 0
+        for number in range(first, last + 1):
+            block = document.findBlockByNumber(number)
+            cursor.setPosition(block.position())
+            if levels > 0:
+                if block.text().strip() or first == last:  # blank lines stay blank
+                    cursor.insertText(INDENT)
+                    moved = len(INDENT)
+                continue
+            text = block.text()
+            spaces = len(text) - len(text.lstrip(" "))
+            width = 1 if text.startswith("\t") else spaces % len(INDENT) or min(spaces,
+                                                                               len(INDENT))
+            cursor.setPosition(block.position() + width, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+            moved = -width
+        cursor.endEditBlock()
+        result = QTextCursor(document)
+        if had_selection:
+            result.setPosition(document.findBlockByNumber(first).position())
+            end = document.findBlockByNumber(last)
+            result.setPosition(end.position() + end.length() - 1,
+                               QTextCursor.MoveMode.KeepAnchor)
+        else:
+            block = document.findBlockByNumber(first)
+            result.setPosition(block.position()
+                               + max(0, min(column + moved, block.length() - 1)))
+        self.setTextCursor(result)
+
+    def _remove_indent_level(self) -> bool:
+        """Backspace with only spaces before the cursor: back to the previous level."""
+        cursor = self.textCursor()
+        if cursor.hasSelection():
+            return False
+        before = cursor.block().text()[: cursor.positionInBlock()]
+        if not before or before.strip(" "):
+            return False
+        width = len(before) % len(INDENT) or len(INDENT)
+        cursor.movePosition(QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor,
+                            width)
+        cursor.removeSelectedText()
+        self.setTextCursor(cursor)
+        return True
 
     def focusOutEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.commit()

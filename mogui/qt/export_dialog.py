@@ -37,6 +37,7 @@ from mogui.core.runs import Run
 from mogui.core.trust import project_code
 from mogui.qt.code_editor import PythonHighlighter
 from mogui.qt.document import ProjectDocument
+from mogui.qt.engine_loader import load_engine
 from mogui.qt.jobs import JobError
 from mogui.qt.process_runner import ProcessRunner, SpareChild
 from mogui.qt.run_model import RunModel
@@ -78,7 +79,7 @@ class ExportDialog(QDialog):
         self.result = None
         project = document.project
 
-        # engine loads TensorFlow: imported when first needed
+        load_engine()  # TensorFlow: waits if it is still loading (see engine_loader)
         from mogui.engine.export import EXPORT_FORMATS, onnx_missing
 
         self.format_boxes: dict[str, QCheckBox] = {}

@@ -30,6 +30,8 @@ INT_LIMIT = 2**31 - 1
 #: refused with a message rather than clamped without a word.
 FLOAT_LIMIT = 1e9
 ERROR_COLOUR = "#c62828"
+#: The characters a choice box shows at least.
+COMBO_MIN_CHARS = 10
 _UNSET = object()
 
 
@@ -165,6 +167,10 @@ def float_editor(metadata: Sequence[Any], commit: Commit) -> Editor:
 def combo_editor(choices: Sequence[str], commit: Commit) -> Editor:
     combo = QComboBox()
     combo.addItems(list(choices))
+    # As narrow as the form (long choices are cut in the box, shown whole in its list): a
+    # box as wide as its longest choice would widen the form past its panel.
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(COMBO_MIN_CHARS)
     combo.textActivated.connect(commit)
 
     def show(value: Any) -> None:

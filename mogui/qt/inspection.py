@@ -15,15 +15,18 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from mogui.core.project import Project
 from mogui.qt.document import ProjectDocument
+from mogui.qt.engine_loader import load_engine
 from mogui.qt.jobs import JobError, JobHandle, ThreadRunner
 
 DEBOUNCE_MS = 150
 
 
 def _inspect(_job: JobHandle, project: Project) -> tuple[Any, float]:
-    """The job: inspect ``project``; returns the result and the milliseconds it took."""
-    # engine loads TensorFlow: imported when first needed
-    from mogui.engine.model import inspect_project
+    """The job: inspect ``project``; returns the result and the milliseconds it took.
+
+    The first one loads TensorFlow (seconds), here rather than on the GUI thread."""
+    load_engine()
+    from mogui.engine.model import inspect_project  # loaded by load_engine: at once
 
     started = time.perf_counter()
     result = inspect_project(project)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -19,28 +21,48 @@ from mogui.qt import error_dialog
 from mogui.qt.autosave import Autosaver
 from mogui.qt.data_dialog import DataDialog
 from mogui.qt.document import ProjectDocument
+from mogui.qt.engine_loader import release_engine
 from mogui.qt.export_dialog import ExportDialog
 from mogui.qt.file_actions import FileActions, recent_files
 from mogui.qt.loss_panel import LossPanel
 from mogui.qt.model_editor import ModelEditor
 from mogui.qt.process_runner import SpareChild
+from mogui.qt.project_dialog import ProjectPropertiesDialog
 from mogui.qt.readiness import READY, start_blocker
 from mogui.qt.run_list import RunList
 from mogui.qt.run_model import RunModel
-from mogui.qt.settings import lower_priority_enabled, set_lower_priority_enabled, settings
-from mogui.qt.training_panel import TrainingPanel
+from mogui.qt.settings import (
+    lower_priority_enabled,
+    reopen_last_enabled,
+    set_lower_priority_enabled,
+    set_reopen_last_enabled,
+    settings,
+)
 from mogui.qt.trust_banner import TrustBanner
+
+if TYPE_CHECKING:
+    from mogui.qt.training_panel import TrainingPanel
 
 GEOMETRY_KEY = "mainWindow/geometry"
 STATE_KEY = "mainWindow/state"
+
+
+def redo_shortcuts() -> list[QKeySequence]:
+    """The platform's redo keys (Ctrl+Shift+Z on Linux and macOS), and Ctrl+Y everywhere."""
+    keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
+    ctrl_y = QKeySequence("Ctrl+Y")
+    return keys if ctrl_y in keys else [*keys, ctrl_y]
 
 
 class MainWindow(QMainWindow):
     """Hosts the editors of one :class:`ProjectDocument`."""
 
     def __init__(self, document: ProjectDocument, parent: QWidget | None = None, *,
-                 warm_child: bool = False) -> None:
-        """``warm_child``: keep a child process ready for the next run (the app does)."""
+                 warm_child: bool = False, defer_training_tab: bool = False) -> None:
+        """``warm_child``: keep a child process ready for the next run (the app does).
+        ``defer_training_tab``: build the Training tab only in :meth:`build_training_tab`
+        (the app calls it once the window is on screen; switching to the tab does too), so
+        that its plotting library does not delay the window."""
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.document = document
@@ -50,12 +72,13 @@ class MainWindow(QMainWindow):
         self.autosave = Autosaver(document, self)  # unsaved changes survive a crash
         self.editor = ModelEditor(document)
         self.loss_panel = LossPanel(document, spare=self.spare)
-        self.training_panel = TrainingPanel(document, runs=self.runs, spare=self.spare,
-                                            inspection=self.editor.inspection)
+        self.training_panel: TrainingPanel | None = None
         self.tabs = QTabWidget(objectName="mainTabs")
         self.tabs.addTab(self.editor, "Model")
         self.tabs.addTab(self.loss_panel, "Losses")
-        self.tabs.addTab(self.training_panel, "Training")
+        self._training_placeholder = QLabel("Loading the Training tab…",
+                                            alignment=Qt.AlignmentFlag.AlignCenter)
+        self.tabs.addTab(self._training_placeholder, "Training")
         self.run_list = RunList(document, self.runs, spare=self.spare)
         self.tabs.addTab(self.run_list, "Runs")
         self.trust_banner = TrustBanner(document)
@@ -75,7 +98,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.problems_label, 1)
         self._build_menus()
 
-        self.training_panel.running_changed.connect(self.set_training_running)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        if not defer_training_tab:
+            self.build_training_tab()
         document.changed.connect(self._update_status)
         document.trust_changed.connect(self._update_status)
         document.path_changed.connect(self._update_status)  # data paths are relative to it
@@ -138,19 +163,31 @@ class MainWindow(QMainWindow):
         self.action_undo.setShortcut(QKeySequence.StandardKey.Undo)
         self.action_redo = stack.createRedoAction(self)
         self.action_redo.setObjectName("actionRedo")
-        self.action_redo.setShortcut(QKeySequence.StandardKey.Redo)
+        self.action_redo.setShortcuts(redo_shortcuts())
         edit_menu.addActions([self.action_undo, self.action_redo])
         edit_menu.addSeparator()
         self.action_data = self._action("actionData", "&Data…", self.open_data_dialog)
         edit_menu.addAction(self.action_data)
+        self.action_properties = self._action("actionProjectProperties",
+                                              "Project &properties…",
+                                              self.open_project_properties)
+        edit_menu.addAction(self.action_properties)
         self.action_lower_priority = QAction(
             "Lower background threads' priority while training", self,
             objectName="actionLowerPriority", checkable=True, checked=lower_priority_enabled())
         self.action_lower_priority.toggled.connect(set_lower_priority_enabled)
         edit_menu.addAction(self.action_lower_priority)
+        self.action_reopen_last = QAction(
+            "Reopen the last project on launch", self, objectName="actionReopenLast",
+            checkable=True, checked=reopen_last_enabled())
+        self.action_reopen_last.toggled.connect(set_reopen_last_enabled)
+        edit_menu.addAction(self.action_reopen_last)
 
     def open_data_dialog(self) -> None:
         DataDialog(self.document, self).exec()
+
+    def open_project_properties(self) -> None:
+        ProjectPropertiesDialog(self.document, self).exec()
 
     def _open_export(self) -> None:
         ExportDialog(self.document, self, runs=self.runs, spare=self.spare).exec()
@@ -162,6 +199,34 @@ class MainWindow(QMainWindow):
             action = self.recent_menu.addAction(path)
             action.triggered.connect(lambda _checked=False, p=path: self.files.open_path(p))
         self.recent_menu.setEnabled(bool(files))
+
+    # -- the Training tab -------------------------------------------------------------------
+    def build_training_tab(self) -> TrainingPanel:
+        """The Training tab's panel, built now if it is not yet (see ``defer_training_tab``)."""
+        if self.training_panel is not None:
+            return self.training_panel
+        # Imported here, for the window's start: the panel's plots bring pyqtgraph (about
+        # 0.2 s of CPU), which the window does not need to appear. Not a way round a circle.
+        from mogui.qt.training_panel import TrainingPanel
+
+        panel = TrainingPanel(self.document, runs=self.runs, spare=self.spare,
+                              inspection=self.editor.inspection)
+        index = self.tabs.indexOf(self._training_placeholder)
+        current = self.tabs.currentIndex()
+        self.tabs.blockSignals(True)
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, panel, "Training")
+        self.tabs.setCurrentIndex(current)
+        self.tabs.blockSignals(False)
+        self._training_placeholder.deleteLater()
+        panel.running_changed.connect(self.set_training_running)
+        self.training_panel = panel
+        return panel
+
+    def _on_tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self._training_placeholder:
+            self.build_training_tab()
+            self.tabs.setCurrentIndex(index)
 
     # -- state ------------------------------------------------------------------------------
     def set_training_running(self, running: bool) -> None:
@@ -198,11 +263,12 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Quit: a run is stopped first (after asking), then unsaved changes are asked about;
         Cancel at either question keeps the window (a run stopped by the first stays so)."""
-        if self.training_panel.is_running:
+        training = self.training_panel
+        if training is not None and training.is_running:
             if not error_dialog.confirm_stop_training(self):
                 event.ignore()
                 return
-            self.training_panel.worker.shutdown()
+            training.worker.shutdown()
         if not self.files.confirm_discard():
             event.ignore()
             return
@@ -211,7 +277,9 @@ class MainWindow(QMainWindow):
         stored.setValue(GEOMETRY_KEY, self.saveGeometry())
         stored.setValue(STATE_KEY, self.saveState())
         stored.sync()
-        self.training_panel.shutdown()
+        release_engine()  # jobs still held for the window's first paint may finish now
+        if training is not None:
+            training.shutdown()
         self.loss_panel.shutdown()
         self.editor.inspection.wait()
         if self.spare is not None:

@@ -102,7 +102,11 @@ class ModelEditor(QWidget):
         splitter.addWidget(left)
         splitter.addWidget(self.graph)
         splitter.addWidget(self.inspector)
-        splitter.setStretchFactor(1, 1)
+        # A smaller window takes from the graph and the shape table alike; the left column,
+        # with its buttons and form, keeps its width.
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(2, 2)
         splitter.setSizes([340, 480, 560])
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)

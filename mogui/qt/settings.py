@@ -30,3 +30,19 @@ def set_lower_priority_enabled(on: bool) -> None:
     stored = settings()
     stored.setValue(LOWER_PRIORITY_KEY, bool(on))
     stored.sync()
+
+
+#: "Reopen the last project on launch" (on unless the user turns it off).
+REOPEN_LAST_KEY = "startup/reopenLastProject"
+
+
+def reopen_last_enabled() -> bool:
+    """True when the app starts on the project opened or saved last (the default)."""
+    return bool(settings().value(REOPEN_LAST_KEY, True, type=bool))
+
+
+def set_reopen_last_enabled(on: bool) -> None:
+    """Store the preference read by :func:`reopen_last_enabled` (used at the next launch)."""
+    stored = settings()
+    stored.setValue(REOPEN_LAST_KEY, bool(on))
+    stored.sync()

@@ -1,7 +1,8 @@
 """Shape inspector: every input and layer with its output shape and parameter count.
 
 Fed by :class:`LiveInspection`; the layer that fails to build is shown inline with its
-plain-language message, and selecting a row selects that item in the tree and graph.
+plain-language message, and selecting a row selects that item in the tree and graph. Until
+TensorFlow has loaded (seconds after the app starts) it says "Loading TensorFlow…".
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from mogui.qt.document import ProjectDocument
+from mogui.qt.engine_loader import engine_loaded
 from mogui.qt.inspection import LiveInspection
 from mogui.qt.model_edits import item_paths
 from mogui.qt.model_graph import format_shape
@@ -27,6 +29,13 @@ from mogui.qt.selection import Selection
 COLUMNS = ["Name", "Kind", "Output shape", "Params", "Section"]
 PATH_ROLE = Qt.ItemDataRole.UserRole
 ERROR_FILL = QColor("#ffcdd2")
+LOADING = "Loading TensorFlow…"
+COMPUTING = "Computing shapes…"
+
+
+def waiting_text() -> str:
+    """What the table waits for: TensorFlow to load (after start), or the shapes."""
+    return COMPUTING if engine_loaded() else LOADING
 
 
 class ShapeInspector(QWidget):
@@ -51,7 +60,7 @@ class ShapeInspector(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.status = QLabel("Computing shapes…", objectName="shapeInspectorStatus")
+        self.status = QLabel(waiting_text(), objectName="shapeInspectorStatus")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.table)
@@ -74,7 +83,7 @@ class ShapeInspector(QWidget):
         self.table.blockSignals(True)
         self.table.setRowCount(0)
         if result is None:
-            self.status.setText(self._inspection.failure or "Computing shapes…")
+            self.status.setText(self._inspection.failure or waiting_text())
             self._set_status_style(bool(self._inspection.failure))
             self.table.blockSignals(False)
             return
