@@ -1,8 +1,11 @@
 """Samples per second of streamed CSV and image-folder input against the same data in memory.
 
-Writes a table and a folder of PNG images to a temporary folder, then reads one epoch of
+Writes a table and a folder of PNG images to a temporary folder, then reads epochs of
 batches of ``(x, y, sample_weight)`` through the pipeline training uses, with no model, so the
-figures measure input only. Prints samples/second and the streamed/in-memory ratio.
+figures measure input only. Prints samples/second and the streamed/in-memory ratio: the best of
+two epochs, and for image folders with a cache (``memory``, ``disk``) the first epoch (which
+decodes and fills the cache) and the best of the next three (which read it). The machine's
+load average is printed before and after: the figures mean little on a busy machine.
 
     python benchmarks/data_pipeline.py [--rows 20000] [--images 2000] [--batch 64]
 """
@@ -10,7 +13,6 @@ figures measure input only. Prints samples/second and the streamed/in-memory rat
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import tempfile
@@ -42,18 +44,24 @@ def in_memory_batches(project, data: Dataset, batch: int):  # noqa: ANN001, ANN2
         .prefetch(tf.data.AUTOTUNE)
 
 
-def rate(batches, samples: int, repeats: int = 2) -> float:  # noqa: ANN001
-    """Best samples/second over ``repeats`` full passes."""
-    best = math.inf
+def epochs(batches, samples: int, repeats: int = 2) -> list[float]:  # noqa: ANN001
+    """Samples/second of each of ``repeats`` full passes over the same pipeline."""
+    rates = []
     for _ in range(repeats):
         start = time.perf_counter()
         seen = sum(int(next(iter(x.values())).shape[0]) for x, _y, _w in batches)
-        best = min(best, time.perf_counter() - start)
+        rates.append(samples / (time.perf_counter() - start))
         assert seen == samples, (seen, samples)
-    return samples / best
+    return rates
 
 
-def compare(name: str, project, folder: Path, batch: int) -> None:  # noqa: ANN001
+def rate(batches, samples: int, repeats: int = 2) -> float:  # noqa: ANN001
+    """Best samples/second over ``repeats`` full passes."""
+    return max(epochs(batches, samples, repeats))
+
+
+def compare(name: str, project, folder: Path, batch: int,  # noqa: ANN001
+            caches: tuple[str, ...] = ()) -> None:
     streamed = open_source(project, folder)
     rows, _none = streamed.split(0.0, seed=0)
     memory = streamed.take(streamed.num_samples)
@@ -61,6 +69,22 @@ def compare(name: str, project, folder: Path, batch: int) -> None:  # noqa: ANN0
     slow = rate(streamed.batches(project, rows, batch, shuffle=True), rows.count)
     print(f"{name:<14} {rows.count:>7} samples  in memory {fast:>10.0f}/s  "
           f"streamed {slow:>10.0f}/s  ratio {slow / fast:.2f}")
+    for cache in caches:
+        project.data.cache = cache
+        cached = open_source(project, folder)
+        first, *later = epochs(cached.batches(project, rows, batch, shuffle=True), rows.count, 4)
+        print(f"{'  cache ' + cache:<14} {rows.count:>7} samples  epoch 1 {first:>10.0f}/s "
+              f"(ratio {first / fast:.2f})  epochs 2-4 {max(later):>10.0f}/s (ratio "
+              f"{max(later) / fast:.2f})")
+        project.data.cache = "none"
+
+
+def _load() -> str:
+    """The 1-minute load average (``?`` where the system does not say)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "?"
 
 
 def main() -> None:
@@ -70,6 +94,7 @@ def main() -> None:
     parser.add_argument("--pixels", type=int, default=64)
     parser.add_argument("--batch", type=int, default=64)
     args = parser.parse_args()
+    load_before = _load()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         path = write_table(folder, args.rows, missing_size=tuple(range(0, args.rows, 10)))
@@ -78,8 +103,9 @@ def main() -> None:
         write_image_folder(folder, args.images, pixels=args.pixels)
         project = image_project(args.pixels)
         project.data.streaming = "always"
-        compare("image folder", project, folder, args.batch)
-    print(f"(CPU threads: {os.cpu_count()}; numbers vary with disk cache and load)")
+        compare("image folder", project, folder, args.batch, caches=("memory", "disk"))
+    print(f"(CPU threads: {os.cpu_count()}; load average before {load_before}, after "
+          f"{_load()}; numbers vary with disk cache and load)")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""Command line: ``mogui`` opens the app; ``train``, ``inspect``, ``validate``, ``export`` and
-``runs`` work headless. ``train`` writes a new run folder of the project's (as the app does)
-unless ``--out`` names one.
+"""Command line: ``mogui`` opens the app; ``init``, ``train``, ``inspect``, ``validate``,
+``export``, ``predict`` and ``runs`` work headless (``init`` and ``predict``: :mod:`.cli_data`).
+``train`` writes a new run folder of the project's (as the app does) unless ``--out`` names
+one.
 
 Exit codes: 0 success, 2 invalid project or input, or code refused because it is not trusted
 (the reason on stderr), 1 anything else. ``validate``, ``train`` and ``export`` check trust
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mogui import __version__
+from mogui.cli_data import add_init_parser, add_predict_parser, init_command, predict_command
 from mogui.cli_runs import export_source, project_file, runs_command
 from mogui.cli_trust import (
     check_model_trust,
@@ -301,8 +303,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"  {h.head}: {h.loss} received y_true {h.y_true.dtype} {h.y_true.shape}, "
               f"y_pred {h.y_pred.dtype} {h.y_pred.shape} -> {_number(h.value)} x {h.weight:g} "
               f"= {_number(h.weighted)}{labelled}")
+        if h.classes:
+            print("    classes: " + ", ".join(f"{i} {name}" for i, name in enumerate(h.classes)))
     print(f"  total loss: {report.total:.4f}")
-    for warning in report.warnings:
+    for warning in [*result.data_warnings, *report.warnings]:
         print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK
 
@@ -324,7 +328,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         return check
     formats = [f for f in (args.formats or "keras").split(",") if f.strip()]
     options = {"formats": formats, "epochs": args.epochs, "project_dir": project_dir,
-               "from_run": None if args.from_run is None else Path(args.from_run).absolute()}
+               "from_run": None if args.from_run is None else Path(args.from_run).absolute(),
+               "data_snapshot": args.data_snapshot}
     allowed = _allowed(project) if args.from_run is None else model_code(args)
     reporter = EpochTable(sys.stdout) if args.from_run is None else None
     try:
@@ -335,6 +340,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(f"Exported to {result.folder}: {', '.join(result.files)}")
     return EXIT_OK
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    return predict_command(args, _load, lambda *a, **k: _run_child(*a, **k))
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -417,8 +426,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--from-run", metavar="RUN_DIR",
                         help="export the model a run (of 'mogui train' or the app) wrote "
                         "instead of training, with the project that run trained")
+    export.add_argument("--data-snapshot", action="store_true",
+                        help="the script of a CSV project loads data.npz (the arrays mogui "
+                        "read, saved beside it) instead of reading the table itself")
     export.add_argument("--trust", action="store_true", help=trust_help)
     export.set_defaults(func=cmd_export)
+
+    add_init_parser(sub).set_defaults(func=init_command)
+    add_predict_parser(sub, project_help, trust_help).set_defaults(func=cmd_predict)
 
     runs = sub.add_parser("runs", help="list a project's runs, newest first")
     runs.add_argument("project", help=project_help)

@@ -108,6 +108,11 @@ class HeadSpec(_Model):
                                "null takes the trunk's last layer")
     layers: list[LayerSpec] = Field(default_factory=list)
     loss: HeadLoss = Field(default_factory=HeadLoss)
+    standardize: bool = Field(
+        False, description="regression: the head learns in standard deviations of its target "
+        "and predicts in the target's own units (a Normalization(invert=True) layer named "
+        "after the head, adapted on the training rows, follows its Dense layer '<head>_"
+        "standardized')")
 
     @model_validator(mode="after")
     def _default_loss(self) -> HeadSpec:
@@ -235,10 +240,19 @@ class ImageFolderData(_Model):
     streaming: Streaming = Field(
         "auto", description="decode images batch by batch while training; auto streams when "
         "the decoded images would exceed 256 MB")
+    cache: Literal["none", "memory", "disk"] = Field(
+        "none", description="streamed images: keep them decoded after the first epoch, in "
+        "memory or in a temporary file (as large as the decoded images), so later epochs "
+        "skip decoding")
 
 
 DataSource = Annotated[DemoShapesData | NpzData | CsvData | ImageFolderData,
                        Field(discriminator="kind")]
+
+
+def slug_of(name: str) -> str:
+    """``name`` as a file-name-safe identifier: "Shapes: box + class" -> "shapes_box_class"."""
+    return re.sub(r"\W+", "_", name).strip("_").lower()
 
 
 class Project(_Model):
@@ -279,7 +293,7 @@ class Project(_Model):
     @property
     def slug(self) -> str:
         """The name as a file-name-safe identifier: "Shapes: box + class" -> "shapes_box_class"."""
-        return re.sub(r"\W+", "_", self.name).strip("_").lower()
+        return slug_of(self.name)
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"

@@ -19,13 +19,18 @@ from pydantic import ValidationError
 from mogui.core.layers import LAYER_KINDS, validate_params
 from mogui.core.project import LayerSpec, Project
 
-#: Most units (Dense, LSTM, GRU, a head), filters (Conv1D, Conv2D) or Embedding output_dim.
+#: Most units (Dense, LSTM, GRU, Bidirectional, a head), filters (Conv1D, Conv2D,
+#: Conv2DTranspose), Embedding output_dim or MultiHeadAttention key_dim.
 MAX_UNITS = 1_000_000
 #: Most parameters of the whole model: 8 GB of float32 weights, before the optimizer's copies.
 MAX_PARAMETERS = 2_000_000_000
 #: The parameter that sets a layer's width, per kind.
 WIDTH_PARAMS = {"Dense": "units", "LSTM": "units", "GRU": "units", "Conv1D": "filters",
-                "Conv2D": "filters", "Embedding": "output_dim"}
+                "Conv2D": "filters", "Embedding": "output_dim", "Conv2DTranspose": "filters",
+                "Bidirectional": "units", "MultiHeadAttention": "key_dim"}
+#: Kinds whose output has the shape of their (first) input and that have no weights.
+SAME_SHAPE = ("Dropout", "Activation", "Add", "Rescaling", "RandomFlip", "RandomRotation",
+              "RandomZoom")
 
 Shape = tuple[int | None, ...]
 
@@ -77,7 +82,8 @@ def _layers(project: Project) -> Iterator[_Layer]:
     previous = yield from _section(project.trunk, "trunk", single)
     for h, head in enumerate(project.heads):
         last = yield from _section(head.layers, f"heads[{h}].layers", head.source or previous)
-        yield _Layer(f"heads[{h}]", head.name, "Dense", {"units": head.units, "use_bias": True},
+        yield _Layer(f"heads[{h}]", head.name, "Dense", {"units": head.units, "use_bias": True,
+                                                        "standardize": head.standardize},
                      (last,) if last else (), "units", is_head=True)
 
 
@@ -127,8 +133,15 @@ def _count(kind: str, p: dict[str, Any], inputs: list[Shape]) -> tuple[Shape | N
     """A layer's output shape (without the batch axis; ``None`` for a size of any length) and
     parameter count. Raises ``ValueError`` where the shapes do not fit."""
     shape = inputs[0]
-    if kind in ("Dropout", "Activation", "Add"):
+    if kind in SAME_SHAPE:
         return shape, 0
+    if kind == "Permute":
+        if len(p["dims"]) != len(shape):
+            raise ValueError("dims must name every axis")
+        return tuple(shape[d - 1] for d in p["dims"]), 0
+    if kind == "UpSampling2D":
+        height, width, channels = shape
+        return (*(None if n is None else n * p["size"] for n in (height, width)), channels), 0
     if kind in ("GlobalAveragePooling1D", "GlobalAveragePooling2D"):
         return (shape[-1],), 0
     if kind == "Flatten":
@@ -150,11 +163,19 @@ def _count(kind: str, p: dict[str, Any], inputs: list[Shape]) -> tuple[Shape | N
         raise ValueError("a layer with weights needs a fixed last size")
     if kind == "Dense":
         units = p["units"]
-        return (*shape[:-1], units), features * units + (units if p["use_bias"] else 0)
+        rescale = 2 * units + 1 if p.get("standardize") else 0  # a standardized head's output
+        return (*shape[:-1], units), features * units + (units if p["use_bias"] else 0) + rescale
     if kind == "BatchNormalization":
         return shape, 4 * features
     if kind == "LayerNormalization":
         return shape, 2 * features
+    if kind == "Normalization":  # mean and variance of the kept axis, and a count
+        if p["axis"] == 0:
+            raise ValueError("the batch axis")
+        kept = shape[p["axis"]] if p["axis"] < 0 else shape[p["axis"] - 1]
+        if kept is None:
+            raise ValueError("a fixed size on the kept axis")
+        return shape, 2 * kept + 1
     if kind in ("Conv1D", "Conv2D"):
         spatial = shape[:-1]
         if len(spatial) != (1 if kind == "Conv1D" else 2):
@@ -163,7 +184,12 @@ def _count(kind: str, p: dict[str, Any], inputs: list[Shape]) -> tuple[Shape | N
         out = tuple(_window(n, size, stride, same) for n in spatial)
         weights = size ** len(spatial) * features * p["filters"] + p["filters"]
         return (*out, p["filters"]), weights
-    if kind in ("MaxPooling1D", "MaxPooling2D"):
+    if kind == "Conv2DTranspose":
+        height, width = shape[:-1]
+        size, stride, same = p["kernel_size"], p["strides"], p["padding"] == "same"
+        out = tuple(_transposed(n, size, stride, same) for n in (height, width))
+        return (*out, p["filters"]), size * size * features * p["filters"] + p["filters"]
+    if kind in ("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D"):
         size, same = p["pool_size"], p["padding"] == "same"
         return (*(_window(n, size, size, same) for n in shape[:-1]), features), 0
     if kind in ("LSTM", "GRU"):
@@ -171,6 +197,19 @@ def _count(kind: str, p: dict[str, Any], inputs: list[Shape]) -> tuple[Shape | N
         gates, biases = (4, 1) if kind == "LSTM" else (3, 2)
         out = (shape[0], units) if p["return_sequences"] else (units,)
         return out, gates * (units * (features + units) + biases * units)
+    if kind == "Bidirectional":  # two of the layer, one per direction
+        one, count = _count(p["layer"], p, inputs)
+        assert one is not None
+        width = 2 * p["units"] if p["merge_mode"] == "concat" else p["units"]
+        return (*one[:-1], width), 2 * count
+    if kind == "MultiHeadAttention":  # inputs: query, value (default: query), key (value)
+        value = inputs[1] if len(inputs) > 1 else shape
+        key = inputs[2] if len(inputs) > 2 else value
+        if value[-1] is None or key[-1] is None:
+            raise ValueError("a layer with weights needs a fixed last size")
+        projected = p["num_heads"] * p["key_dim"]  # query, key and value each, with biases
+        weights = projected * (features + 1 + key[-1] + 1 + value[-1] + 1)
+        return shape, weights + projected * features + features  # the output projection
     raise ValueError(kind)
 
 
@@ -182,6 +221,13 @@ def _reshaped(shape: Shape, target: list[int]) -> Shape:
     known = math.prod(d for d in target if d != -1)
     target[target.index(-1)] = math.prod(shape) // known  # type: ignore[arg-type]
     return tuple(target)
+
+
+def _transposed(length: int | None, size: int, stride: int, same: bool) -> int | None:
+    """The length a transposed convolution gives ``length`` (Keras' deconv output length)."""
+    if length is None:
+        return None
+    return length * stride if same else length * stride + max(size - stride, 0)
 
 
 def _window(length: int | None, size: int, stride: int, same: bool) -> int | None:

@@ -186,10 +186,9 @@ def _check_layers(layers: list[LayerSpec], path: str, known: set[str],
             if n_in < kind.min_inputs:
                 problems.append(Problem(f"{where}.inputs", f"{layer.kind} needs at least "
                                         f"{kind.min_inputs} inputs, got {n_in}"))
-            if kind.max_inputs is not None and n_in > kind.max_inputs:
-                problems.append(Problem(f"{where}.inputs", f"{layer.kind} takes "
-                                        f"{kind.max_inputs} input, got {n_in}; merge them "
-                                        "with Concatenate or Add first"))
+            too_many = kind.too_many_inputs(n_in)
+            if too_many:
+                problems.append(Problem(f"{where}.inputs", f"{layer.kind} {too_many}"))
         for j, ref in enumerate(layer.inputs):
             if ref not in known:
                 problems.append(Problem(f"{where}.inputs[{j}]", f"names {ref!r}, which is not "
@@ -244,6 +243,7 @@ def check_project(project: Project) -> list[Problem]:
             problems.append(Problem(f"{path}.activation", f"must be one of {list(ACTIVATIONS)}, "
                                     f"got {head.activation!r}"))
         _check_head_loss(project, h, problems)
+        _check_standardize(project, h, seen, problems)
 
     if project.loss_mode == "joint":
         if not project.joint_loss.source.strip():
@@ -321,6 +321,28 @@ def _check_head_loss(project: Project, h: int, problems: list[Problem]) -> None:
         if metric not in offered:
             problems.append(Problem(f"{path}.metrics[{j}]", f"{metric!r} is not offered for "
                                     f"a {head.task.value} head; use one of {list(offered)}"))
+
+
+def _check_standardize(project: Project, h: int, seen: dict[str, str],
+                       problems: list[Problem]) -> None:
+    """A standardized head is a regression head whose Dense layer's name is free."""
+    head = project.heads[h]
+    if not head.standardize:
+        return
+    if head.task != "regression":
+        problems.append(Problem(f"heads[{h}].standardize", f"applies to regression heads "
+                                f"only; '{head.name}' is {head.task.value}: switch it off"))
+    inner = standardized_layer_name(head.name)
+    if inner in seen:
+        problems.append(Problem(f"heads[{h}].standardize", f"needs the layer name {inner!r} "
+                                f"for the head's Dense layer, but {seen[inner]} uses it; "
+                                "rename that one"))
+
+
+def standardized_layer_name(head: str) -> str:
+    """The name of a standardized head's Dense layer (the head's name goes to the layer that
+    turns its output back into the target's units)."""
+    return f"{head}_standardized"
 
 
 # -- checks of one field, for editors ---------------------------------------------------------

@@ -54,6 +54,7 @@ from mogui.qt.data_widgets import (
     split_names,
 )
 from mogui.qt.document import ProjectDocument
+from mogui.qt.engine_loader import load_engine
 from mogui.qt.form_editors import Editor, number_box, with_message
 from mogui.qt.jobs import JobError, JobHandle, Priority, ThreadRunner
 
@@ -488,7 +489,7 @@ class DataDialog(QDialog):
 
 def _check(_job: JobHandle, project: Project, project_dir: Path | None):  # noqa: ANN202
     """The job: check the data of ``project`` (a DataReport)."""
-    # engine loads TensorFlow: imported when first needed
+    load_engine()  # TensorFlow: one thread imports it (see engine_loader)
     from mogui.engine.data.checks import check_data
 
     return check_data(project, project_dir)

@@ -11,13 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mogui.core.io import atomic_write_text
 from mogui.core.jobs import JobHandle
 from mogui.core.project import Project
-from mogui.engine.data import Dataset, load_data, predict_mean_baseline
+from mogui.engine.data import Dataset, load_checked, load_data, predict_mean_baseline
+from mogui.engine.evaluation import Evaluation, Rows, evaluate_run, predict_run
 from mogui.engine.export import ExportResult, export_project
 from mogui.engine.losses import dry_run
 from mogui.engine.training import TrainingControl, configure_devices, run_training
-from mogui.runner.requests import DryRunResult, TrainRequest, TrainSummary
+from mogui.runner.requests import DryRunResult, PredictSummary, TrainRequest, TrainSummary
 
 
 def _control(handle: JobHandle) -> TrainingControl:
@@ -52,10 +54,11 @@ def dry_run_job(handle: JobHandle, project: Project, project_dir: Path | None,
                 batch_size: int | None = None) -> DryRunResult:
     """The dry run on the project's first batch."""
     handle.check_cancelled()
-    data = load_data(project, project_dir)
+    data, checks = load_checked(project, project_dir)
     if batch_size is not None:
         batch_size = max(1, min(batch_size, data.num_samples))
-    return DryRunResult(dry_run(project, data, batch_size), data.num_samples)
+    return DryRunResult(dry_run(project, data, batch_size), data.num_samples,
+                        tuple(checks.warnings))
 
 
 def export_job(handle: JobHandle, project: Project, out_dir: Path,
@@ -65,8 +68,28 @@ def export_job(handle: JobHandle, project: Project, out_dir: Path,
                           **options)
 
 
+def predict_job(handle: JobHandle, run_dir: Path, data_file: Path, out_file: Path,
+                project: Project | None = None) -> PredictSummary:
+    """The run's predictions for ``data_file``, written to ``out_file`` (CSV, atomically)."""
+    handle.check_cancelled()
+    table = predict_run(run_dir, data_file, project)
+    handle.check_cancelled()
+    atomic_write_text(out_file, table.csv_text())
+    lines = table.evaluation.lines() if table.evaluation is not None else []
+    return PredictSummary(len(table.rows), table.columns, lines)
+
+
+def evaluate_job(handle: JobHandle, run_dir: Path, rows: Rows = "validation",
+                 worst: int = 10) -> Evaluation:
+    """The run's figures per head on its project's data (the validation rows by default)."""
+    handle.check_cancelled()
+    return evaluate_run(run_dir, rows=rows, worst=worst)
+
+
 JOBS: dict[str, Callable[..., Any]] = {
     "train": train,
     "dry_run": dry_run_job,
     "export": export_job,
+    "predict": predict_job,
+    "evaluate": evaluate_job,
 }

@@ -45,3 +45,15 @@ class DryRunResult:
 
     report: DryRunReport
     samples: int
+    #: What the checks of the data found that does not stop training.
+    data_warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PredictSummary:
+    """What a prediction job wrote: how many rows, which columns, and the evaluation's lines
+    when the data held the targets."""
+
+    rows: int
+    columns: list[str]
+    evaluation: list[str]

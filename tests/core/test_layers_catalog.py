@@ -17,6 +17,7 @@ SUITABLE: dict[str, tuple[tuple[int, ...], str, tuple[int | None, ...]]] = {
     "Dropout": ((6,), "float32", (None, 6)),
     "BatchNormalization": ((6,), "float32", (None, 6)),
     "LayerNormalization": ((6,), "float32", (None, 6)),
+    "Normalization": ((6,), "float32", (None, 6)),
     "Activation": ((6,), "float32", (None, 6)),
     "Conv1D": ((10, 4), "float32", (None, 10, 32)),
     "Conv2D": ((8, 8, 3), "float32", (None, 8, 8, 32)),
@@ -31,6 +32,17 @@ SUITABLE: dict[str, tuple[tuple[int, ...], str, tuple[int | None, ...]]] = {
     "GRU": ((10, 4), "float32", (None, 32)),
     "Concatenate": ((6,), "float32", (None, 12)),
     "Add": ((6,), "float32", (None, 6)),
+    "AveragePooling1D": ((10, 4), "float32", (None, 5, 4)),
+    "AveragePooling2D": ((8, 8, 3), "float32", (None, 4, 4, 3)),
+    "Conv2DTranspose": ((8, 8, 3), "float32", (None, 8, 8, 32)),
+    "UpSampling2D": ((8, 8, 3), "float32", (None, 16, 16, 3)),
+    "Bidirectional": ((10, 4), "float32", (None, 64)),
+    "MultiHeadAttention": ((10, 4), "float32", (None, 10, 4)),
+    "Rescaling": ((8, 8, 3), "float32", (None, 8, 8, 3)),
+    "RandomFlip": ((8, 8, 3), "float32", (None, 8, 8, 3)),
+    "RandomRotation": ((8, 8, 3), "float32", (None, 8, 8, 3)),
+    "RandomZoom": ((8, 8, 3), "float32", (None, 8, 8, 3)),
+    "Permute": ((4, 5), "float32", (None, 5, 4)),
 }
 
 
@@ -40,7 +52,8 @@ def test_every_catalog_kind_has_a_build_case():
 
 def _same(config_value: Any, param: Any) -> bool:
     if isinstance(config_value, tuple | list) and not isinstance(param, list):
-        return all(v == param for v in config_value)
+        # (3, 3) for a kernel size of 3; (-0.1, 0.1) for a random factor of 0.1
+        return all(v == param for v in config_value) or list(config_value) == [-param, param]
     if isinstance(config_value, tuple | list):
         return list(config_value) == list(param)
     return config_value == param
@@ -58,10 +71,17 @@ def test_kind_builds_in_keras_with_default_params(kind):
     assert isinstance(layer, getattr(keras.layers, kind))
     assert layer.name == f"my_{kind.lower()}"
     config = layer.get_config()
+    if kind == "Bidirectional":  # the recurrent layer holds the parameters but two
+        assert config["merge_mode"] == params.pop("merge_mode")
+        assert config["layer"]["class_name"] == params.pop("layer")
+        config = config["layer"]["config"]
     for key, value in params.items():
         assert _same(config[key], value), (key, config[key], value)
     if LAYER_KINDS[kind].is_merge:
         output = layer([keras.Input(shape, dtype=dtype), keras.Input(shape, dtype=dtype)])
+    elif kind == "MultiHeadAttention":
+        query = keras.Input(shape, dtype=dtype)
+        output = layer(query, query)
     else:
         output = layer(keras.Input(shape, dtype=dtype))
     assert tuple(output.shape) == expected

@@ -290,7 +290,7 @@ def test_keras_layer_rejects_unknown_kind():
 
 
 @pytest.mark.parametrize("name", ["bbox_classification", "bbox_classification_joint",
-                                  "multi_input"])
+                                  "multi_input", "houses"])
 def test_every_shipped_example_builds(name):
     project = load_example(name)
     model = build_model(project)

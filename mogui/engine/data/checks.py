@@ -19,6 +19,7 @@ from mogui.core.tasks import Task
 from mogui.engine.data.dataset import Dataset
 from mogui.engine.data.masking import missing_rows, prepare_masked_targets
 from mogui.engine.data.opening import open_data
+from mogui.engine.data.sanity import SanityInputs, sanity_problems
 from mogui.engine.data.sources.streaming import StreamingDataset
 from mogui.engine.data.targets import RowsNotOneHot
 
@@ -105,14 +106,17 @@ def scan(project: Project, data: Dataset | StreamingDataset) -> DataReport:
     report = DataReport(summaries={h.name: TargetSummary(h.name, str(h.task))
                                    for h in project.heads})
     not_one_hot: dict[str, list[RowsNotOneHot]] = {}  # per head, one finding per chunk
+    inputs = SanityInputs()
     try:
         if isinstance(data, StreamingDataset):
             for start, chunk in data.iter_chunks():
                 _scan_chunk(project, chunk, start, report, not_one_hot)
+                inputs.add_chunk(chunk.x)
         else:
             _check_row_counts(data, report)
             if report.ok:
                 _scan_chunk(project, data, 0, report, not_one_hot)
+                inputs.add_chunk(data.x)
     except DataError as exc:
         report.add("error", str(exc))
     for found in not_one_hot.values():  # one message per head, counted over every chunk
@@ -121,6 +125,9 @@ def scan(project: Project, data: Dataset | StreamingDataset) -> DataReport:
         report.add("error", "The data holds no samples. Add rows to the data file.")
     if report.ok:
         _check_labels(project, report)
+    if report.ok:
+        for severity, message in sanity_problems(project, report.summaries, inputs):
+            report.add(severity, message)
     return report
 
 
@@ -217,6 +224,14 @@ def _check_labels(project: Project, report: DataReport) -> None:
 def load_data(project: Project, project_dir: Path | None = None
               ) -> Dataset | StreamingDataset:
     """The project's data after :func:`scan`; raises one :class:`DataError` for all errors."""
+    return load_checked(project, project_dir)[0]
+
+
+def load_checked(project: Project, project_dir: Path | None = None
+                 ) -> tuple[Dataset | StreamingDataset, DataReport]:
+    """The project's data and its report (warnings included); raises one :class:`DataError`
+    for all errors."""
     data = open_data(project, project_dir)
-    scan(project, data).raise_for_errors()
-    return data
+    report = scan(project, data)
+    report.raise_for_errors()
+    return data, report

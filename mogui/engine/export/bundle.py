@@ -26,6 +26,7 @@ from mogui.core.trust import TrustStore, is_trusted, keras_file_code, untrusted_
 from mogui.engine.data import Dataset, load_data
 from mogui.engine.export.codegen import generate_script, resolve_npz_path, script_name
 from mogui.engine.export.formats import (
+    INFERENCE_MODEL,
     TRAINING_MODEL,
     ExportError,
     check_formats,
@@ -33,6 +34,7 @@ from mogui.engine.export.formats import (
     write_models,
 )
 from mogui.engine.export.plots import write_loss_plots
+from mogui.engine.export.predict_helper import write_predict_helper
 from mogui.engine.export.readme import EXPORTED_DATA, HISTORY, PROJECT_COPY, README, readme_text
 from mogui.engine.losses import CustomLoss, HeadLossModel, JointLossModel
 from mogui.engine.training import (
@@ -63,7 +65,7 @@ class ExportResult:
 #: What an export may write, for markers that do not list their files (older exports).
 _EXPORT_NAMES = re.compile(r"train_.*\.py|history\.csv|loss\.(png|svg)|project\.json|"
                            r"data\.npz|model(_inference)?\.keras|saved_model|model\.onnx|"
-                           r"README\.txt")
+                           r"README\.txt|predict\.py|classes\.json")
 
 
 def _written_by_export(out_dir: Path) -> set[str] | None:
@@ -121,7 +123,8 @@ def export_project(project: Project, out_dir: str | os.PathLike[str], *,
                    formats: Sequence[str] = ("keras",), epochs: int | None = None,
                    from_run: str | os.PathLike[str] | None = None,
                    project_dir: Path | None = None, reporter: Reporter | None = None,
-                   control: TrainingControl | None = None) -> ExportResult:
+                   control: TrainingControl | None = None,
+                   data_snapshot: bool = False) -> ExportResult:
     """Train the project (or load the model of ``from_run``) and export it to ``out_dir``.
 
     Always written: the training script, ``history.csv``, the loss plots, a copy of the
@@ -129,7 +132,10 @@ def export_project(project: Project, out_dir: str | os.PathLike[str], *,
     :func:`mogui.engine.training.run_training`. Raises :class:`ExportError` (nothing written)
     for an unknown format, an unusable folder or when there is no trained model, and
     :class:`~mogui.core.errors.UntrustedCodeError` when ``from_run``'s model file holds
-    code that is not trusted (checked before the file is loaded).
+    code that is not trusted (checked before the file is loaded). The script of a CSV project
+    reads the table itself; ``data_snapshot`` makes it load a ``data.npz`` copy of the arrays
+    instead (image folders always get that copy). With the ``keras`` format, ``predict.py``
+    and ``classes.json`` come beside the inference model.
     """
     chosen = check_formats(formats)
     if "onnx" in chosen and (reason := onnx_missing()):
@@ -160,8 +166,8 @@ def export_project(project: Project, out_dir: str | os.PathLike[str], *,
         else:
             data = load_data(project, project_dir)
             model, history = _train(project, data, reporter, control)
-        _write_data_copy(project, project_dir, data, tmp)
-        files = _write_all(project, project_dir, model, history, chosen, tmp)
+        _write_data_copy(project, project_dir, data, tmp, data_snapshot)
+        files = _write_all(project, project_dir, model, history, chosen, tmp, data_snapshot)
         script = (tmp / files[0]).read_text(encoding="utf-8")
         _move_into_place(tmp, out_dir)
     except BaseException:
@@ -183,9 +189,11 @@ def _exported_project(project: Project, project_dir: Path | None,
 
 
 def _write_data_copy(project: Project, project_dir: Path | None, data: Any,
-                     folder: Path) -> None:
-    """For CSV or image-folder data: the arrays mogui read, as ``data.npz`` for the script."""
-    if project.data.kind in ("demo_shapes", "npz"):
+                     folder: Path, data_snapshot: bool = False) -> None:
+    """For image-folder data (and CSV data with ``data_snapshot``): the arrays mogui read, as
+    ``data.npz`` for the script."""
+    if project.data.kind in ("demo_shapes", "npz") or \
+            (project.data.kind == "csv" and not data_snapshot):
         return
     if data is None:
         data = load_data(project, project_dir)
@@ -219,10 +227,11 @@ def _load_run(run_dir: Path) -> tuple[Any, dict[str, list[float]]]:
 
 def _write_all(project: Project, project_dir: Path | None, model: Any,
                history: dict[str, list[float]], formats: tuple[str, ...],
-               folder: Path) -> list[str]:
+               folder: Path, data_snapshot: bool = False) -> list[str]:
     heads = [h.name for h in project.loss_heads()]
     script = script_name(project)
-    atomic_write_text(folder / script, generate_script(project, project_dir))
+    atomic_write_text(folder / script, generate_script(project, project_dir,
+                                                       data_snapshot=data_snapshot))
     files = [script]
     write_history_csv(history, folder / HISTORY, heads)
     files.append(HISTORY)
@@ -231,6 +240,8 @@ def _write_all(project: Project, project_dir: Path | None, model: Any,
     files.append(PROJECT_COPY)
     if formats:
         files += write_models(model, formats, folder)
+    if INFERENCE_MODEL in files:
+        files += write_predict_helper(project, folder)
     if (folder / EXPORTED_DATA).exists():
         files.append(EXPORTED_DATA)
     atomic_write_text(folder / README, readme_text(project, files, script))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mogui.core.project import Project
+from mogui.engine.data import project_labels
 from mogui.engine.export.codegen import EXPORTED_DATA
 from mogui.engine.export.formats import (
     INFERENCE_MODEL,
@@ -22,6 +23,10 @@ _DESCRIPTIONS = {
     EXPORTED_DATA: "the training arrays mogui read (CSV or image folder), for the script",
     TRAINING_MODEL: "the trained model with its optimizer and losses, to resume training",
     INFERENCE_MODEL: "a plain Keras model for predictions; loads without mogui",
+    "predict.py": "predictions with names: python predict.py DATA PREDICTIONS.csv writes one "
+                  "column per head (class names, values in the targets' units)",
+    "classes.json": "what each input and output means: class names (a name's position is its "
+                    "class id), label and column names, the input columns",
     SAVED_MODEL: "TensorFlow SavedModel (TF Serving, TFLite converter)",
     ONNX_MODEL: "ONNX model (onnxruntime and other ONNX tools)",
 }
@@ -44,7 +49,8 @@ _HOW_TO_LOAD = {
 
 
 def readme_text(project: Project, files: list[str], script: str) -> str:
-    """README.txt: what each exported file is and how to load it."""
+    """README.txt: what each head outputs (class names), what each exported file is and how to
+    load it."""
     heads = ", ".join(project.head_names)
     lines = [
         f"mogui export of \"{project.name}\"",
@@ -52,6 +58,9 @@ def readme_text(project: Project, files: list[str], script: str) -> str:
         f"Inputs: {', '.join(project.input_names)}. Heads (outputs): {heads}.",
         f"Loss mode: {project.loss_mode.replace('_', '-')}. Inputs, targets and predictions are "
         "dicts keyed by input or head name.",
+        "",
+        "What each head outputs (class id and name; regression values in the target's units)",
+        *(f"  {labels.describe()}" for labels in project_labels(project).values()),
         "",
         "Files",
         f"  {script}:",

@@ -19,7 +19,8 @@ from keras import ops
 from mogui.core.errors import CustomCodeError, DataError, TrainingError
 from mogui.core.project import HeadSpec, Project
 from mogui.core.tasks import Task
-from mogui.engine.data import prepare_masked_targets
+from mogui.core.validation import standardized_layer_name
+from mogui.engine.data import prepare_masked_targets, project_labels
 from mogui.engine.losses.head_losses import (
     CustomLoss,
     describe_head_loss,
@@ -29,6 +30,7 @@ from mogui.engine.losses.head_losses import (
 from mogui.engine.losses.joint import JOINT_LABEL, JointLossModel
 from mogui.engine.losses.tensor_info import TensorInfo
 from mogui.engine.model import build_model, outputs_by_head
+from mogui.engine.plain_keras.scaling import adapt_scaling
 
 __all__ = ["DryRunReport", "HeadDryRun", "LossContract", "TensorInfo", "dry_run",
            "loss_contract"]
@@ -57,6 +59,8 @@ class HeadDryRun:
     returned: TensorInfo | None = None
     note: str = ""
     labelled: int | None = None
+    #: Class names of a classification head (a name's position is its class id).
+    classes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -88,6 +92,9 @@ class DryRunReport:
             if h.labelled is not None:
                 line += f"  ({h.labelled} of {self.batch_size} rows labelled)"
             out.append(line + (f"  [{h.note}]" if h.note else ""))
+            if h.classes:
+                out.append("    classes: " + ", ".join(f"{i} {name}"
+                                                     for i, name in enumerate(h.classes)))
         for name in self.untrained:
             out.append(f"  {name}: no loss (not trained)")
         if self.regularization:
@@ -142,6 +149,8 @@ def dry_run(project: Project, data: _Data, batch_size: int | None = None, *,
     if model is None:
         keras.utils.set_random_seed(project.training.seed)  # the weights training starts from
         model = build_model(project)
+        # Normalization layers measured on this batch (training measures the training rows).
+        adapt_scaling(model, lambda: [(x, y, weights)])
     if project.loss_mode == "joint":
         return _joint_dry_run(project, model, x, y, weights, n)
     y_pred = _predict(model, x)
@@ -157,8 +166,16 @@ def dry_run(project: Project, data: _Data, batch_size: int | None = None, *,
                 "train it; give it a weight above 0 or remove its loss"
                 for h in heads if h.weight == 0]
     warnings += _unlabelled(heads, n)
+    _name_classes(project, heads)
     return DryRunReport("per_output", heads, float(total), n, regularization,
                         calls=len(heads), untrained=untrained, warnings=warnings)
+
+
+def _name_classes(project: Project, heads: list[HeadDryRun]) -> None:
+    labels = project_labels(project)
+    for h in heads:
+        if labels[h.head].is_classification:
+            h.classes = tuple(labels[h.head].classes)
 
 
 def _unlabelled(heads: list[HeadDryRun], n: int) -> list[str]:
@@ -220,7 +237,8 @@ def _joint_dry_run(project: Project, model: keras.Model, x: dict[str, np.ndarray
         term_weights=dict(project.joint_loss.term_weights))
     calls_before = joint.loss_calls
     # Each head's own output layer: a head whose layer gets no gradient is not trained.
-    head_weights = {head: joint.get_layer(head).trainable_weights for head in project.head_names}
+    head_weights = {head: head_output_layer(joint, head).trainable_weights
+                    for head in project.head_names}
     with tf.GradientTape() as tape:
         y_pred = _predict(joint, x)
         terms, total = joint.loss_terms(y, y_pred, weights)
@@ -255,9 +273,18 @@ def _joint_dry_run(project: Project, model: keras.Model, x: dict[str, np.ndarray
     regularization = _regularization(joint)
     warnings = _joint_warnings(project, values, gradients, isinstance(call.returned, dict))
     warnings += _unlabelled(heads, n)
+    _name_classes(project, heads)
     return DryRunReport("joint", heads, total_value + regularization, n, regularization,
                         calls=joint.loss_calls - calls_before, returned=returned_text,
                         warnings=warnings)
+
+
+def head_output_layer(model: keras.Model, head: str) -> keras.layers.Layer:
+    """A head's Dense output layer (a standardized head's is followed by its rescaling)."""
+    try:
+        return model.get_layer(standardized_layer_name(head))
+    except ValueError:
+        return model.get_layer(head)
 
 
 def _joint_warnings(project: Project, terms: dict[str, float], gradients: dict[str, list],

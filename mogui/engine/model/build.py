@@ -18,7 +18,12 @@ from pydantic import ValidationError
 from mogui.core.errors import BuildError
 from mogui.core.layers import LAYER_KINDS, validate_params
 from mogui.core.project import HeadSpec, LayerSpec, Project
-from mogui.core.validation import ProjectError, check_project, problems_from_validation_error
+from mogui.core.validation import (
+    ProjectError,
+    check_project,
+    problems_from_validation_error,
+    standardized_layer_name,
+)
 from mogui.engine.model.shape_errors import Source, check_inputs, explain_failure, one_line
 
 
@@ -37,11 +42,34 @@ def _validated_params(spec: LayerSpec) -> dict[str, Any]:
 def keras_layer(spec: LayerSpec) -> keras.layers.Layer:
     """The Keras layer for a catalog layer spec, named ``spec.name``; ``BuildError`` if invalid."""
     params = _validated_params(spec)
+    if spec.kind == "Normalization" and _mixed_precision():
+        params["dtype"] = "float32"  # raw feature values overflow float16
     try:
+        if spec.kind == "Bidirectional":
+            return _bidirectional(params, spec.name)
         return getattr(keras.layers, spec.kind)(**params, name=spec.name)
     except Exception as exc:  # noqa: BLE001 - any Keras complaint becomes a plain message
         raise BuildError(f"{spec.kind} '{spec.name}' cannot be created: {one_line(exc)}",
                          layer=spec.name) from None
+
+
+def _bidirectional(params: dict[str, Any], name: str) -> keras.layers.Layer:
+    """``Bidirectional(LSTM(...))``: the recurrent layer gets every parameter but ``layer``
+    (its kind) and ``merge_mode`` (how the two directions' outputs are merged)."""
+    recurrent = dict(params)
+    kind, merge_mode = recurrent.pop("layer"), recurrent.pop("merge_mode")
+    inner = getattr(keras.layers, kind)(**recurrent, name=f"{name}_{kind.lower()}")
+    return keras.layers.Bidirectional(inner, merge_mode=merge_mode, name=name)
+
+
+def call_layer(layer: keras.layers.Layer, kind: str, tensors: list[Any]) -> Any:
+    """Call ``layer`` on its inputs: one list for a merge (Concatenate, Add); query, value
+    and key for MultiHeadAttention (one input attends to itself; no key: the value); else
+    the one input."""
+    if kind == "MultiHeadAttention":
+        query, value, *key = tensors if len(tensors) > 1 else [tensors[0], tensors[0]]
+        return layer(query, value, key=key[0] if key else None)
+    return layer(tensors if LAYER_KINDS[kind].is_merge else tensors[0])
 
 
 @dataclass
@@ -59,6 +87,8 @@ class GraphStep:
     error: BuildError | None = None
     #: The parameter count remembered from an earlier build of the same step (no layer then).
     cached_params: int | None = None
+    #: A standardized head's output layer (Normalization, invert=True) after ``layer``.
+    rescale: keras.layers.Layer | None = None
 
     @property
     def output_shape(self) -> tuple[int | None, ...] | None:
@@ -70,7 +100,8 @@ class GraphStep:
             return self.cached_params
         if self.layer is None or not self.layer.built:
             return 0
-        return int(self.layer.count_params())
+        extra = self.rescale.count_params() if self.rescale is not None else 0
+        return int(self.layer.count_params()) + int(extra)
 
 
 @dataclass
@@ -107,11 +138,23 @@ def plan_graph(project: Project) -> list[GraphStep]:
     return steps
 
 
+def _mixed_precision() -> bool:
+    return keras.config.dtype_policy().compute_dtype != "float32"
+
+
 def _output_layer(head: HeadSpec) -> keras.layers.Layer:
-    policy = keras.config.dtype_policy()
-    dtype = "float32" if policy.compute_dtype != "float32" else None
-    return keras.layers.Dense(head.units, activation=head.output_activation, name=head.name,
+    dtype = "float32" if _mixed_precision() else None
+    name = standardized_layer_name(head.name) if head.standardize else head.name
+    return keras.layers.Dense(head.units, activation=head.output_activation, name=name,
                               dtype=dtype)
+
+
+def rescale_layer(head: HeadSpec) -> keras.layers.Layer:
+    """A standardized head's output layer, named after the head: standard deviations back to
+    the target's units (``mean + value * std``), both measured on the training rows when
+    training starts (:func:`mogui.engine.plain_keras.scaling.adapt_scaling`)."""
+    dtype = "float32" if _mixed_precision() else None
+    return keras.layers.Normalization(axis=-1, invert=True, name=head.name, dtype=dtype)
 
 
 def _check_wiring(step: GraphStep, visible: dict[str, Any], seen: set[str]) -> None:
@@ -132,9 +175,9 @@ def _check_wiring(step: GraphStep, visible: dict[str, Any], seen: set[str]) -> N
         if n < catalog.min_inputs:
             raise BuildError(f"{label} needs at least {catalog.min_inputs} inputs, got {n}; "
                              "list them in its inputs", layer=step.name)
-        if catalog.max_inputs is not None and n > catalog.max_inputs:
-            raise BuildError(f"{label} takes {catalog.max_inputs} input, got {n}; merge them "
-                             "with Concatenate or Add first", layer=step.name)
+        too_many = catalog.too_many_inputs(n)
+        if too_many:
+            raise BuildError(f"{label} {too_many}", layer=step.name)
 
 
 def _run_step(step: GraphStep, project: Project, visible: dict[str, Any]) -> None:
@@ -151,9 +194,11 @@ def _run_step(step: GraphStep, project: Project, visible: dict[str, Any]) -> Non
     if problem:
         raise BuildError(problem, layer=step.name)
     tensors = [visible[ref] for ref in step.inputs]
-    arg = tensors if LAYER_KINDS[step.kind].is_merge else tensors[0]
     try:
-        step.tensor = layer(arg)
+        step.tensor = call_layer(layer, step.kind, tensors)
+        if head is not None and head.standardize:
+            step.rescale = rescale_layer(head)
+            step.tensor = step.rescale(step.tensor)
     except Exception as exc:  # noqa: BLE001 - every Keras error becomes a plain message
         raise BuildError(explain_failure(step.kind, step.name, params, sources, exc),
                          layer=step.name) from None
@@ -177,7 +222,7 @@ class StepCache:
     def key(self, step: GraphStep, project: Project, visible: dict[str, Any]) -> tuple:
         if step.spec is None:
             head = project.head(step.head)
-            what: Any = ("head", head.units, head.output_activation)
+            what: Any = ("head", head.units, head.output_activation, head.standardize)
         else:
             what = (step.spec.kind, repr(sorted(step.spec.params.items())))
         sources = tuple((ref, tuple(visible[ref].shape), str(visible[ref].dtype))

@@ -43,7 +43,19 @@ _RANK_RULES: dict[str, _RankRule] = {
                                         "GlobalAveragePooling2D"),
     "LSTM": _RankRule(3, "(batch, steps, features)", None),
     "GRU": _RankRule(3, "(batch, steps, features)", None),
+    "AveragePooling2D": _RankRule(4, "(batch, height, width, channels)", "AveragePooling1D"),
+    "AveragePooling1D": _RankRule(3, "(batch, steps, channels)", "AveragePooling2D"),
+    "Conv2DTranspose": _RankRule(4, "(batch, height, width, channels)", None),
+    "UpSampling2D": _RankRule(4, "(batch, height, width, channels)", None),
+    "RandomFlip": _RankRule(4, "(batch, height, width, channels)", None),
+    "RandomRotation": _RankRule(4, "(batch, height, width, channels)", None),
+    "RandomZoom": _RankRule(4, "(batch, height, width, channels)", None),
+    "Bidirectional": _RankRule(3, "(batch, steps, features)", None),
+    "MultiHeadAttention": _RankRule(3, "(batch, steps, features)", None),
 }
+#: Kinds over a sequence of steps, and the image augmentation kinds (their hints differ).
+_SEQUENCE_KINDS = ("LSTM", "GRU", "Bidirectional", "MultiHeadAttention")
+_AUGMENTATION_KINDS = ("RandomFlip", "RandomRotation", "RandomZoom")
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -68,11 +80,16 @@ def _gives(sources: Sequence[Source]) -> str:
 
 
 def _rank_hint(kind: str, rule: _RankRule, got: int) -> str:
-    if kind in ("LSTM", "GRU"):
+    if kind in _SEQUENCE_KINDS:
         if got == 2:
             return ("add a Reshape to (steps, features) before it, or an Embedding if the input "
                     "holds token ids")
         return "add a Reshape to (steps, features) before it"
+    if kind in _AUGMENTATION_KINDS:
+        return ("it changes images: put it after an image input of shape (height, width, "
+                "channels), before the first Conv2D")
+    if rule.other_dim is None:
+        return f"add a Reshape to ({rule.axes.split(', ', 1)[1]} before it"
     if got == 2:
         if kind.startswith("Conv"):
             return "add a Reshape before it or use Dense"
@@ -86,13 +103,28 @@ def check_inputs(kind: str, name: str, params: dict[str, Any],
                  sources: Sequence[Source]) -> str | None:
     """Problems visible before calling the layer (rank, dtype); ``None`` when none."""
     rule = _RANK_RULES.get(kind)
-    if rule is not None and sources:
-        src = sources[0]
+    # MultiHeadAttention checks each input (query, value, key); the others their one input.
+    checked = sources if kind == "MultiHeadAttention" else sources[:1]
+    for src in checked if rule is not None else ():
         got = len(src.shape)
         if got != rule.rank:
             need = f"{rule.rank}-D input {rule.axes}"
             return (f"{_label(kind, name)} needs a {need} but {_gives([src])}; "
                     f"{_rank_hint(kind, rule, got)}")
+    if kind == "MultiHeadAttention" and len(sources) == 3:
+        value, key = sources[1], sources[2]
+        if None not in (value.shape[1], key.shape[1]) and value.shape[1] != key.shape[1]:
+            return (f"{_label(kind, name)} pairs each value step with a key step, but "
+                    f"{_gives([value, key])}: {value.shape[1]} and {key.shape[1]} steps; give "
+                    "the key as many steps as the value, or leave the key out (the value is "
+                    "the key then)")
+    if kind == "Permute" and sources:
+        src, dims = sources[0], list(params.get("dims", ()))
+        if len(dims) != len(src.shape) - 1:
+            axes = len(src.shape) - 1
+            return (f"{_label(kind, name)} reorders {len(dims)} axes (dims "
+                    f"{', '.join(map(str, dims))}) but {_gives([src])}, which has {axes} "
+                    f"after the batch axis; list each of the axes 1..{axes} once in dims")
     if kind == "Embedding" and sources and not sources[0].dtype.startswith(("int", "uint")):
         src = sources[0]
         return (f"{_label(kind, name)} maps integer token ids to vectors but {_gives([src])} "
@@ -102,7 +134,8 @@ def check_inputs(kind: str, name: str, params: dict[str, Any],
 
 #: Kinds whose weights are sized by the last axis of their input, which must be fixed.
 _SIZED_BY_LAST_AXIS = ("Dense", "Conv1D", "Conv2D", "LSTM", "GRU", "BatchNormalization",
-                       "LayerNormalization")
+                       "LayerNormalization", "Normalization", "Conv2DTranspose",
+                       "Bidirectional", "MultiHeadAttention")
 _ANY_LENGTH = ("pool over the axis of any length first (GlobalAveragePooling1D after an "
                "Embedding or LSTM), or give the input a fixed size")
 

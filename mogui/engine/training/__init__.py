@@ -2,7 +2,8 @@
 per-batch values, devices, and the run's files.
 
 The public face: :func:`run_training`, :class:`TrainingControl`, :class:`TrainingResult`,
-:func:`device_description`, and the history/model file helpers.
+:func:`device_description`, the history/model file helpers, and
+:func:`load_trained_model` / :func:`inference_copy` (a run's model back, for predictions).
 """
 
 from mogui.engine.training.control import TrainingControl
@@ -14,6 +15,7 @@ from mogui.engine.training.files import (
     save_model_atomic,
     write_history_csv,
 )
+from mogui.engine.training.loading import inference_copy, load_trained_model
 from mogui.engine.training.runner import TrainingResult, run_training
 
 __all__ = [
@@ -23,6 +25,8 @@ __all__ = [
     "configure_devices",
     "device_description",
     "history_columns",
+    "inference_copy",
+    "load_trained_model",
     "read_history_csv",
     "run_training",
     "save_model_atomic",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,7 @@ from mogui.core.validation import ProjectError
 from mogui.engine.data import Dataset, StreamingDataset, prepare_masked_targets
 from mogui.engine.losses import make_training_model, training_failure
 from mogui.engine.plain_keras.batches import epoch_batches, needed_weights
+from mogui.engine.plain_keras.scaling import adapt_scaling
 from mogui.engine.training.complete_epochs import CompleteEpochs
 from mogui.engine.training.control import TrainingControl
 from mogui.engine.training.devices import configure_devices, device_description
@@ -89,6 +90,7 @@ def _train(project: Project, data: Dataset | StreamingDataset, reporter: Reporte
     keras.utils.set_random_seed(settings.seed)
     feed = _fit_inputs(project, data)
     model = make_training_model(project)
+    adapt_scaling(model, feed.training_rows)  # Normalization layers: training rows only
 
     device = device_description()
     steps = math.ceil(feed.train_samples / settings.batch_size)
@@ -135,6 +137,8 @@ class _FitInputs:
     fit_kwargs: dict[str, Any]
     train_samples: int
     val_samples: int
+    #: The training rows as ``(x, y, sample_weight)`` pieces, for the Normalization layers.
+    training_rows: Callable[[], Iterable[tuple[dict, dict, dict | None]]]
 
 
 def _fit_inputs(project: Project, data: Dataset | StreamingDataset) -> _FitInputs:
@@ -147,7 +151,8 @@ def _fit_inputs(project: Project, data: Dataset | StreamingDataset) -> _FitInput
         val_batches = None if val_rows is None else \
             data.batches(project, val_rows, settings.batch_size)
         return _FitInputs({"x": batches, "validation_data": val_batches, "shuffle": False},
-                          train_rows.count, val_rows.count if val_rows else 0)
+                          train_rows.count, val_rows.count if val_rows else 0,
+                          lambda: data.prepared_chunks(project, train_rows))
     targets, weights = prepare_masked_targets(project, data.y)
     split = settings.validation_split, settings.seed
     train, val = Dataset(x=data.x, y=targets).split(*split)
@@ -160,7 +165,8 @@ def _fit_inputs(project: Project, data: Dataset | StreamingDataset) -> _FitInput
                             settings.batch_size, settings.seed, shuffle=settings.shuffle)
     kwargs = {"x": batches, "validation_data": validation,
               "validation_batch_size": settings.batch_size, "shuffle": False}
-    return _FitInputs(kwargs, train.num_samples, val.num_samples if val is not None else 0)
+    return _FitInputs(kwargs, train.num_samples, val.num_samples if val is not None else 0,
+                      lambda: [(train.x, train.y, train_w.y)])
 
 
 def _settings_callbacks(project: Project, *, has_validation: bool,

@@ -3,13 +3,17 @@
 Images are decoded with TensorFlow (PNG, JPEG, GIF, BMP), converted to the input's channel
 count, resized to its height and width (when ``resize`` is on) and scaled to 0..1, -1..1 or
 left at 0..255. Small folders are decoded once into memory; large ones stream through a
-``tf.data`` pipeline that decodes in parallel and prefetches.
+``tf.data`` pipeline that decodes in parallel and prefetches, and with ``cache`` keeps the
+decoded images (in memory or in a temporary file) for the epochs after the first.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import shutil
+import tempfile
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +33,7 @@ from mogui.engine.data.sources.streaming import (
     should_stream,
 )
 from mogui.engine.data.sources.table import ChunkConverter, check_columns, iter_chunks, read_header
+from mogui.engine.plain_keras.images import decode_image
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
 
@@ -73,6 +78,8 @@ class ImageFolder(StreamingDataset):
             parts.append(converter.convert(chunk))
         self.files = files
         self.targets = concat(parts).y if parts else {}
+        self._cache_dir: Path | None = None
+        self._caches = 0
         missing = [name for name in files if not (folder / name).is_file()]
         if missing:
             shown = ", ".join(f"'{m}'" for m in missing[:5])
@@ -84,6 +91,14 @@ class ImageFolder(StreamingDataset):
     @property
     def num_samples(self) -> int:
         return len(self.files)
+
+    def _cache_file(self) -> str:
+        """A new file in this source's temporary cache folder (removed with the source)."""
+        if self._cache_dir is None:
+            self._cache_dir = Path(tempfile.mkdtemp(prefix="mogui-image-cache-"))
+            weakref.finalize(self, shutil.rmtree, self._cache_dir, True)
+        self._caches += 1
+        return str(self._cache_dir / f"pipeline-{self._caches}")
 
     @property
     def decoded_bytes(self) -> int:
@@ -130,16 +145,22 @@ class ImageFolder(StreamingDataset):
                                                       self.targets.items()})
         spec, source = self.spec, self.source
         data = tf.data.Dataset.from_tensor_slices((paths, y, weights))
-        if shuffle:
-            data = data.shuffle(min(len(rows), 16 * batch_size), seed=seed,
-                                reshuffle_each_iteration=True)
 
         def load(path: Any, targets: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
             image = _decode(tf, tf.io.read_file(path), spec, source)
             image = tf.ensure_shape(image, spec.shape)
             return {spec.name: image}, targets, sample_weight
 
-        data = data.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+        buffer = min(len(rows), 16 * batch_size)
+        if source.cache == "none":
+            if shuffle:
+                data = data.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+            data = data.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+        else:  # decoded once, in file order; later epochs read the cache and shuffle it
+            data = data.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+            data = data.cache(self._cache_file() if source.cache == "disk" else "")
+            if shuffle:
+                data = data.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
         data = data.batch(batch_size)
         steps = math.ceil(len(rows) / batch_size)
         data = data.apply(tf.data.experimental.assert_cardinality(steps))
@@ -154,16 +175,7 @@ def _plain(message: str) -> str:
 
 
 def _decode(tf: Any, raw: Any, spec: InputSpec, source: ImageFolderData) -> Any:
-    height, width, channels = spec.shape
-    image = tf.io.decode_image(raw, channels=channels, expand_animations=False)
-    image = tf.cast(image, tf.float32)
-    if source.resize:
-        image = tf.image.resize(image, (height, width))
-    if source.scale == "unit":
-        image = image / 255.0
-    elif source.scale == "symmetric":
-        image = image / 127.5 - 1.0
-    return image
+    return decode_image(raw, tuple(spec.shape), source.resize, source.scale)
 
 
 def open_image_folder(project: Project, source: ImageFolderData, folder: Path,

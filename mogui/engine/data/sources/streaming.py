@@ -2,17 +2,20 @@
 
 A :class:`StreamingDataset` never holds the whole data set. It yields consecutive chunks (a few
 thousand rows) that training turns into batches of ``(x, y, sample_weight)``, each a dict keyed
-by input or head name. The validation rows are the same ones :meth:`Dataset.split` would pick
-for the same seed (only a boolean row mask is kept in memory).
+by input or head name; the next chunks are read and converted in a background thread while
+training takes the current one (:func:`read_ahead`). The validation rows are the same ones
+:meth:`Dataset.split` would pick for the same seed (only a boolean row mask is kept in memory).
 """
 
 from __future__ import annotations
 
 import math
+import queue
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import tensorflow as tf
@@ -23,6 +26,50 @@ from mogui.engine.data.masking import prepare_masked_targets
 
 #: Files (or decoded images) larger than this stream when the source's streaming is "auto".
 AUTO_STREAM_BYTES = 256 * 1024 * 1024
+#: Chunks read, converted and shuffled ahead (in a background thread) while training takes one.
+READ_AHEAD = 2
+
+T = TypeVar("T")
+_END = object()
+
+
+def read_ahead(items: Iterator[T], depth: int = READ_AHEAD) -> Iterator[T]:
+    """``items``, produced by a background thread up to ``depth`` items ahead of the consumer,
+    so that reading and converting the next chunk overlaps with training on this one. An
+    exception in the thread is raised here; closing the iterator stops the thread."""
+    ready: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((True, _END))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the consumer
+            put((False, exc))
+
+    thread = threading.Thread(target=produce, name="mogui-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            ok, item = ready.get()
+            if not ok:
+                raise item
+            if item is _END:
+                return
+            yield item
+    finally:
+        stop.set()
 
 
 @dataclass
@@ -73,6 +120,18 @@ class StreamingDataset(ABC):
         is_val[order[n - n_val:]] = True
         return RowSelection(~is_val, n - n_val), RowSelection(is_val, n_val)
 
+    def prepared_chunks(self, project: Project, selection: RowSelection
+                        ) -> Iterator[tuple[dict[str, np.ndarray], dict[str, np.ndarray],
+                                            dict[str, np.ndarray]]]:
+        """The selected rows, chunk by chunk, as ``(x, y, sample_weight)`` ready for Keras."""
+        for start, chunk in self.iter_chunks():
+            if selection.rows is not None:
+                keep = np.flatnonzero(selection.rows[start:start + chunk.num_samples])
+                if keep.size == 0:
+                    continue
+                chunk = chunk.subset(keep)
+            yield self._prepared(project, chunk)
+
     # -- tf.data -------------------------------------------------------------------------------
     def batches(self, project: Project, selection: RowSelection, batch_size: int, *,
                 shuffle: bool = False, seed: int = 0) -> Any:
@@ -85,7 +144,7 @@ class StreamingDataset(ABC):
                            for k, v in part.items()} for part in example)
         epoch = [0]
 
-        def generate() -> Iterator[tuple[dict, dict, dict]]:
+        def prepared() -> Iterator[tuple[dict, dict, dict]]:
             rng = np.random.default_rng([seed, epoch[0]])
             epoch[0] += 1
             for start, chunk in self.iter_chunks():
@@ -97,6 +156,9 @@ class StreamingDataset(ABC):
                 if shuffle:
                     chunk = chunk.subset(rng.permutation(chunk.num_samples))
                 yield self._prepared(project, chunk)
+
+        def generate() -> Iterator[tuple[dict, dict, dict]]:
+            yield from read_ahead(prepared())
 
         data = tf.data.Dataset.from_generator(generate, output_signature=signature)
         data = data.rebatch(batch_size)

@@ -1,6 +1,7 @@
 """Reading CSV tables in chunks and turning chosen columns into input and target arrays.
 
-Cells become numbers, or class ids when a column map lists ``classes``. An empty cell in a
+Cells become numbers, or class ids when a column map lists ``classes``. An empty cell (or
+``NaN``, ``NA``, ``N/A``, ``null``; see :mod:`mogui.engine.plain_keras.table_columns`) in a
 head's columns marks that row unlabelled for the head (NaN, or -1 for class ids; see
 :mod:`mogui.engine.data.masking`). Every problem is a :class:`DataError` naming the file, the column
 and the line.
@@ -21,6 +22,7 @@ from mogui.core.project import ColumnMap, HeadSpec, InputSpec, Project
 from mogui.core.tasks import Task
 from mogui.engine.data.dataset import Dataset
 from mogui.engine.data.masking import MISSING_LABEL
+from mogui.engine.plain_keras.table_columns import is_empty
 
 
 @dataclass
@@ -138,7 +140,7 @@ class ChunkConverter:
 
     def _numbers(self, column: str, chunk: Chunk) -> np.ndarray:
         i = self.index[column]
-        cells = [row[i].strip() or "nan" for row in chunk.rows]
+        cells = ["nan" if is_empty(row[i]) else row[i].strip() for row in chunk.rows]
         try:
             return np.array(cells, dtype=np.float64)
         except ValueError:
@@ -162,7 +164,7 @@ class ChunkConverter:
         lookup = {name: i for i, name in enumerate(m.classes)}
         ids = np.full(len(cells), MISSING_LABEL, dtype=np.int32)
         for offset, cell in enumerate(cells):
-            if cell == "":
+            if cell not in lookup and is_empty(cell):
                 continue
             if cell not in lookup:
                 raise DataError(

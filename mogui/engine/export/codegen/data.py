@@ -11,12 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from mogui.core.demo_targets import demo_head_targets
-from mogui.core.project import DemoShapesData, HeadSpec, NpzData, Project
+from mogui.core.project import CsvData, DemoShapesData, HeadSpec, NpzData, Project
 from mogui.core.tasks import Task
 from mogui.engine.data import classification_heads, heads_needing_targets, one_hot_heads
 from mogui.engine.export.codegen.literals import banner, lit
 from mogui.engine.export.codegen.shared import definitions
-from mogui.engine.plain_keras import demo_shapes, masking, split
+from mogui.engine.plain_keras import demo_shapes, masking, split, table_columns
+
+#: The table reader's definitions, copied into the script of a CSV project.
+TABLE_DEFINITIONS = ("EMPTY_CELLS", "is_empty", "read_table", "column_numbers", "class_ids",
+                     "one_hot_rows", "one_hot_numbers", "table_arrays")
 
 #: The demo generator's definitions, copied into the script.
 DEMO_DEFINITIONS = ("SHAPE_CLASSES", "NOISE_AMPLITUDE", "_shape_masks", "_bounding_boxes",
@@ -33,12 +37,61 @@ def resolve_npz_path(project: Project, project_dir: Path | None) -> Path | None:
     return path.resolve()
 
 
-def data_section(project: Project, project_dir: Path | None) -> str:
-    """Constants and functions that load the data: the demo generator or an npz file."""
+def data_section(project: Project, project_dir: Path | None, *,
+                 data_snapshot: bool = False) -> str:
+    """Constants and functions that load the data: the demo generator, the CSV table itself
+    (unless ``data_snapshot``: then the ``data.npz`` the export writes) or an npz file."""
     if isinstance(project.data, DemoShapesData):
         return _demo_section(project, project.data)
+    if isinstance(project.data, CsvData) and not data_snapshot:
+        return _csv_section(project, project.data, project_dir)
     path = resolve_npz_path(project, project_dir)
     return _npz_section(project, path)
+
+
+def resolve_table_path(source: CsvData, project_dir: Path | None) -> Path:
+    """Absolute path of a CSV project's table."""
+    path = Path(source.path)
+    if not path.is_absolute() and project_dir is not None:
+        path = Path(project_dir) / path
+    return path.resolve()
+
+
+def _csv_section(project: Project, source: CsvData, project_dir: Path | None) -> str:
+    specs = {spec.name: spec for spec in project.inputs}
+    inputs = {}
+    for m in source.inputs:
+        spec = specs[m.name]
+        shape = spec.sized(len(m.columns)) or list(spec.shape)
+        inputs[m.name] = (list(m.columns), list(m.classes), shape)
+    targets = {}
+    for m in source.targets:
+        head = project.head(m.name)
+        one_hot = head.task == Task.MULTICLASS_ONEHOT and (
+            bool(m.classes) or (len(m.columns) == 1 and head.units > 1))
+        targets[m.name] = (list(m.columns), list(m.classes), head.units if one_hot else None)
+    dtypes = {spec.name: spec.dtype for spec in project.inputs}
+    path = resolve_table_path(source, project_dir)
+    return (
+        banner("data") + "\n"
+        "# The project's CSV table, read the way mogui reads it: empty cells in a head's\n"
+        "# columns are rows without a label, category names become class ids (their position\n"
+        "# in the class list). Change DATA_FILE if you move the table.\n\n"
+        f"DATA_FILE = Path({lit(str(path))})\n"
+        f"DELIMITER = {lit(source.delimiter)}\n"
+        "# Input -> (columns, class names, shape of one sample)\n"
+        f"INPUT_COLUMNS = {lit(inputs)}\n"
+        "# Head -> (columns, class names, units of a one-hot target)\n"
+        f"TARGET_COLUMNS = {lit(targets)}\n"
+        f"INPUT_DTYPES = {lit(dtypes)}\n\n\n"
+        + definitions(table_columns, *TABLE_DEFINITIONS) + "\n\n"
+        "def load_data():\n"
+        '    """Inputs keyed by input name and targets keyed by head name."""\n'
+        "    header, rows = read_table(DATA_FILE, DELIMITER)\n"
+        "    x, y = table_arrays(header, rows, INPUT_COLUMNS, TARGET_COLUMNS)\n"
+        "    x = {name: x[name].astype(dtype) for name, dtype in INPUT_DTYPES.items()}\n"
+        "    return x, y\n"
+    )
 
 
 def _demo_section(project: Project, source: DemoShapesData) -> str:

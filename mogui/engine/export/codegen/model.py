@@ -12,6 +12,7 @@ import keyword
 
 from mogui.core.layers import LAYER_KINDS, validate_params
 from mogui.core.project import Project
+from mogui.core.validation import standardized_layer_name
 from mogui.engine.export.codegen.literals import lit
 from mogui.engine.model import GraphStep, model_name, plan_graph
 
@@ -23,7 +24,10 @@ SCRIPT_NAMES = frozenset({
     "mask_missing", "history_columns", "history_csv", "head_metrics", "as_float32",
     "reduce_term", "make_joint_loss", "make_demo_arrays", "draw_shapes", "demo_target",
     "JointLossModel", "HeadLoss", "HeadLossLogger", "MultiHeadModel", "HeadLossModel",
-    "epoch_batches", "needed_weights", "tf", "math",
+    "epoch_batches", "needed_weights", "tf", "math", "adapt_scaling", "moments", "set_moments",
+    "normalization_layers", "layer_values", "labelled", "read_table", "table_arrays",
+    "column_numbers", "class_ids", "one_hot_rows", "one_hot_numbers", "EMPTY_CELLS", "is_empty",
+    "CLASS_NAMES", "DATA_FILE", "DELIMITER", "INPUT_COLUMNS", "TARGET_COLUMNS", "INPUT_DTYPES",
 })
 
 
@@ -39,19 +43,46 @@ def _layer_call(step: GraphStep, project: Project, mixed_precision: bool) -> str
     sources = [variable_name(ref) for ref in step.inputs]
     if step.spec is None:  # a head's output layer
         head = project.head(step.name)
+        name = standardized_layer_name(head.name) if head.standardize else head.name
         args = [str(head.units), f"activation={lit(head.output_activation)}",
-                f"name={lit(head.name)}"]
+                f"name={lit(name)}"]
         if mixed_precision:
             args.append('dtype="float32"')
         layer = f"keras.layers.Dense({', '.join(args)})"
     else:
         params = validate_params(step.spec.kind, step.spec.params)
+        if step.spec.kind == "Bidirectional":
+            return f"{_bidirectional(params, step.spec.name)}({sources[0]})"
         args = [f"{key}={lit(value)}" for key, value in params.items()]
         args.append(f"name={lit(step.spec.name)}")
+        if mixed_precision and step.spec.kind == "Normalization":
+            args.append('dtype="float32"')
         layer = f"keras.layers.{step.spec.kind}({', '.join(args)})"
+    if step.kind == "MultiHeadAttention":
+        return f"{layer}({_attention_arguments(sources)})"
     merge = LAYER_KINDS[step.kind].is_merge if step.kind in LAYER_KINDS else False
     argument = f"[{', '.join(sources)}]" if merge else sources[0]
     return f"{layer}({argument})"
+
+
+def _bidirectional(params: dict, name: str) -> str:
+    """``keras.layers.Bidirectional(keras.layers.LSTM(...), ...)``, as the engine builds it."""
+    recurrent = dict(params)
+    kind, merge_mode = recurrent.pop("layer"), recurrent.pop("merge_mode")
+    args = [f"{key}={lit(value)}" for key, value in recurrent.items()]
+    args.append(f"name={lit(f'{name}_{kind.lower()}')}")
+    return (f"keras.layers.Bidirectional(keras.layers.{kind}({', '.join(args)}), "
+            f"merge_mode={lit(merge_mode)}, name={lit(name)})")
+
+
+def _attention_arguments(sources: list[str]) -> str:
+    """MultiHeadAttention's inputs in order: query, value (the query itself when there is
+    one input: self-attention) and key (left out: the value)."""
+    if len(sources) == 1:
+        return f"{sources[0]}, {sources[0]}"
+    if len(sources) == 2:
+        return ", ".join(sources)
+    return f"{sources[0]}, {sources[1]}, key={sources[2]}"
 
 
 def model_section(project: Project) -> str:
@@ -76,7 +107,9 @@ def model_section(project: Project) -> str:
                          f"dtype={dtype}, name={name})")
             continue
         call = _layer_call(step, project, mixed)
-        if step.name in used:
+        if step.spec is None and project.head(step.name).standardize:
+            lines += _standardized_output(step.name, call, mixed)
+        elif step.name in used:
             lines.append(f"    {variable_name(step.name)} = {call}")
         else:
             lines.append("    # Not connected to any output, but built so that the random")
@@ -97,6 +130,20 @@ def model_section(project: Project) -> str:
     else:
         lines.append(f"    return HeadLossModel(inputs=inputs, outputs=outputs, name={name})")
     return "\n".join(lines) + "\n"
+
+
+def _standardized_output(head: str, dense_call: str, mixed_precision: bool) -> list[str]:
+    """A standardized head: its Dense layer predicts standard deviations, a Normalization
+    layer named after the head (measured on the training rows by adapt_scaling) turns them
+    into the target's units."""
+    inner = variable_name(standardized_layer_name(head))
+    dtype = ', dtype="float32"' if mixed_precision else ""
+    return [
+        f"    {inner} = {dense_call}",
+        "    # Standard deviations -> the target's units (mean and variance of the training rows).",
+        f"    {variable_name(head)} = keras.layers.Normalization(axis=-1, invert=True, "
+        f"name={lit(head)}{dtype})({inner})",
+    ]
 
 
 def _section_comment(step: GraphStep, first_head: bool) -> str:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from mogui.core.project import Project
+from mogui.engine.data import project_labels
 from mogui.engine.export.codegen.data import (
     data_section,
     masking_section,
@@ -27,7 +28,19 @@ from mogui.engine.export.codegen.losses import (
 )
 from mogui.engine.export.codegen.model import model_section
 from mogui.engine.export.codegen.shared import definitions
-from mogui.engine.plain_keras import batches, history
+from mogui.engine.plain_keras import batches, history, scaling
+
+#: The definitions of :mod:`mogui.engine.plain_keras.scaling` a script with Normalization
+#: layers (or standardized heads) copies.
+SCALING_DEFINITIONS = ("moments", "set_moments", "normalization_layers", "layer_values",
+                       "labelled", "adapt_scaling")
+
+
+def uses_scaling(project: Project) -> bool:
+    """Whether the model has Normalization layers to measure on the training rows."""
+    layers = [*project.trunk, *(layer for head in project.heads for layer in head.layers)]
+    return any(layer.kind == "Normalization" for layer in layers) or \
+        any(head.standardize for head in project.heads)
 
 #: Line length the script is formatted for (mogui's own).
 LINE_LENGTH = 100
@@ -49,19 +62,22 @@ def script_name(project: Project) -> str:
 
 
 def generate_script(project: Project, project_dir: Path | None = None, *,
-                    format_code: bool = True) -> str:
+                    format_code: bool = True, data_snapshot: bool = False) -> str:
     """The project as a standalone training script (formatted with ruff when available).
 
-    ``project_dir`` is the folder of the project file, for a relative ``.npz`` data path.
+    ``project_dir`` is the folder of the project file, for a relative data path. The script of
+    a CSV project reads the table itself; with ``data_snapshot`` it loads the ``data.npz``
+    snapshot an export writes beside it instead.
     """
     preamble = "\n".join([_header(project), _imports(project), _settings(project)])
     sections = [
         preamble,
-        data_section(project, project_dir),
+        data_section(project, project_dir, data_snapshot=data_snapshot),
         masking_section(project),
         targets_section(project),
         split_section(),
         definitions(batches, "needed_weights", "epoch_batches"),
+        definitions(scaling, *SCALING_DEFINITIONS) if uses_scaling(project) else "",
         shared_section(),
         losses_section(project),
         model_section(project),
@@ -116,6 +132,11 @@ def _settings(project: Project) -> str:
         f"LOSS_HEADS = {lit(loss_heads)}",
         f"LOG_KEYS = {lit(log_keys)}",
     ]
+    names = {name: list(labels.classes) for name, labels in project_labels(project).items()
+             if labels.is_classification and labels.classes}
+    if names:
+        lines.append("# Class names of the classification heads: a class id is its position.")
+        lines.append(f"CLASS_NAMES = {lit(names)}")
     if project.loss_mode == "joint":
         lines.append("# Weight of each term the joint loss returns (missing terms weigh 1).")
         lines.append(f"TERM_WEIGHTS = {lit(dict(project.joint_loss.term_weights))}")
@@ -176,6 +197,10 @@ def _main(project: Project) -> str:
         "    if validation is not None and w_val is not None:",
         "        validation = (x_val, y_val, w_val)",
         "    model = build_model()",
+        *([
+            "    # Normalization layers: mean and variance of the training rows only.",
+            "    adapt_scaling(model, lambda: [(x_train, y_train, w_train)])",
+        ] if uses_scaling(project) else []),
         "    compile_model(model)",
         *_callbacks(project),
         "    # y and the sample weights are dicts keyed by head name, like the outputs.",

@@ -1,0 +1,87 @@
+"""What a data file holds, before any project: CSV tables, .npz files and image folders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mogui.core.errors import DataError
+from mogui.engine.data import summarize_data
+from tests.engine.data_builders import write_image_folder, write_table
+
+
+def test_a_csv_table_column_by_column(tmp_path):
+    path = write_table(tmp_path, 40, missing_size=(3, 7), missing_kind=(1,))
+    summary = summarize_data(path)
+    assert (summary.kind, summary.rows, summary.delimiter) == ("csv", 40, ",")
+    assert summary.names == ["a", "b", "c", "size", "kind"]
+    size, kind = summary.column("size"), summary.column("kind")
+    assert (size.kind, size.missing) == ("number", 2)
+    assert (kind.kind, kind.missing, kind.values) == ("text", 1, ("cat", "dog", "owl"))
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_the_delimiter_is_found_from_the_header(tmp_path, delimiter):
+    path = tmp_path / "t.csv"
+    path.write_text(delimiter.join(["x", "y"]) + "\n" + "\n".join(
+        f"{i}{delimiter}{i * 0.5}" for i in range(12)) + "\n")
+    summary = summarize_data(path)
+    assert summary.delimiter == delimiter and summary.names == ["x", "y"]
+    assert summary.column("y").kind == "number"
+
+
+def test_an_npz_file_array_by_array(tmp_path):
+    path = tmp_path / "d.npz"
+    kinds = np.array([0, 1, 2, -1] * 5, dtype=np.int32).reshape(-1, 1)
+    size = np.linspace(0, 1, 20, dtype=np.float32).reshape(-1, 1)
+    size[4] = np.nan
+    np.savez(path, x=np.ones((20, 3), np.float32), kind=kinds, size=size,
+             image=np.zeros((20, 8, 8, 1), np.float32))
+    summary = summarize_data(path)
+    assert summary.kind == "npz" and summary.rows == 20
+    kind = summary.column("kind")
+    assert (kind.kind, kind.missing, kind.values, kind.shape) == \
+        ("integer", 5, ("0", "1", "2"), (1,))
+    assert (summary.column("size").kind, summary.column("size").missing) == ("number", 1)
+    assert summary.column("image").shape == (8, 8, 1)
+
+
+def test_an_image_folder_with_its_label_table(tmp_path):
+    write_image_folder(tmp_path, 12, pixels=20)
+    summary = summarize_data(tmp_path / "images")  # labels.csv lies beside the folder
+    assert summary.kind == "image_folder" and summary.rows == 12
+    assert summary.file_column == "file" and "file" not in summary.names
+    assert summary.image_shape == (20, 20, 1)
+    assert summary.column("shape").kind == "text"
+
+
+def written(path, content):
+    """``path`` holding ``content`` (text or bytes)."""
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return path
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda d: d / "missing.csv", ("does not exist",)),
+    (lambda d: written(d / "e.csv", ""), ("empty",)),
+    (lambda d: written(d / "h.csv", "a,b\n"), ("no data rows",)),
+    (lambda d: written(d / "dup.csv", "a,a\n1,2\n"), ("'a' twice",)),
+    (lambda d: written(d / "bad.npz", b"PK\x03\x04junk"), ("not a NumPy .npz archive",)),
+    (lambda d: np.savez(d / "r.npz", a=np.zeros(3), b=np.zeros(4)) or d / "r.npz",
+     ("different numbers of rows",)),
+    (lambda d: (d / "imgs").mkdir() or d / "imgs", ("Which table labels the images",)),
+])
+def test_unreadable_data_says_why(tmp_path, make, words):
+    with pytest.raises(DataError) as info:
+        summarize_data(make(tmp_path))
+    assert all(w in str(info.value) for w in words), str(info.value)
+
+
+def test_an_image_folder_whose_table_names_missing_files(tmp_path):
+    labels, _ = write_image_folder(tmp_path, 6, pixels=16)
+    (tmp_path / "images" / "img_002.png").unlink()
+    with pytest.raises(DataError, match="img_002.png"):
+        summarize_data(tmp_path / "images", labels=labels)
