@@ -84,6 +84,8 @@ class TrainingPanel(QWidget):
         self._heads: tuple[str, ...] = ()
         self._tasks: dict[str, str] = {}  # head -> task of the project that trains
         self._last_batch: tuple[int, int] | None = None  # (epoch, batch) last seen
+        self._paused = False
+        self._position = ""  # "Epoch 2/5 · batch 7/32" of the last batch shown
         self._stopping = False
         self.worker = TrainingWorker(self, spare=spare)
         self.error_dialog: QMessageBox | None = None
@@ -194,6 +196,8 @@ class TrainingPanel(QWidget):
         self._epochs = project.training.epochs
         self._last_batch = None
         self._stopping = False
+        self._paused = False
+        self._position = ""
         path = self._document.path
         try:
             run = self.runs.begin(project, self._document.identity, path)
@@ -285,9 +289,13 @@ class TrainingPanel(QWidget):
         self.progress.setUpdatesEnabled(False)
         self.progress.setMaximum(total)
         self.progress.setValue(done)
-        self.progress.setFormat(
-            f"Epoch {last.epoch + 1}/{self._epochs} · batch {last.batch + 1}/{steps} · "
-            f"ETA {format_duration(remaining)} · {last.samples_per_second:,.0f} samples/s")
+        self._position = f"Epoch {last.epoch + 1}/{self._epochs} · batch {last.batch + 1}/{steps}"
+        if self._paused:  # no time left or speed to speak of while nothing runs
+            self.progress.setFormat(f"{self._position} · paused")
+        else:
+            self.progress.setFormat(
+                f"{self._position} · ETA {format_duration(remaining)} · "
+                f"{last.samples_per_second:,.0f} samples/s")
         self.progress.setUpdatesEnabled(True)
 
     def _is_partial(self, epoch: int) -> bool:
@@ -306,8 +314,11 @@ class TrainingPanel(QWidget):
 
     def _on_state(self, state: str) -> None:
         self._update_buttons(state)
+        self._paused = state == "paused"
         if state == "paused":
             self.status_label.setText("Paused. Press Resume to continue.")
+            if self._position:
+                self.progress.setFormat(f"{self._position} · paused")
         elif state == "running" and "Paused" in self.status_label.text():
             self.status_label.setText("Resumed.")
         elif state == "stopping":

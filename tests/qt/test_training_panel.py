@@ -128,6 +128,9 @@ def test_pause_then_resume(qtbot, panel, document):
     points = panel.plots.curve_points("loss", BATCH_VIEW)
     qtbot.wait(400)  # a paused run sends nothing more
     assert panel.plots.curve_points("loss", BATCH_VIEW) == points
+    # While paused the bar says where the run holds, with no ETA or speed.
+    assert panel.progress.format().endswith("· paused")
+    assert "ETA" not in panel.progress.format() and "samples/s" not in panel.progress.format()
     _click(qtbot, panel, "resumeButton")
     qtbot.waitUntil(lambda: "Paused" not in panel.status_label.text(), timeout=10_000)
     qtbot.waitUntil(lambda: not panel.is_running, timeout=90_000)
