@@ -8,6 +8,7 @@ inherit the store's folder, not the in-process allowance: they need ``--trust`` 
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -43,6 +44,24 @@ def demo_project() -> Project:
 def joint_project() -> Project:
     """The joint-loss demo, shrunk like ``demo_project``."""
     return _shrunk_example("bbox_classification_joint")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _garbage_collected_between_tests():
+    """Collect cyclic garbage (Keras models) between tests, never in the middle of one.
+
+    A collection on the GUI thread that frees TensorFlow objects while a worker thread builds a
+    model has been seen to deadlock the test process (see docs/architecture.md, known issues).
+    """
+    gc.disable()
+    yield
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_each_test():
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)
