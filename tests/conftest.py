@@ -21,6 +21,8 @@ import pytest  # noqa: E402
 from mogui.core import trust  # noqa: E402
 from mogui.core.io import load_example  # noqa: E402
 from mogui.core.project import Project  # noqa: E402
+from mogui.qt.engine_loader import load_engine  # noqa: E402
+from mogui.qt.engine_thread import collect_garbage  # noqa: E402
 
 
 def _shrunk_example(name: str) -> Project:
@@ -48,12 +50,11 @@ def joint_project() -> Project:
 
 @pytest.fixture(scope="session", autouse=True)
 def _garbage_collected_between_tests():
-    """Collect cyclic garbage (Keras models) between tests, never in the middle of one.
-
-    A collection on the GUI thread that frees TensorFlow objects while a worker thread builds a
-    model has been seen to deadlock the test process (see docs/architecture.md, known issues).
-    """
+    """Collect cyclic garbage as the app does: never while the engine thread builds a model
+    (see mogui.qt.engine_thread). TensorFlow is imported first and frozen out of collections,
+    so collecting after every test costs little."""
     gc.disable()
+    load_engine()
     yield
     gc.enable()
 
@@ -61,7 +62,7 @@ def _garbage_collected_between_tests():
 @pytest.fixture(autouse=True)
 def _collect_after_each_test():
     yield
-    gc.collect()
+    collect_garbage()
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from mogui.core.balancing import (
+    BALANCING_METHODS,
+    WEIGHT_SCHEDULES,
+    BalancingName,
+    ScheduleName,
+    parameter_problems,
+)
 from mogui.core.tasks import CUSTOM_LOSS, TASKS, Task
 
 SCHEMA_VERSION = 1
@@ -83,6 +90,24 @@ class LayerSpec(_Model):
     inputs: list[str] = Field(default_factory=list)
 
 
+class WeightSchedule(_Model):
+    """How a head's loss weight changes over the epochs (``core.balancing.WEIGHT_SCHEDULES``)."""
+
+    kind: ScheduleName = "constant"
+    params: dict[str, float] = Field(default_factory=dict,
+                                     description="the schedule's parameters; missing ones take "
+                                     "their defaults")
+
+    @model_validator(mode="after")
+    def _known_params(self) -> WeightSchedule:
+        schedule = WEIGHT_SCHEDULES[self.kind]
+        problems = parameter_problems(f"The '{self.kind}' schedule", schedule.parameters,
+                                      self.params)
+        if problems:
+            raise ValueError(" ".join(problems))
+        return self
+
+
 class HeadLoss(_Model):
     """How one head is trained in per-output mode."""
 
@@ -93,6 +118,8 @@ class HeadLoss(_Model):
     )
     source: str = Field("", description="Python source defining loss(y_true, y_pred) when custom")
     weight: float = Field(1.0, ge=0.0)
+    schedule: WeightSchedule = Field(default_factory=WeightSchedule,
+                                     description="how the weight changes over the epochs")
     metrics: list[str] = Field(default_factory=list)
     enabled: bool = Field(True, description="false: the head is trained by no loss")
 
@@ -156,6 +183,28 @@ class Checkpointing(_Model):
     save_best_only: bool = True
 
 
+class Balancing(_Model):
+    """How the heads' losses are combined (``core.balancing.BALANCING_METHODS``)."""
+
+    method: BalancingName = Field("equal", description="'equal' is the fixed weighted sum")
+    params: dict[str, float] = Field(default_factory=dict,
+                                     description="the method's parameters; missing ones take "
+                                     "their defaults")
+
+    @model_validator(mode="after")
+    def _known_params(self) -> Balancing:
+        method = BALANCING_METHODS[self.method]
+        problems = parameter_problems(f"Balancing '{self.method}'", method.parameters,
+                                      self.params)
+        if problems:
+            raise ValueError(" ".join(problems))
+        return self
+
+    def settings(self) -> dict[str, float]:
+        """Every parameter of the method: the given ones over the defaults."""
+        return {**BALANCING_METHODS[self.method].defaults, **self.params}
+
+
 class TrainingSettings(_Model):
     optimizer: Literal["adam", "adamw", "sgd", "rmsprop"] = "adam"
     learning_rate: float = Field(1e-3, gt=0.0, le=10.0)
@@ -167,6 +216,9 @@ class TrainingSettings(_Model):
     mixed_precision: bool = False
     early_stopping: EarlyStopping = Field(default_factory=EarlyStopping)
     checkpointing: Checkpointing = Field(default_factory=Checkpointing)
+    balancing: Balancing = Field(default_factory=Balancing)
+    devices: int = Field(1, ge=1, le=64, description="devices trained on at once (data "
+                         "parallel, tf.distribute.MirroredStrategy); 1 trains on one")
 
 
 class DemoShapesData(_Model):

@@ -22,6 +22,7 @@ from mogui.qt import error_dialog
 from mogui.qt.autosave import offer_recovery
 from mogui.qt.document import ProjectDocument
 from mogui.qt.engine_loader import hold_engine, release_engine
+from mogui.qt.engine_thread import manage_garbage
 from mogui.qt.file_actions import project_error_text, recent_files
 from mogui.qt.main_window import MainWindow
 from mogui.qt.settings import reopen_last_enabled
@@ -88,6 +89,7 @@ def run_gui(argv: list[str], project_path: str | None = None) -> int:
     app.setOrganizationName("mogui")
     app.setApplicationDisplayName("mogui")
     app.setWindowIcon(QIcon(str(resources.files("mogui.resources") / "icons" / "mogui.svg")))
+    manage_garbage(app)  # collections never overlap a model being built (engine_thread)
     hold_engine()  # TensorFlow loads once the window is on screen, not while it is drawn
     document, problem = start_document(project_path, reopen_last=reopen_last_enabled())
     window = MainWindow(document, warm_child=True, defer_training_tab=True)

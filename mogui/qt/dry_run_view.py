@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
 from mogui.core.errors import MoguiError
 from mogui.core.project import Project
 from mogui.qt.engine_loader import load_engine
-from mogui.qt.jobs import JobError, JobHandle, Priority, ThreadRunner
+from mogui.qt.engine_thread import EngineRunner
+from mogui.qt.jobs import JobError, JobHandle, Priority
 
 DRY_RUN_BATCH = 8
 DRY_RUN_PROMPT = "Press Dry run to call the losses on one real batch."
@@ -96,7 +97,7 @@ class ContractView(QWidget):
     def __init__(self, project: Callable[[], Project], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._project = project
-        self._call = ThreadRunner(self, name="mogui-contract", priority=Priority.LOWER_THREAD)
+        self._call = EngineRunner(self, name="mogui-contract", priority=Priority.LOWER_THREAD)
         self._call.succeeded.connect(self.show_contract)
         self._call.failed.connect(self._on_failed)
         self._call.finished.connect(self._on_finished)

@@ -8,11 +8,13 @@ imports the whole engine. Views ask :func:`engine_loaded` to say "Loading Tensor
 Every place of the app that imports the engine calls :func:`load_engine` first: two threads
 importing TensorFlow at once can deadlock on its module locks, so one thread imports it all
 while the others wait. At start the app holds the load (:func:`hold_engine`) until its window
-is on screen (:func:`release_engine`), so the import does not slow the first paint.
+is on screen (:func:`release_engine`), so the import does not slow the first paint. What the
+import leaves alive is frozen out of garbage collection (see :mod:`mogui.qt.engine_thread`).
 """
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
@@ -56,6 +58,8 @@ def load_engine() -> None:
 
         configure_devices()  # GPU memory growth: before TensorFlow's first op
         import mogui.engine.export  # noqa: F401 - Keras and every engine layer below export
+
+        gc.freeze()  # TensorFlow's ~300,000 objects stay: keep them out of collections
 
         load_info.update(thread=threading.current_thread().name,
                          seconds=time.perf_counter() - started)

@@ -16,7 +16,8 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from mogui.core.project import Project
 from mogui.qt.document import ProjectDocument
 from mogui.qt.engine_loader import load_engine
-from mogui.qt.jobs import JobError, JobHandle, ThreadRunner
+from mogui.qt.engine_thread import EngineRunner
+from mogui.qt.jobs import JobError, JobHandle
 
 DEBOUNCE_MS = 150
 
@@ -52,7 +53,7 @@ class LiveInspection(QObject):
         self._delivered = 0  # the generation of the result shown
         self._running = 0  # the generation being inspected
         self._queued = False  # a refresh came while one ran
-        self._runner = ThreadRunner(self, name="mogui-inspection")
+        self._runner = EngineRunner(self, name="mogui-inspection")
         self._runner.succeeded.connect(self._on_done)
         self._runner.failed.connect(self._on_failed)
         self._runner.finished.connect(self._on_finished)
