@@ -5,7 +5,9 @@ batches of ``(x, y, sample_weight)`` through the pipeline training uses, with no
 figures measure input only. Prints samples/second and the streamed/in-memory ratio: the best of
 two epochs, and for image folders with a cache (``memory``, ``disk``) the first epoch (which
 decodes and fills the cache) and the best of the next three (which read it). The machine's
-load average is printed before and after: the figures mean little on a busy machine.
+load average is printed before and after: the figures mean little on a busy machine. The CPU
+time per sample (all threads of this process) is printed too; it depends far less on what
+else the machine runs, and divided by the cores it bounds what the pipeline can reach.
 
     python benchmarks/data_pipeline.py [--rows 20000] [--images 2000] [--batch 64]
 """
@@ -44,20 +46,27 @@ def in_memory_batches(project, data: Dataset, batch: int):  # noqa: ANN001, ANN2
         .prefetch(tf.data.AUTOTUNE)
 
 
-def epochs(batches, samples: int, repeats: int = 2) -> list[float]:  # noqa: ANN001
-    """Samples/second of each of ``repeats`` full passes over the same pipeline."""
+#: CPU microseconds per sample of the last pass measured, by pipeline name.
+CPU_US: dict[str, float] = {}
+
+
+def epochs(batches, samples: int, repeats: int = 2, name: str = "") -> list[float]:  # noqa: ANN001
+    """Samples/second of each of ``repeats`` full passes over the same pipeline (the CPU time
+    per sample of the fastest is kept in :data:`CPU_US` under ``name``)."""
     rates = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         seen = sum(int(next(iter(x.values())).shape[0]) for x, _y, _w in batches)
         rates.append(samples / (time.perf_counter() - start))
+        if rates[-1] == max(rates):
+            CPU_US[name] = (time.process_time() - cpu) / samples * 1e6
         assert seen == samples, (seen, samples)
     return rates
 
 
-def rate(batches, samples: int, repeats: int = 2) -> float:  # noqa: ANN001
+def rate(batches, samples: int, repeats: int = 2, name: str = "") -> float:  # noqa: ANN001
     """Best samples/second over ``repeats`` full passes."""
-    return max(epochs(batches, samples, repeats))
+    return max(epochs(batches, samples, repeats, name))
 
 
 def compare(name: str, project, folder: Path, batch: int,  # noqa: ANN001
@@ -65,17 +74,21 @@ def compare(name: str, project, folder: Path, batch: int,  # noqa: ANN001
     streamed = open_source(project, folder)
     rows, _none = streamed.split(0.0, seed=0)
     memory = streamed.take(streamed.num_samples)
-    fast = rate(in_memory_batches(project, memory, batch), memory.num_samples)
-    slow = rate(streamed.batches(project, rows, batch, shuffle=True), rows.count)
+    fast = rate(in_memory_batches(project, memory, batch), memory.num_samples, name="memory")
+    slow = rate(streamed.batches(project, rows, batch, shuffle=True), rows.count,
+                name="streamed")
     print(f"{name:<14} {rows.count:>7} samples  in memory {fast:>10.0f}/s  "
-          f"streamed {slow:>10.0f}/s  ratio {slow / fast:.2f}")
+          f"streamed {slow:>10.0f}/s  ratio {slow / fast:.2f}  (CPU µs/sample: in memory "
+          f"{CPU_US['memory']:.1f}, streamed {CPU_US['streamed']:.1f})")
     for cache in caches:
         project.data.cache = cache
         cached = open_source(project, folder)
-        first, *later = epochs(cached.batches(project, rows, batch, shuffle=True), rows.count, 4)
+        pipeline = cached.batches(project, rows, batch, shuffle=True)
+        first = epochs(pipeline, rows.count, 1, "first")[0]
+        later = max(epochs(pipeline, rows.count, 3, "later"))
         print(f"{'  cache ' + cache:<14} {rows.count:>7} samples  epoch 1 {first:>10.0f}/s "
-              f"(ratio {first / fast:.2f})  epochs 2-4 {max(later):>10.0f}/s (ratio "
-              f"{max(later) / fast:.2f})")
+              f"(ratio {first / fast:.2f})  epochs 2-4 {later:>10.0f}/s (ratio "
+              f"{later / fast:.2f}; CPU µs/sample {CPU_US['later']:.1f})")
         project.data.cache = "none"
 
 

@@ -1,7 +1,7 @@
 """Command line: ``mogui`` opens the app; ``init``, ``train``, ``inspect``, ``validate``,
-``export``, ``predict`` and ``runs`` work headless (``init`` and ``predict``: :mod:`.cli_data`).
-``train`` writes a new run folder of the project's (as the app does) unless ``--out`` names
-one.
+``export``, ``predict`` and ``runs`` work headless (``init`` and ``predict``: :mod:`.cli_data`;
+``train``: :mod:`.cli_train`). ``train`` writes a new run folder of the project's (as the app
+does) unless ``--out`` names one.
 
 Exit codes: 0 success, 2 invalid project or input, or code refused because it is not trusted
 (the reason on stderr), 1 anything else. ``validate``, ``train`` and ``export`` check trust
@@ -20,11 +20,12 @@ import threading
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from mogui import __version__
 from mogui.cli_data import add_init_parser, add_predict_parser, init_command, predict_command
-from mogui.cli_runs import export_source, project_file, runs_command
+from mogui.cli_runs import export_source, runs_command
+from mogui.cli_train import EpochTable, add_train_parser, describe_balancing, train_command
 from mogui.cli_trust import (
     check_model_trust,
     check_trust,
@@ -36,6 +37,7 @@ from mogui.core.errors import (
     BuildError,
     CustomCodeError,
     DataError,
+    DeviceError,
     ExportError,
     ModelFileError,
     MoguiError,
@@ -44,8 +46,6 @@ from mogui.core.io import example_names, example_path, load_project
 from mogui.core.jobs import JobCancelled
 from mogui.core.paths import path_problem
 from mogui.core.project import Project
-from mogui.core.run_store import RunRecorder, RunStoreError, create_run, runs_dir
-from mogui.core.runs import RUN_FILE, RunStatus
 from mogui.core.trust import project_code
 from mogui.core.validation import ProjectError
 
@@ -71,41 +71,6 @@ def _load(project_arg: str, *, strict: bool = True) -> tuple[Project, Path]:
 def _quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-
-
-class EpochTable:
-    """Prints one row per epoch with a column per head, as training reports."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self.columns: list[str] = []
-
-    def __call__(self, event: object) -> None:
-        from mogui.core.events import EpochEnded, StateChanged, TrainingStarted
-
-        if isinstance(event, TrainingStarted):
-            heads = [f"{h}_loss" for h in event.heads] if len(event.heads) > 1 else []
-            train = ["loss", *heads]
-            val = [f"val_{c}" for c in train] if event.val_samples else []
-            self.columns = train + val
-            print(f"Training on {event.device}: {event.train_samples} training and "
-                  f"{event.val_samples} validation samples, {event.epochs} epochs", file=self.out)
-            header = ["epoch", *self.columns, "time"]
-            print("  ".join(f"{c:>{self._width(c)}}" for c in header), file=self.out)
-        elif isinstance(event, EpochEnded):
-            cells = [f"{event.epoch + 1:>5}"]
-            for c in self.columns:
-                value = event.logs.get(c)
-                cells.append(f"{value:>{self._width(c)}.4f}" if value is not None
-                             else " " * self._width(c))
-            cells.append(f"{event.elapsed:>6.1f}s")
-            print("  ".join(cells), file=self.out, flush=True)
-        elif isinstance(event, StateChanged) and event.state == "stopping":
-            print("Stopping after the current batch…", file=self.out, flush=True)
-
-    @staticmethod
-    def _width(column: str) -> int:
-        return max(len(column), 9 if column != "epoch" else 5)
 
 
 #: Longest the dry run of ``validate`` may take before it is stopped.
@@ -162,105 +127,13 @@ def _run_child(job: str, args: tuple, allowed: Iterable[str] = (),
         child.close()
 
 
-def _unwritable(folder: Path) -> str | None:
-    """Why the run's files cannot be written to ``folder`` (checked before any training)."""
-    existing = next((p for p in [folder, *folder.parents] if p.exists()), None)
-    if existing is not None and not existing.is_dir():
-        return (f"The output folder '{folder}' cannot be made: '{existing}' is a file. Choose "
-                "another --out.")
-    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
-        return (f"The output folder '{folder}' cannot be written: '{existing}' is not writable. "
-                "Choose a folder you can write to.")
-    return None
-
-
-def _not_a_run_folder(folder: Path) -> str | None:
-    """Why ``--out`` may not be written: it holds files that are not an earlier run's."""
-    if not folder.is_dir() or (folder / RUN_FILE).is_file():
-        return None
-    others = sorted(p.name for p in folder.iterdir())
-    if not others:
-        return None
-    shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
-    return (f"The output folder '{folder}' holds files that are not a mogui run ({shown}); "
-            "choose a new or empty folder for --out.")
-
-
 def _allowed(project: Project) -> list[str]:
     """The project's code this command may run: checked by :func:`check_trust` already."""
     return [item.source for item in project_code(project)]
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    project, path = _load(args.project)
-    if (refused := check_trust(project, args)) is not None:
-        return refused
-    from mogui.runner.requests import TrainRequest
-
-    project_path = project_file(args.project, path)
-    out = Path(args.out).absolute() if args.out else None
-    unusable = _unwritable(out or runs_dir(project, project_path)) or \
-        (_not_a_run_folder(out) if out is not None else None)
-    if unusable is not None:
-        print(f"mogui: {unusable}", file=sys.stderr)
-        return EXIT_INVALID
-    try:
-        run = create_run(project, project_path, folder=out)
-    except RunStoreError as exc:
-        print(f"mogui: {exc} Give a folder you can write to with --out.", file=sys.stderr)
-        return EXIT_INVALID
-    out_dir = run.folder
-    print(f"Run folder: {out_dir}", flush=True)
-    recorder, table = RunRecorder(run), EpochTable(sys.stdout)
-
-    def on_event(event: object) -> None:
-        table(event)
-        recorder(event)
-
-    request = TrainRequest(project, path.parent.absolute(), out_dir, args.epochs,
-                           baseline=True)
-    try:
-        summary = _run_child("train", (request,), _allowed(project), on_event)
-    except JobCancelled:
-        recorder.finish(RunStatus.STOPPED)
-        print(f"Stopped. The epochs completed before the stop are in {out_dir}.",
-              file=sys.stderr)
-        return EXIT_FAILED
-    except Exception as exc:
-        recorder.finish(RunStatus.FAILED, _one_line(str(exc)))
-        raise
-    recorder.finish(RunStatus.STOPPED if summary.stopped else RunStatus.FINISHED)
-    _print_baseline(project, summary.baseline, summary.history, summary.has_validation)
-    note = " (stopped early)" if summary.stopped else ""
-    print(f"Done{note}: {summary.epochs_run} epochs. Wrote {out_dir / 'history.csv'} and "
-          f"{out_dir / 'model.keras'}")
-    return EXIT_OK
-
-
-#: Built-in losses whose value is comparable to ``predict_mean_baseline`` for each task.
-_BASELINE_LOSSES = {"regression": "mse", "multiclass": "sparse_categorical_crossentropy",
-                    "multiclass_onehot": "categorical_crossentropy",
-                    "binary": "binary_crossentropy", "multilabel": "binary_crossentropy"}
-
-
-def _print_baseline(project: Project, baseline: dict[str, float],
-                    history: dict[str, list[float]], has_validation: bool) -> None:
-    """Compare each head's final validation loss with always predicting the training mean."""
-    if not baseline or project.loss_mode != "per_output":
-        return
-    prefix = "val_" if has_validation else ""
-    lines = []
-    for head in project.loss_heads():
-        key = f"{prefix}{head.name}_loss" if len(project.loss_heads()) > 1 else f"{prefix}loss"
-        comparable = head.loss.kind == _BASELINE_LOSSES[head.task.value]
-        if comparable and history.get(key) and head.name in baseline:
-            final, base = history[key][-1], baseline[head.name]
-            lines.append(f"  {head.name}: {final:.4f} vs {base:.4f} "
-                         f"({final / base:.1%} of the baseline)")
-    if lines:
-        split = "validation" if has_validation else "training"
-        print(f"Final {split} loss vs predicting the training mean:")
-        print("\n".join(lines))
+    return train_command(args, _load, lambda *a, **k: _run_child(*a, **k))
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -306,6 +179,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if h.classes:
             print("    classes: " + ", ".join(f"{i} {name}" for i, name in enumerate(h.classes)))
     print(f"  total loss: {report.total:.4f}")
+    print(f"  balancing: {describe_balancing(project)}")
     for warning in [*result.data_warnings, *report.warnings]:
         print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK
@@ -396,13 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     trust_help = ("run the project's code for this command even though you have not trusted "
                   "it (nothing is recorded; see 'mogui trust')")
 
-    train = sub.add_parser("train", help="train a project headless")
-    train.add_argument("project", help=project_help)
-    train.add_argument("--epochs", type=int, help="override the project's epoch count")
-    train.add_argument("--out", help="write the run to exactly this folder (default: a new "
-                       "folder in runs/<project file name>/ beside the project)")
-    train.add_argument("--trust", action="store_true", help=trust_help)
-    train.set_defaults(func=cmd_train)
+    add_train_parser(sub, project_help, trust_help).set_defaults(func=cmd_train)
 
     inspect = sub.add_parser("inspect", help="print every layer's shape and what each loss gets")
     inspect.add_argument("project", help=project_help)
@@ -497,7 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _is_input_error(exc: Exception) -> bool:
     return isinstance(exc, ProjectError | BuildError | CustomCodeError | DataError | ExportError
-                      | ModelFileError | TimedOut)
+                      | ModelFileError | DeviceError | TimedOut)
 
 
 def _one_line(text: str) -> str:

@@ -2,7 +2,9 @@
 
 Run under a real display (e.g. ``xvfb-run -a -s "-screen 0 1440x900x24" python
 docs/screenshots/capture.py``). It opens the demo, trains it briefly and grabs each main state,
-then does the same with a 40-head variant of the demo (training view, heatmap, model graph).
+then does the same with a 40-head variant of the demo (training view, heatmap, model graph),
+and makes a project from the houses example's table with New ▸ From data…, trains it and grabs
+its evaluation and Predict… (``capture.py from-data`` grabs only these).
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QEvent, QEventLoop, QPointF, Qt, QTimer
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from mogui.core.io import load_example, save_project
+from mogui.core.io import example_path, load_example, save_project
 from mogui.core.project import HeadLoss, HeadSpec, Project
 from mogui.qt.app import create_window
+from mogui.qt.data_dialog import DataDialog
+from mogui.qt.graph_gestures import DropTarget
+from mogui.qt.new_project_wizard import NewProjectWizard
 
 HERE = Path(__file__).resolve().parent
 
@@ -96,6 +102,44 @@ def many_heads_project(folder: Path, count: int = 40) -> Path:
     return path
 
 
+def canvas_shot(app: QApplication, window) -> None:  # noqa: ANN001
+    """The graph being edited: a Dropout dropped on an arrow, a Dense branch from flatten, and
+    its output being dragged onto class_hidden (the target lit green). Undone afterwards."""
+    editor = window.editor
+    graph, canvas = editor.graph, editor.canvas
+    canvas.drop("Dropout", DropTarget("edge", "shared_dense", "bbox_hidden"))
+    canvas.drop("Dense", DropTarget("branch", "flatten"))
+    editor.palette.search.setText("norm")
+    wait_until(app, lambda: not editor.inspection.pending)
+    start = graph.mapFromScene(graph.node_by_name("dense").out_point())
+    end = graph.mapFromScene(graph.node_by_name("class_hidden").sceneBoundingRect().center())
+    viewport = graph.viewport()
+    for kind, pos, buttons in ((QEvent.Type.MouseButtonPress, start, Qt.MouseButton.LeftButton),
+                               (QEvent.Type.MouseMove, end, Qt.MouseButton.LeftButton)):
+        QApplication.sendEvent(viewport, QMouseEvent(
+            kind, QPointF(pos), QPointF(viewport.mapToGlobal(pos)), Qt.MouseButton.LeftButton,
+            buttons, Qt.KeyboardModifier.NoModifier))
+    app.processEvents()
+    grab(window, "canvas.png")
+    graph.gestures.cancel()
+    QApplication.sendEvent(viewport, QMouseEvent(
+        QEvent.Type.MouseButtonRelease, QPointF(end), QPointF(viewport.mapToGlobal(end)),
+        Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+    editor.palette.search.clear()
+    window.document.undo_stack.undo()
+    window.document.undo_stack.undo()
+    wait_until(app, lambda: not editor.inspection.pending)
+
+
+def contribution_shot(app: QApplication, window) -> None:  # noqa: ANN001
+    """After a run: the Training tab's weighted-contribution view."""
+    training = window.training_panel
+    training.views.setCurrentWidget(training.contributions)
+    app.processEvents()
+    grab(window, "contributions.png")
+    training.views.setCurrentWidget(training.plots)
+
+
 def many_heads_shots(app: QApplication, window) -> None:  # noqa: ANN001
     """Train the 40-head variant; grab the training view, the heatmap and the graph."""
     window.files.open_path(str(many_heads_project(Path(os.environ["MOGUI_CONFIG_DIR"]))))
@@ -120,22 +164,82 @@ def many_heads_shots(app: QApplication, window) -> None:  # noqa: ANN001
     grab(window, "graph_many_heads.png")
 
 
+def from_data_shots(app: QApplication, window) -> None:  # noqa: ANN001
+    """File ▸ New ▸ From data… on the houses example's table (the wizard's pages), its Data
+    dialog checked, the project trained as made, its evaluation (a class head, a regression
+    head) and Predict…."""
+    wizard = NewProjectWizard(window)
+    wizard.resize(1000, 640)
+    wizard.show()
+    wizard.source_page.set_data(example_path("houses").parent / "houses.csv")
+    wizard.next()
+    wait_until(app, lambda: wizard.currentPage() is wizard.columns_page)
+    columns = wizard.columns_page
+    columns.select_edit.setText("price, category")
+    columns.make_targets(columns.select_typed())
+    columns.table.clearSelection()  # the colours of the Use column show
+    grab(wizard, "new_from_data_columns.png")
+    wizard.next()
+    grab(wizard, "new_from_data_heads.png")
+    wizard.next()  # Finish
+    window.document.replace(wizard.project, None)
+    wizard.close()
+    data = DataDialog(window.document, window)
+    data.show()
+    data.run_checks()
+    wait_until(app, lambda: data.report is not None)
+    grab(data, "data_dialog.png")
+    data.reject()
+    training = window.training_panel
+    window.tabs.setCurrentWidget(training)
+    wait_until(app, lambda: not window.editor.inspection.pending)
+    training.start()
+    wait_until(app, lambda: not training.is_running, timeout_s=900)
+    runs = window.run_list
+    window.tabs.setCurrentWidget(runs)
+    runs.refresh()
+    runs.select(runs.entries[0].folder)
+    dialog = runs.evaluate_run()
+    wait_until(app, lambda: dialog.evaluation is not None or dialog.error.isVisible())
+    for head, shot in (("category", "evaluation_classes.png"),
+                       ("price", "evaluation_regression.png")):
+        dialog.tabs.setCurrentWidget(dialog.views[head])
+        app.processEvents()
+        grab(dialog, shot)
+    dialog.reject()
+    predict = runs.predict_run()
+    predict.data_path.set_path(str(example_path("houses").parent / "houses.csv"))
+    predict.out_edit.setText(str(Path(os.environ["MOGUI_DATA_DIR"]) / "houses_predictions.csv"))
+    predict.predict()
+    wait_until(app, lambda: predict.predict_button.isEnabled())
+    grab(predict, "predict.png")
+    predict.reject()
+
+
 def main() -> int:
     # A throwaway trust store and data folder: the shots never read or change the user's own
     # (the run they train is kept there, not among the user's runs).
     os.environ["MOGUI_CONFIG_DIR"] = tempfile.mkdtemp(prefix="mogui-capture-")
     os.environ["MOGUI_DATA_DIR"] = tempfile.mkdtemp(prefix="mogui-capture-data-")
+    # Default window size and layout, whatever the user's own window remembers.
+    os.environ["MOGUI_SETTINGS_DIR"] = tempfile.mkdtemp(prefix="mogui-capture-settings-")
     app = QApplication(sys.argv)
     window = create_window()
     window.resize(1400, 860)
     window.show()
     editor = window.editor
     wait_until(app, lambda: not editor.inspection.pending and editor.inspection.inspection)
+    if sys.argv[1:] == ["from-data"]:  # only the shots of a project made from data
+        from_data_shots(app, window)
+        window.document.undo_stack.setClean()
+        window.close()
+        return 0
     document = window.document
     shrink(document)
     editor.selection.select("heads[0].layers[0]")
     wait_until(app, lambda: not editor.inspection.pending)
     grab(window, "editor.png")
+    canvas_shot(app, window)
 
     window.tabs.setCurrentWidget(window.loss_panel)
     panel = window.loss_panel
@@ -163,8 +267,11 @@ def main() -> int:
     wait_until(app, lambda: not training.is_running, timeout_s=600)
     grab(window, "training.png")
     grab(window, "main.png")
+    contribution_shot(app, window)
     window.document.undo_stack.setClean()
     many_heads_shots(app, window)
+    window.document.undo_stack.setClean()
+    from_data_shots(app, window)
     window.document.undo_stack.setClean()
     window.close()
     return 0

@@ -46,6 +46,10 @@ class DataError(MoguiError):
     """Training data does not fit the project (missing arrays, wrong shapes, bad labels)."""
 
 
+class DeviceError(MoguiError):
+    """The run asks for more devices than the machine has (``training.devices``)."""
+
+
 class TrainingError(MoguiError):
     """Training failed for a reason other than the above."""
 

@@ -62,8 +62,18 @@ class StateChanged:
     state: str  # "running", "paused", "stopping"
 
 
+@dataclass(frozen=True)
+class LossWeightsChanged:
+    """Loss weights edited during a pause took effect, from ``batch`` of ``epoch`` on."""
+
+    epoch: int  # 0-based
+    batch: int  # 0-based within the epoch
+    weights: dict[str, float]  # head -> its loss weight from then on
+
+
 TrainingEvent = (
     TrainingStarted | BatchEnded | EpochEnded | TrainingFinished | TrainingFailed | StateChanged
+    | LossWeightsChanged
 )
 
 

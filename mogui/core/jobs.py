@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 #: The command that cancels a job.
 CANCEL = "cancel"
@@ -19,13 +20,14 @@ class JobCancelled(Exception):
 
 class JobHandle:
     """The job's side of a run: :meth:`report` (each runner says where events go), and the
-    commands its starter sends — cancel, or a job's own such as ``"pause"`` — delivered on any
-    thread through :meth:`deliver`."""
+    commands its starter sends — cancel, or a job's own such as ``"pause"``, some with a
+    payload (``("loss_weights", {head: weight})``) — delivered on any thread through
+    :meth:`deliver`."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cancel = threading.Event()
-        self._callbacks: dict[str, list[Callable[[], None]]] = {}
+        self._callbacks: dict[str, list[Callable[..., None]]] = {}
 
     def report(self, event: object) -> None:
         """Send ``event`` to whoever started the job; never waits for it."""
@@ -41,8 +43,9 @@ class JobHandle:
         if self._cancel.is_set():
             raise JobCancelled
 
-    def on_command(self, name: str, callback: Callable[[], None]) -> None:
-        """Call ``callback`` whenever the starter sends the command ``name``."""
+    def on_command(self, name: str, callback: Callable[..., None]) -> None:
+        """Call ``callback`` whenever the starter sends the command ``name``: with the
+        command's payload as its one argument when the command carries one."""
         with self._lock:
             self._callbacks.setdefault(name, []).append(callback)
 
@@ -54,8 +57,9 @@ class JobHandle:
                 return
         callback()
 
-    def deliver(self, name: str) -> None:
-        """The starter's side: run the callbacks of command ``name`` (cancel: once)."""
+    def deliver(self, name: str, payload: Any = None) -> None:
+        """The starter's side: run the callbacks of command ``name`` (cancel: once), given
+        ``payload`` when it is not ``None``."""
         with self._lock:
             if name == CANCEL:
                 if self._cancel.is_set():
@@ -63,4 +67,7 @@ class JobHandle:
                 self._cancel.set()
             callbacks = list(self._callbacks.get(name, ()))
         for callback in callbacks:
-            callback()
+            if payload is None:
+                callback()
+            else:
+                callback(payload)

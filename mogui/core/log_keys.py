@@ -1,5 +1,6 @@
 """The values Keras logs for a project, by the names a monitor (early stopping, checkpoints)
-uses: ``loss``, ``<head>_loss``, ``<head>_<metric>`` and their ``val_`` twins."""
+uses: ``loss``, ``<head>_loss``, ``<head>_<metric>`` and their ``val_`` twins; and each head's
+loss weight, ``weight_<head>`` (training only)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,12 @@ def log_keys(project: Project) -> list[str]:
     for head in project.heads:
         keys += [metric if single else f"{head.name}_{metric}" for metric in head.loss.metrics]
     return keys
+
+
+def weight_keys(project: Project) -> list[str]:
+    """``weight_<head>``: the weight each head's loss got in training, an epoch's mean (no
+    ``val_`` twin). In joint mode, for every term the function may return."""
+    return [f"weight_{head.name}" for head in project.loss_heads()]
 
 
 def monitor_problem(project: Project, monitor: str) -> str | None:

@@ -4,7 +4,8 @@ A saved project's runs live beside it, in ``<project folder>/runs/<project file 
 untitled project's in ``<data dir>/runs/<slug of its name>/``. Each run folder is named after
 the second it started (``20260102-093005``, then ``-2``, ``-3``… for runs started in the same
 second) and holds ``project.json`` (the snapshot that trained), ``run.json`` (status, epochs,
-times, final losses, the project's path), ``history.csv`` and ``model.keras``.
+times, final losses, the project's path, loss weights edited during the run), ``history.csv``
+and ``model.keras``.
 
 ``run.json`` is written atomically when a run starts, after each epoch and when it ends. A run
 still marked "running" whose process has ended is read back as interrupted; a folder whose
@@ -26,7 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from mogui.core.errors import MoguiError
-from mogui.core.events import BatchEnded, EpochEnded, TrainingFailed, TrainingFinished
+from mogui.core.events import (
+    BatchEnded,
+    EpochEnded,
+    LossWeightsChanged,
+    TrainingFailed,
+    TrainingFinished,
+)
 from mogui.core.events import TrainingStarted as Started
 from mogui.core.io import anchor_data_paths, atomic_write_text, load_project, save_project
 from mogui.core.project import Project
@@ -124,6 +131,13 @@ def record_epoch(run: Run, logs: dict[str, float]) -> None:
     save_run(run)
 
 
+def record_weight_change(run: Run, event: LossWeightsChanged) -> None:
+    """Add loss weights edited during ``run`` (from ``event``) to its record and write it."""
+    run.weight_changes.append({"epoch": event.epoch + 1, "batch": event.batch + 1,
+                               "weights": {str(h): float(w) for h, w in event.weights.items()}})
+    save_run(run)
+
+
 def finish_run(run: Run, status: RunStatus, *, stopped_during_epoch: int | None = None,
                message: str = "") -> None:
     """Mark ``run`` as ended and write its record."""
@@ -166,6 +180,7 @@ def run_record(run: Run) -> dict[str, Any]:
         "project_name": run.project.name,
         "project_path": str(run.project_path) if run.project_path else None,
         "pid": run.pid, "host": run.host,
+        "weight_changes": run.weight_changes,
     }
 
 
@@ -193,6 +208,8 @@ class RunRecorder:
                 self._partial = event.epoch + 1
             else:
                 self._write(record_epoch, self.run, event.logs)
+        elif isinstance(event, LossWeightsChanged):
+            self._write(record_weight_change, self.run, event)
         elif isinstance(event, TrainingFinished):
             self.finish(RunStatus.STOPPED if event.stopped else RunStatus.FINISHED)
         elif isinstance(event, TrainingFailed):
@@ -233,6 +250,8 @@ class RunInfo:
     project_name: str = ""
     project_path: Path | None = None
     problem: str = ""
+    #: Loss weights edited during the run (see :attr:`mogui.core.runs.Run.weight_changes`).
+    weight_changes: tuple[dict[str, Any], ...] = ()
 
     @property
     def readable(self) -> bool:
@@ -307,7 +326,22 @@ def _info_from(folder: Path, data: Any) -> RunInfo:
         final_loss=None if losses.get("total") is None else float(losses["total"]),
         final_losses={str(name): float(value) for name, value in heads.items()},
         project_name=str(data.get("project_name") or ""),
-        project_path=Path(project_path) if isinstance(project_path, str) else None)
+        project_path=Path(project_path) if isinstance(project_path, str) else None,
+        weight_changes=_weight_changes(data.get("weight_changes")))
+
+
+def _weight_changes(value: Any) -> tuple[dict[str, Any], ...]:
+    """The record's weight changes; entries that are not one are left out (older records
+    have none)."""
+    changes = []
+    for item in value if isinstance(value, list) else []:
+        try:
+            weights = {str(h): float(w) for h, w in dict(item["weights"]).items()}
+            changes.append({"epoch": _whole(item["epoch"]), "batch": _whole(item["batch"]),
+                            "weights": weights})
+        except (TypeError, ValueError, KeyError):
+            continue
+    return tuple(changes)
 
 
 def _time(value: Any) -> datetime | None:
@@ -370,7 +404,7 @@ def load_run(folder: Path) -> Run:
                project_path=info.project_path, started_at=info.started_at or datetime.now(),
                status=info.status, epochs_completed=info.epochs_completed,
                stopped_during_epoch=info.stopped_during_epoch, message=info.message,
-               ended_at=info.ended_at)
+               ended_at=info.ended_at, weight_changes=list(info.weight_changes))
 
 
 def run_project(folder: Path) -> Project:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from mogui.core.project import Project
 
@@ -72,6 +73,9 @@ class Run:
     host: str = ""
     #: The trained model object while it is still in memory (the engine's; opaque here).
     model: object | None = None
+    #: Loss weights edited during the run: ``{"epoch": 3, "batch": 12, "weights": {head: w}}``
+    #: each, 1-based (the new base weights applied from that batch of that epoch on).
+    weight_changes: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ended(self) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from mogui.core.balancing import BALANCING_METHODS
 from mogui.core.demo_targets import DEMO_QUANTITIES, demo_quantity_name, describe_fit
 from mogui.core.layers import ACTIVATIONS, LAYER_KINDS, validate_params
 from mogui.core.log_keys import monitor_problem
@@ -257,12 +258,29 @@ def check_project(project: Project) -> list[Problem]:
         problems.append(Problem("heads", "no head has a loss, so nothing would be trained; "
                                 "give at least one head a loss"))
     _check_demo_targets(project, problems)
+    _check_balancing(project, problems)
     problems.extend(Problem(path, message) for path, message in size_problems(project))
     for name in ("early_stopping", "checkpointing"):
         setting = getattr(project.training, name)
         if setting.enabled and (problem := monitor_problem(project, setting.monitor)):
             problems.append(Problem(f"training.{name}.monitor", problem))
     return problems
+
+
+def _check_balancing(project: Project, problems: list[Problem]) -> None:
+    """A balancing method needs two heads with a loss; a gradient-based one, shared layers."""
+    method = BALANCING_METHODS[project.training.balancing.method]
+    heads = len(project.loss_heads())
+    path = "training.balancing.method"
+    if method.name != "equal" and heads < 2:
+        problems.append(Problem(path, f"is '{method.name}', which balances two or more heads, "
+                                f"but {heads} head has a loss; give another head a loss or "
+                                "choose 'equal'"))
+    elif method.kind == "gradient" and not project.trunk:
+        problems.append(Problem(path, f"is '{method.name}', which balances the heads' gradients "
+                                "on the layers they share, but the model has no shared layers "
+                                "(trunk); add trunk layers or choose a loss-based method "
+                                "(uw, dwa, rlw, gls, famo)"))
 
 
 def _check_demo_targets(project: Project, problems: list[Problem]) -> None:

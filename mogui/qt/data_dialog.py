@@ -1,7 +1,9 @@
 """The Data dialog: pick a data source, map its columns to inputs and heads, check it.
 
-The dialog edits a copy of the project's data settings; OK applies them (and the validation
-split, seed and shuffle) as one undoable step through :meth:`ProjectDocument.edit`. Values are
+The dialog edits a copy of the project's data settings; OK applies them (with the validation
+split, seed and shuffle, and whether each regression head is standardized) as one undoable
+step through :meth:`ProjectDocument.edit`. The checks are :mod:`mogui.qt.data_check_panel`'s.
+Values are
 checked with the project's own rules: a field that breaks one (10 demo samples, a split of 1,
 a two-character delimiter, no file chosen …) is marked with the reason under it, and OK keeps
 the dialog open.
@@ -12,14 +14,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -42,6 +44,7 @@ from mogui.core.project import (
     TrainingSettings,
 )
 from mogui.core.tasks import Task
+from mogui.qt.data_check_panel import DataCheckPanel, error_html
 from mogui.qt.data_widgets import (
     SOURCE_MODELS,
     PathField,
@@ -54,26 +57,20 @@ from mogui.qt.data_widgets import (
     split_names,
 )
 from mogui.qt.document import ProjectDocument
-from mogui.qt.engine_loader import load_engine
 from mogui.qt.form_editors import Editor, number_box, with_message
-from mogui.qt.jobs import JobError, JobHandle, Priority, ThreadRunner
 
 KINDS = (("demo_shapes", "Demo shapes"), ("npz", "NumPy .npz"), ("csv", "CSV table"),
          ("image_folder", "Image folder + labels CSV"))
 STREAMING = (("auto", "Automatic (stream large data)"), ("always", "Always stream"),
              ("never", "Load into memory"))
 SCALES = (("unit", "0..1"), ("symmetric", "-1..1"), ("none", "0..255 (unchanged)"))
+CACHES = (("none", "No (decode every epoch)"), ("memory", "In memory"),
+          ("disk", "In a temporary file"))
 CLASS_TASKS = (Task.BINARY, Task.MULTICLASS, Task.MULTICLASS_ONEHOT)
-ERROR_COLOUR = QColor("#b00020")
-
-
-_CHECK_TEXT = "Check data"
 
 
 class DataDialog(QDialog):
     """Choose and check the project's training data. ``accept()`` applies it (undoable)."""
-
-    checked = Signal(object)  # the DataReport of a finished check
 
     def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -102,6 +99,10 @@ class DataDialog(QDialog):
         self.resize_images = QCheckBox("Resize images to the input's size",
                                        objectName="resizeImages")
         self.scale = combo_of(SCALES, "pixelScale")
+        self.cache = combo_of(CACHES, "imageCache")
+        self.cache.setToolTip("Streamed images: keep them decoded after the first epoch, so "
+                              "later epochs skip decoding (as much memory or disk as the "
+                              "decoded images)")
         self.validation_split = number_box("validationSplit", decimals=3)
         self.validation_split.setSingleStep(0.05)
         self.seed = number_box("splitSeed")
@@ -131,28 +132,22 @@ class DataDialog(QDialog):
 
         self.shuffle = QCheckBox("Shuffle training rows each epoch", objectName="shuffle")
 
-        self.check_button = QPushButton(_CHECK_TEXT, objectName="checkData")
-        self.summary = QTableWidget(0, 5, objectName="targetSummary")
-        self.summary.setHorizontalHeaderLabels(["Head", "Labelled", "Missing", "Range",
-                                                "Class counts"])
-        self.summary.horizontalHeader().setStretchLastSection(True)
-        self.summary.verticalHeader().hide()
-        self.summary.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.summary.setMinimumHeight(110)
-        self.problems = QLabel(objectName="checkProblems", wordWrap=True)
-        self.problems.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.standardize: dict[str, QCheckBox] = {
+            head.name: QCheckBox(f"{head.name}: standardized",
+                                 objectName=f"standardize_{head.name}", checked=head.standardize,
+                                 toolTip="Learn in standard deviations of the target and predict "
+                                 "in its units (the model rescales its output)")
+            for head in project.heads if head.task == Task.REGRESSION}
+
+        # The check's runner belongs to the document: a check still running when the dialog
+        # closes ends harmlessly.
+        self.check_panel = DataCheckPanel(document, self._class_names)
+        self.checked = self.check_panel.checked
+        self.check_button = self.check_panel.button
+        self.summary = self.check_panel.summary
+        self.problems = self.check_panel.problems
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
-        self.report = None
-        # Checks read the whole data set: they run as a background job. The runner belongs
-        # to the document, so a check still running when the dialog closes ends harmlessly.
-        self._checks = ThreadRunner(document, name="mogui-data-check",
-                                    priority=Priority.LOWER_THREAD)
-        self._checks.succeeded.connect(self._keep_report)
-        self._checks.failed.connect(self._keep_failure)
-        # The result is shown once the job has ended, so a new check can start.
-        self._checks.finished.connect(self._show_result)
-        self._result = None
         self._layout()
         self._load(project)
 
@@ -188,6 +183,7 @@ class DataDialog(QDialog):
         form.addRow("Feeds input", self.image_input)
         form.addRow("", self.resize_images)
         form.addRow("Pixel values", self.scale)
+        form.addRow("Keep decoded images", self.cache)
         for page in (demo, npz, table, images):
             self.pages.addWidget(page)
 
@@ -209,18 +205,21 @@ class DataDialog(QDialog):
         split.addWidget(self._fields["training.seed"])
         split.addWidget(self.shuffle)
         split.addStretch(1)
-        check_box = QGroupBox("Checks")
-        check = QVBoxLayout(check_box)
-        check.addWidget(self.check_button, 0, Qt.AlignmentFlag.AlignLeft)
-        check.addWidget(self.summary)
-        check.addWidget(self.problems)
+        scaling_box = QGroupBox("Regression targets", objectName="scalingBox")
+        scaling = QGridLayout(scaling_box)
+        for i, box in enumerate(self.standardize.values()):
+            scaling.addWidget(box, i // 3, i % 3)
+        scaling_box.setVisible(bool(self.standardize))
+        row = QHBoxLayout()
+        row.addWidget(split_box)
+        row.addWidget(scaling_box)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.pages)
         layout.addWidget(mapping_box, 2)
         layout.addWidget(preview_box, 2)
-        layout.addWidget(split_box)
-        layout.addWidget(check_box, 2)
+        layout.addLayout(row)
+        layout.addWidget(self.check_panel, 2)
         layout.addWidget(self.buttons)
 
     # -- project <-> form --------------------------------------------------------------------
@@ -255,6 +254,7 @@ class DataDialog(QDialog):
         self.image_input.setCurrentText(images.input)
         self.resize_images.setChecked(images.resize)
         select_data(self.scale, images.scale)
+        select_data(self.cache, images.cache)
         maps = {m.name: m for m in (*table.inputs, *table.targets, *images.targets)}
         self._fill_mapping(project, maps)
         settings = project.training
@@ -313,7 +313,7 @@ class DataDialog(QDialog):
                 "input": self.image_input.currentText(),
                 "targets": self._maps(project.head_names),
                 "resize": self.resize_images.isChecked(), "scale": self.scale.currentData(),
-                **common}
+                "cache": self.cache.currentData(), **common}
 
     def _raw_training(self) -> dict[str, Any]:
         settings = self.document.project.training.model_dump()
@@ -338,8 +338,7 @@ class DataDialog(QDialog):
         for key, check in self.checks.items():
             check.report(found.get(key, ""))
         if found:
-            text = " ".join(found.values())
-            self.problems.setText(f"<b style='color:{ERROR_COLOUR.name()}'>Error:</b> {text}")
+            self.problems.setText(error_html(" ".join(found.values())))
         return found
 
     def source(self) -> DemoShapesData | NpzData | CsvData | ImageFolderData:
@@ -358,6 +357,16 @@ class DataDialog(QDialog):
     def _apply_to(self, project: Project) -> None:
         project.data = self.source()
         project.training = TrainingSettings.model_validate(self._raw_training())
+        for head in project.heads:
+            if head.name in self.standardize:
+                head.standardize = self.standardize[head.name].isChecked()
+
+    @property
+    def report(self):  # noqa: ANN201 - the DataReport of the last check, or None
+        return self.check_panel.report
+
+    def _class_names(self) -> dict[str, list[str]]:
+        return {m["name"]: m["classes"] for m in self._maps(self.document.project.head_names)}
 
     # -- actions -----------------------------------------------------------------------------
     def _kind_changed(self) -> None:
@@ -424,60 +433,10 @@ class DataDialog(QDialog):
         ``checked`` carries the report, also shown as per-head summaries and problems.
         Returns False when a check is already running.
         """
-        if self._checks.is_running:
+        if self.check_panel.is_running:
             return False
         self.show_field_problems()
-        try:
-            candidate = self.candidate()
-        except DataError as exc:
-            self._keep_report(_failure(exc))
-            self._show_result()
-            return True
-        self.check_button.setEnabled(False)
-        self.check_button.setText("Checking…")
-        self.problems.setText("Checking the data…")
-        self._checks.start(_check, candidate, self.project_dir)
-        return True
-
-    def _keep_report(self, report) -> None:  # noqa: ANN001 - a DataReport
-        self._result = report
-
-    def _keep_failure(self, error: JobError) -> None:
-        self._result = _failure(error.exception)
-
-    def _show_result(self) -> None:
-        report, self._result = self._result, None
-        if report is None:
-            return
-        self.check_button.setEnabled(True)
-        self.check_button.setText(_CHECK_TEXT)
-        self.report = report
-        self._show_report(report)
-        self.checked.emit(report)
-
-    def _show_report(self, report) -> None:  # noqa: ANN001
-        classes = {m["name"]: m["classes"] for m in self._maps(self.document.project.head_names)}
-        self.summary.setRowCount(len(report.summaries))
-        for r, summary in enumerate(report.summaries.values()):
-            value_range = "" if summary.low is None else f"{summary.low:.4g} .. {summary.high:.4g}"
-            names = classes.get(summary.head) or []
-            counts = ", ".join(f"{names[k] if 0 <= k < len(names) else k}: {v}"
-                               for k, v in sorted(summary.class_counts.items()))
-            cells = (summary.head, str(summary.labelled), str(summary.missing), value_range,
-                     counts)
-            for c, text in enumerate(cells):
-                self.summary.setItem(r, c, QTableWidgetItem(text))
-        self.summary.resizeColumnsToContents()
-        lines = [f"<b style='color:{ERROR_COLOUR.name()}'>Error:</b> {m}" for m in report.errors]
-        lines += [f"<b>Warning:</b> {m}" for m in report.warnings]
-        if not lines:
-            lines = [f"<b style='color:#1b5e20'>Ready:</b> {report.rows} rows, no problems "
-                     "found."]
-        self.problems.setText("<br>".join(line.replace("\n", "<br>") for line in lines))
-        for r in range(self.summary.rowCount()):
-            item = self.summary.item(r, 1)
-            if item is not None and item.text() == "0":
-                item.setForeground(QBrush(ERROR_COLOUR))
+        return self.check_panel.start(self.candidate, self.project_dir)
 
     def accept(self) -> None:
         """Apply the settings as one undoable step; with a field refused, stay open."""
@@ -485,27 +444,4 @@ class DataDialog(QDialog):
             return
         self.document.edit("Change data", self._apply_to)
         super().accept()
-
-
-def _check(_job: JobHandle, project: Project, project_dir: Path | None):  # noqa: ANN202
-    """The job: check the data of ``project`` (a DataReport)."""
-    load_engine()  # TensorFlow: one thread imports it (see engine_loader)
-    from mogui.engine.data.checks import check_data
-
-    return check_data(project, project_dir)
-
-
-def _failure(exc: BaseException):  # noqa: ANN202 - a DataReport
-    """A report holding one plain error for an exception raised while checking."""
-    # engine loads TensorFlow: imported when first needed
-    from mogui.engine.data.checks import DataReport
-
-    report = DataReport()
-    if isinstance(exc, DataError):
-        report.add("error", str(exc))
-    else:
-        report.add("error", f"The check stopped on an unexpected error: "
-                            f"{type(exc).__name__}: {exc}. Check the file and the settings.")
-    return report
-
 

@@ -32,9 +32,9 @@ from mogui.core.errors import MoguiError
 from mogui.core.events import EpochEnded
 from mogui.core.io import atomic_write_text
 from mogui.core.project import Project
-from mogui.core.project_code import run_folder_code
 from mogui.core.runs import Run
 from mogui.core.trust import project_code
+from mogui.qt.child_jobs import model_code
 from mogui.qt.code_editor import PythonHighlighter
 from mogui.qt.document import ProjectDocument
 from mogui.qt.engine_loader import load_engine
@@ -283,7 +283,7 @@ class ExportDialog(QDialog):
                              "“Trust and enable” in the banner.", "")
             return
         allowed = [item.source for item in project_code(project)] if from_run is None else \
-            _model_code(from_run)
+            model_code(from_run)
         options = {"formats": self.selected_formats(),
                    "epochs": None if from_run else self.epochs_spin.value(),
                    "from_run": from_run, "project_dir": self._project_dir()}
@@ -324,10 +324,3 @@ class ExportDialog(QDialog):
             return
         super().reject()
 
-
-def _model_code(run_folder: Path) -> list[str]:
-    """The code a run folder's model file holds (the child checks its trust again)."""
-    try:
-        return [item.source for item in run_folder_code(run_folder)]
-    except MoguiError:
-        return []  # the export itself says what is wrong with the folder

@@ -1,16 +1,20 @@
-"""File handling of the main window: new, open, recent files, save, unsaved-changes prompt."""
+"""File handling of the main window: new (blank, from an example, from data), open, recent
+files, save, unsaved-changes prompt. A new project has no file until it is saved."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 
+from mogui.core.demo_targets import DEMO_QUANTITIES
 from mogui.core.io import anchor_data_paths, example_path, load_example
+from mogui.core.project import HeadSpec, InputSpec, LayerSpec, Project
 from mogui.core.validation import ProjectError
 from mogui.qt import error_dialog
 from mogui.qt.document import ProjectDocument
+from mogui.qt.new_project_wizard import NewProjectWizard
 from mogui.qt.settings import settings
 
 RECENT_KEY = "recentFiles"
@@ -38,6 +42,19 @@ def _suggested_file_name(document: ProjectDocument) -> str:
     """``shapes_bounding_box_class.mogui.json`` for a project named "Shapes: bounding box +
     class": the ``.mogui.json`` ending is what desktops know as a mogui project."""
     return f"{document.project.slug or 'project'}.mogui.json"
+
+
+def blank_project() -> Project:
+    """A new, untitled project that validates and trains as it is, on the demo shapes: their
+    64x64 grey image, a Flatten and a Dense layer, and one head classifying the shape."""
+    shape = DEMO_QUANTITIES["classification"]
+    return Project(
+        name="Untitled",
+        inputs=[InputSpec(name="image", shape=[64, 64, 1])],
+        trunk=[LayerSpec(name="flatten", kind="Flatten"),
+               LayerSpec(name="dense", kind="Dense",
+                         params={"units": 32, "activation": "relu"})],
+        heads=[HeadSpec(name=shape.name, task=shape.task, units=shape.units)])
 
 
 def project_error_text(exc: ProjectError) -> str:
@@ -77,6 +94,26 @@ class FileActions(QObject):
         if answer == "save":
             return self.save()
         return answer == "discard"
+
+    def new_blank(self) -> bool:
+        """Replace the project with :func:`blank_project` (after asking about unsaved work)."""
+        if not self.confirm_discard():
+            return False
+        self._document.replace(blank_project(), None)
+        return True
+
+    def new_from_data(self) -> bool:
+        """Make a project from a data file with the New project wizard and open it, unsaved."""
+        if not self.confirm_discard():
+            return False
+        wizard = NewProjectWizard(self._window)
+        accepted = wizard.exec() == QDialog.DialogCode.Accepted
+        project = wizard.project
+        wizard.deleteLater()
+        if not accepted or project is None:
+            return False
+        self._document.replace(project, None)
+        return True
 
     def new_from_example(self, name: str) -> bool:
         if not self.confirm_discard():

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyqtgraph as pg
 
+from mogui.core.tasks import TASKS
 from mogui.qt.curve_items import CurveBuffer, CurveLine, polyline_distance
 
 _Y_PAD = 0.08  # fraction of the data span added above and below
@@ -27,6 +28,7 @@ class LossCurve:
     is_loss: bool
     is_val: bool
     view: str  # BATCH_VIEW or EPOCH_VIEW
+    metric: str = ""  # a metric's name without the head ("mae"); "" for losses
     item: CurveLine | pg.PlotDataItem | None = None  # made when its view is shown
     host: pg.ViewBox | None = None  # the view box the item is in (the total may have its own)
     buffer: CurveBuffer = field(default_factory=CurveBuffer)
@@ -39,18 +41,31 @@ def legend_label(key: str) -> str:
     return "loss (total)" if key == "loss" else key
 
 
+#: Every metric a head can have: a one-head model logs them without the head's name.
+METRICS = frozenset(metric for info in TASKS.values() for metric in info.metrics)
+
+
 def classify_key(key: str, heads: Iterable[str]) -> tuple[str, bool, bool] | None:
     """``(head or TOTAL, is_loss, is_validation)`` for a log key, or ``None`` to ignore it."""
     is_val = key.startswith("val_")
     base = key[4:] if is_val else key
     if base == "loss":
         return TOTAL, True, is_val
-    for head in sorted(heads, key=len, reverse=True):
+    heads = sorted(heads, key=len, reverse=True)
+    for head in heads:
         if base == f"{head}_loss":
             return head, True, is_val
         if base.startswith(f"{head}_"):
             return head, False, is_val
+    if len(heads) == 1 and base in METRICS:  # Keras drops the name of a model's only output
+        return heads[0], False, is_val
     return None
+
+
+def metric_of(key: str, head: str) -> str:
+    """The metric a log key reports, without ``val_`` and the head: ``val_bbox_mae`` -> ``mae``."""
+    base = key[4:] if key.startswith("val_") else key
+    return base[len(head) + 1:] if base.startswith(f"{head}_") else base
 
 
 def y_bounds(curves: Iterable[LossCurve], log: bool) -> tuple[float, float] | None:

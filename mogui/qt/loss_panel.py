@@ -262,7 +262,7 @@ class LossPanel(QWidget):
         self.mode_combo.blockSignals(False)
         self.stack.setCurrentIndex(mode_index)
         self.table.sync(project)
-        fit_table_height(self.table, MAX_TABLE_ROWS)
+        self.table.fit(MAX_TABLE_ROWS)
         self._sync_term_weights(project)
         fit_table_height(self.term_table, MAX_TABLE_ROWS)
         self._sync_editor(self.joint_code, project.joint_loss.source, joint_code_label())

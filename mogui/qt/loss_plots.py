@@ -1,12 +1,15 @@
 """Live loss and metric curves (pyqtgraph), per head, for batches and epochs.
 
-Each curve is fed from a growing numpy buffer through :meth:`add_batches` and
-:meth:`add_epoch`; drawing happens only when a plot is refreshed, one plot at a time
-(:mod:`mogui.qt.plot_refresh`), and an item is made when its curve is first drawn. Per-batch
-curves are :class:`~mogui.qt.curve_items.CurveLine` items given only the points that can be
-seen. Lone validation points in the per-batch view are drawn by one marker item per view box.
-The x range is fixed to the run's epochs; the y range changes only when the data leave it or
-shrink well inside it, so the axes are rarely redrawn.
+The losses share one plot (total in black, each head in its colour); metrics are small
+multiples, one plot per metric (:mod:`mogui.qt.metric_plots`), so an accuracy (0..1) and an
+error of ~100 never share an axis. Each curve is fed from a growing numpy buffer through
+:meth:`add_batches` and :meth:`add_epoch`; drawing (:mod:`mogui.qt.curve_drawing`) happens
+only when a plot is refreshed, one plot at a time (:mod:`mogui.qt.plot_refresh`), and an item
+is made when its curve is first drawn. Per-batch curves are
+:class:`~mogui.qt.curve_items.CurveLine` items given only the points that can be seen. Lone
+validation points in the per-batch view are drawn by one marker item per view box. The x range
+is fixed to the run's epochs; the y range changes only when the data leave it or shrink well
+inside it, so the axes are rarely redrawn.
 
 Heads are coloured by :mod:`mogui.core.head_palette`. Which heads are shown and which are
 highlighted (thicker, the others faded) is set from outside (the Training tab's head table);
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
@@ -34,16 +36,14 @@ from PySide6.QtWidgets import (
 
 from mogui.core.events import BatchEnded, EpochEnded
 from mogui.core.head_palette import NO_LOSS_COLOUR, TOTAL_COLOUR, head_colours
+from mogui.qt.curve_drawing import LEGEND_LIMIT, CurveDrawing
 from mogui.qt.curve_items import (
     DOT_SIZE,
     CurveLine,
     PointMarkers,
     add_right_view,
-    make_curve_item,
     make_plot,
     peak_decimate,
-    points_in_view,
-    style_item,
 )
 from mogui.qt.loss_curves import (
     BATCH_VIEW,
@@ -53,21 +53,20 @@ from mogui.qt.loss_curves import (
     LossCurve,
     classify_key,
     legend_label,
+    metric_of,
     nearest_head,
-    y_bounds,
-    y_range_for,
 )
+from mogui.qt.metric_plots import MetricGrid
 from mogui.qt.plot_refresh import TurnRefresher
 
-__all__ = ["BATCH_VIEW", "EPOCH_VIEW", "TOTAL", "CurveLine", "LossPlots", "classify_key",
-           "legend_label", "peak_decimate"]
+__all__ = ["BATCH_VIEW", "EPOCH_VIEW", "LEGEND_LIMIT", "TOTAL", "CurveLine", "LossPlots",
+           "classify_key", "legend_label", "peak_decimate"]
 
-LEGEND_LIMIT = 8  # a plot with more training curves shown has no legend: the head table names them
 MANY_HEADS = 4  # from this many heads, the total starts on its own axis and losses on log scale
 
 
-class LossPlots(CurveQueries, QWidget):
-    """Loss curves (train solid, validation dashed) and a smaller metrics plot beside them."""
+class LossPlots(CurveQueries, CurveDrawing, QWidget):
+    """Loss curves (train solid, validation dashed) and, beside them, a plot per metric."""
 
     #: A click in a plot: the head whose curve is under it, or ``None`` off every head curve.
     head_clicked = Signal(object)
@@ -123,21 +122,14 @@ class LossPlots(CurveQueries, QWidget):
         controls.addStretch(1)
 
         self.loss_plot = make_plot(self, "Loss (solid: train, dashed: validation)", 3)
-        self.metric_plot = make_plot(self, "Metrics (solid: train, dashed: validation)", 3)
-        self._plots = (self.loss_plot, self.metric_plot)
+        self.metrics = MetricGrid(self)
         self._total_view = add_right_view(self.loss_plot, "total", TOTAL_COLOUR)
         self._markers: dict[int, PointMarkers] = {}
-        for plot in self._plots:
-            plot.plotItem.vb.sigXRangeChanged.connect(lambda *_, p=plot: self._restale(p))
-            plot.plotItem.vb.sigResized.connect(lambda *_, p=plot: self._restale(p))
-            plot.scene().sigMouseClicked.connect(lambda event, p=plot: self._on_click(p, event))
-            for view in self._views_of(plot):
-                self._markers[id(view)] = PointMarkers(DOT_SIZE)
-                view.addItem(self._markers[id(view)])
-        self._refresher = TurnRefresher(self._plots, self._refresh_plot, self)
+        self._refresher = TurnRefresher([], self._refresh_plot, self)
+        self._set_up_plot(self.loss_plot)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.loss_plot)
-        splitter.addWidget(self.metric_plot)
+        splitter.addWidget(self.metrics)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([600, 380])
@@ -146,6 +138,25 @@ class LossPlots(CurveQueries, QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(controls)
         layout.addWidget(splitter, 1)
+
+    def _set_up_plot(self, plot: pg.PlotWidget) -> None:
+        """Follow ``plot``'s range, size and clicks; give its view boxes their markers."""
+        plot.plotItem.vb.sigXRangeChanged.connect(lambda *_, p=plot: self._restale(p))
+        plot.plotItem.vb.sigResized.connect(lambda *_, p=plot: self._restale(p))
+        plot.scene().sigMouseClicked.connect(lambda event, p=plot: self._on_click(p, event))
+        for view in self._views_of(plot):
+            self._markers[id(view)] = PointMarkers(DOT_SIZE)
+            view.addItem(self._markers[id(view)])
+        self._refresher.add(plot)
+        self._apply_x_range(plot)
+
+    @property
+    def metric_plots(self) -> dict[str, pg.PlotWidget]:
+        """The plot of each metric reported so far, by metric name (``mae``…)."""
+        return dict(self.metrics.plots)
+
+    def _all_plots(self) -> list[pg.PlotWidget]:
+        return [self.loss_plot, *self.metrics.plots.values()]
 
     def _check(self, text: str, name: str, tip: str, slot) -> QCheckBox:  # noqa: ANN001
         check = QCheckBox(text, self, objectName=name, toolTip=tip)
@@ -170,13 +181,17 @@ class LossPlots(CurveQueries, QWidget):
         for curve in self._curves.values():
             if curve.item is not None:
                 self._detach(curve)
-        for plot in self._plots:
-            plot.plotItem.legend.clear()
-            for view in self._views_of(plot):
-                self._markers[id(view)].show_points([], [], [])
-            self._apply_x_range(plot)
-        self._y_shown = {}
         self._curves.clear()
+        for plot in self.metrics.plots.values():
+            self._refresher.remove(plot)
+            for view in self._views_of(plot):
+                self._markers.pop(id(view), None)
+        self.metrics.clear()
+        self.loss_plot.plotItem.legend.clear()
+        for view in self._views_of(self.loss_plot):
+            self._markers[id(view)].show_points([], [], [])
+        self._apply_x_range(self.loss_plot)
+        self._y_shown = {}
         self._own_keys = set()  # log keys that come with each batch's own value
         self._kinds = {}
         self._hidden &= {TOTAL}
@@ -236,135 +251,23 @@ class LossPlots(CurveQueries, QWidget):
             kind = self._kinds[key]
             if kind is None:
                 return
-            curve = LossCurve(key, *kind, view)
+            head, is_loss, is_val = kind
+            metric = "" if is_loss else metric_of(key, head)
+            if metric:
+                plot, made = self.metrics.plot_for(metric)
+                if made:
+                    self._set_up_plot(plot)
+            curve = LossCurve(key, head, is_loss, is_val, view, metric=metric)
             self._curves[(view, key)] = curve  # its item is made when it is first drawn
         curve.buffer.append(x, float(value))
         if view == self._view:
             self._refresher.mark(self._plot_of(curve))
 
     def _plot_of(self, curve: LossCurve) -> pg.PlotWidget:
-        return self.loss_plot if curve.is_loss else self.metric_plot
-
-    def _views_of(self, plot: pg.PlotWidget) -> tuple[pg.ViewBox, ...]:
-        if plot is self.loss_plot:
-            return plot.plotItem.vb, self._total_view
-        return (plot.plotItem.vb,)
-
-    def _host_of(self, curve: LossCurve) -> pg.ViewBox:
-        """The view box ``curve`` belongs in: the total's own, or its plot's."""
-        if curve.head == TOTAL and curve.is_loss and self.total_axis_check.isChecked():
-            return self._total_view
-        return self._plot_of(curve).plotItem.vb
-
-    def _make_item(self, curve: LossCurve) -> None:
-        """Create the curve's pyqtgraph item; train curves also get a legend entry.
-
-        Validation curves share their head's colour, dashed (the plot titles say so), so the
-        legend does not grow, and the plots do not shrink, when the first epoch ends.
-        """
-        curve.item = make_curve_item(self.colour_of(curve.head), curve.is_val,
-                                     dots=curve.view == EPOCH_VIEW)  # a dot per epoch
-        self._style(curve)
-        self._set_visible(curve)
-        self._attach(curve)
-        if not curve.is_val:
-            self._legend_stale = True
-
-    def _attach(self, curve: LossCurve) -> None:
-        """Put the curve's item into the view box it belongs in (moving it if needed)."""
-        host = self._host_of(curve)
-        if curve.host is host or curve.item is None:
-            return
-        if curve.host is not None:
-            self._detach(curve)
-        plot = self._plot_of(curve)
-        if host is plot.plotItem.vb:
-            plot.addItem(curve.item)  # the plot sets its log mode on epoch-view items
-        else:
-            host.addItem(curve.item)
-            if isinstance(curve.item, pg.PlotDataItem):
-                curve.item.setLogMode(False, self._is_log(plot))
-        curve.host = host
-
-    def _detach(self, curve: LossCurve) -> None:
-        plot = self._plot_of(curve)
-        if curve.host is plot.plotItem.vb:
-            plot.removeItem(curve.item)
-        elif curve.host is not None:
-            curve.host.removeItem(curve.item)
-        curve.host = None
-
-    def _restale(self, plot: pg.PlotWidget) -> None:
-        """The view moved or resized: re-render its curves on the next refresh."""
-        for curve in self._curves.values():
-            if curve.view == BATCH_VIEW and self._plot_of(curve) is plot:
-                curve.stale = True
-        if any(curve.buffer.n for curve in self._curves.values()):
-            self._refresher.mark(plot)
-            self._refresher.schedule()
-
-    def refresh(self) -> None:
-        """Draw every plot's new points now."""
-        for plot in self._plots:
-            self._refresh_plot(plot)
+        return self.loss_plot if curve.is_loss else self.metrics.plots[curve.metric]
 
     def _is_log(self, plot: pg.PlotWidget) -> bool:
         return plot is self.loss_plot and self.log_check.isChecked()
-
-    def _refresh_plot(self, plot: pg.PlotWidget, refit: bool = False) -> None:
-        """Draw the plot's changed curves; ``refit`` sets its y ranges even if the data fit."""
-        self._refresher.drawn(plot)
-        is_loss = plot is self.loss_plot
-        for curve in self._curves.values():
-            if curve.item is None and curve.is_loss == is_loss and curve.view == self._view:
-                self._make_item(curve)
-        if self._legend_stale:
-            self._rebuild_legends()
-        log = self._is_log(plot)
-        for curve in self._curves.values():
-            if curve.is_loss == is_loss and curve.view == self._view \
-                    and (curve.buffer.n != curve.drawn or curve.stale) and self._shown(curve):
-                self._render(curve, log)
-        for view in self._views_of(plot):
-            if view.isVisible():
-                self._update_markers(view, log)
-                self._fit_y(view, log, force=refit)
-
-    def _render(self, curve: LossCurve, log: bool) -> None:
-        buffer = curve.buffer
-        n = buffer.n
-        if isinstance(curve.item, pg.PlotDataItem):  # epoch view: a point per epoch
-            curve.item.setData(buffer.x[:n], buffer.y[:n])
-        else:
-            x, y = points_in_view(buffer.x[:n], buffer.y[:n], self._plot_of(curve).plotItem.vb)
-            if log:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    y = np.log10(np.where(y > 0, y, np.nan))
-            curve.item.set_points(x, y, finite=buffer.all_finite and not log)
-        curve.drawn = n
-        curve.stale = False
-
-    def _update_markers(self, view: pg.ViewBox, log: bool) -> None:
-        """Dots for validation curves that have a single point in the per-batch view."""
-        xs, ys, colors = [], [], []
-        if self._view == BATCH_VIEW:
-            for curve in self._curves.values():
-                if curve.is_val and curve.view == BATCH_VIEW and curve.buffer.n == 1 \
-                        and curve.host is view and self._shown(curve):
-                    y = curve.buffer.y[0]
-                    xs.append(curve.buffer.x[0])
-                    ys.append(np.log10(y) if log and y > 0 else (np.nan if log else y))
-                    colors.append(self.colour_of(curve.head))
-        self._markers[id(view)].show_points(xs, ys, colors)
-
-    def _fit_y(self, view: pg.ViewBox, log: bool, force: bool = False) -> None:
-        """Set the view's y range from its visible curves, only when it needs to change."""
-        bounds = y_bounds((curve for curve in self._curves.values()
-                           if curve.host is view and self._shown(curve)), log)
-        new = y_range_for(bounds, None if force else self._y_shown.get(id(view)), log)
-        if new is not None:
-            view.setYRange(*new, padding=0)
-            self._y_shown[id(view)] = new
 
     # -- view options -----------------------------------------------------------------------
     @property
@@ -382,22 +285,6 @@ class LossPlots(CurveQueries, QWidget):
             self._set_visible(curve)
         self._rebuild_legends()
         self._redraw_all()
-
-    def _rebuild_legends(self) -> None:
-        """Legend entries for the shown training curves of the current view, when few.
-
-        A plot showing more than :data:`LEGEND_LIMIT` training curves has no legend: it would
-        take the plot's room, and the head table beside the plots shows each head's colour.
-        """
-        self._legend_stale = False
-        for plot in self._plots:
-            plot.plotItem.legend.clear()
-            entries = [curve for curve in self._curves.values()
-                       if curve.view == self._view and not curve.is_val
-                       and self._plot_of(curve) is plot and self._shown(curve)]
-            if len(entries) <= LEGEND_LIMIT:
-                for curve in entries:
-                    plot.plotItem.legend.addItem(curve.item, legend_label(curve.key))
 
     def _on_log_toggled(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)  # the left and right axes, items in the plot itself
@@ -459,27 +346,6 @@ class LossPlots(CurveQueries, QWidget):
     @property
     def highlighted(self) -> set[str]:
         return set(self._highlighted)
-
-    def _style(self, curve: LossCurve) -> None:
-        """Colour and width of the curve's item, from its head and the highlight."""
-        if curve.item is not None:
-            emphasis = None if not self._highlighted or curve.head == TOTAL \
-                else curve.head in self._highlighted
-            style_item(curve.item, self.colour_of(curve.head), curve.is_val, emphasis)
-
-    def _apply_visibility(self) -> None:
-        for curve in self._curves.values():
-            self._set_visible(curve)
-        self._rebuild_legends()
-        self._redraw_all()
-
-    def _redraw_all(self) -> None:
-        for plot in self._plots:
-            self._refresh_plot(plot, refit=True)
-
-    def _set_visible(self, curve: LossCurve) -> None:
-        if curve.item is not None:
-            curve.item.setVisible(curve.view == self._view and curve.head not in self._hidden)
 
     def _on_click(self, plot: pg.PlotWidget, event) -> None:  # noqa: ANN001
         if event.button() == Qt.MouseButton.LeftButton and not event.double():

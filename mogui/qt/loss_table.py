@@ -1,4 +1,5 @@
-"""Per-output loss table: one row per head with loss, weight and metrics widgets.
+"""Per-output loss table: one row per head with loss, weight, weight schedule and metrics
+widgets.
 
 The table only shows the project and forwards user choices as document edits; it is rebuilt
 when the heads change and updated in place (signals blocked) otherwise. Rows are heads by
@@ -8,8 +9,8 @@ shows and edits each head in its own row.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -22,12 +23,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mogui.core.balancing import WEIGHT_SCHEDULES
 from mogui.core.project import HeadSpec, Project
 from mogui.core.tasks import CUSTOM_LOSS, LOSS_LABELS, TASKS, losses_for, metrics_for
 from mogui.qt.document import ProjectDocument
+from mogui.qt.dry_run_view import fit_table_height
+from mogui.qt.schedule_cell import ScheduleCell
 
 NO_LOSS = "none"
-HEAD_COLUMN, TASK_COLUMN, LOSS_COLUMN, WEIGHT_COLUMN, METRICS_COLUMN = range(5)
+#: Narrowest the table gets in a narrow window (it then scrolls sideways).
+MIN_WIDTH = 480
+COLUMNS = ("Head", "Task", "Loss", "Weight", "Weight schedule", "Metrics")
+HEAD_COLUMN, TASK_COLUMN, LOSS_COLUMN, WEIGHT_COLUMN, SCHEDULE_COLUMN, METRICS_COLUMN = \
+    range(len(COLUMNS))
 
 
 def head_loss_choice(head: HeadSpec) -> str:
@@ -50,29 +58,56 @@ def head_loss_template(head: HeadSpec) -> str:
 
 
 class PerOutputLossTable(QTableWidget):
-    """Head | Task | Loss | Weight | Metrics.
+    """Head | Task | Loss | Weight | Weight schedule | Metrics.
 
-    Several heads can be selected (Shift/Ctrl-click, Ctrl+A): a loss, weight or metric set in
-    one selected row is then set for every selected head it suits, as one undoable edit.
+    Several heads can be selected (Shift/Ctrl-click, Ctrl+A): a loss, weight, schedule or
+    metric set in one selected row is then set for every selected head it suits, as one
+    undoable edit (a schedule's parameter goes to the selected heads with the same schedule).
     """
 
     custom_chosen = Signal(str)  # head name whose loss was just set to custom
 
     def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
-        super().__init__(0, 5, parent)
+        super().__init__(0, len(COLUMNS), parent)
         self.setObjectName("perOutputLossTable")
         self._document = document
         self._structure: tuple = ()
-        self.setHorizontalHeaderLabels(["Head", "Task", "Loss", "Weight", "Metrics"])
+        self._full_width = 0
+        self._rows_height = 0
+        self.setHorizontalHeaderLabels(list(COLUMNS))
         self.verticalHeader().hide()
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setToolTip("Select several heads (Shift- or Ctrl-click) to set a loss, weight or "
-                        "metric for all of them at once")
+        self.setToolTip("Select several heads (Shift- or Ctrl-click) to set a loss, weight, "
+                        "weight schedule or metric for all of them at once")
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
+
+    # -- size -------------------------------------------------------------------------------
+    def fit(self, max_rows: int) -> None:
+        """As tall as its rows (at most ``max_rows``, then it scrolls) and as wide as its
+        columns; a window narrower than that scrolls it sideways instead of growing."""
+        fit_table_height(self, max_rows)
+        self._full_width, self._rows_height = self.minimumWidth(), self.minimumHeight()
+        self.setMinimumWidth(min(self._full_width, MIN_WIDTH))
+        self.setMaximumWidth(self._full_width)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self._fit_height()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Room for the sideways scroll bar only while the table is narrower than its columns."""
+        if not self._rows_height:
+            return
+        narrow = self.width() < self._full_width
+        bar = self.horizontalScrollBar().sizeHint().height() if narrow else 0
+        if self.height() != self._rows_height + bar or self.minimumHeight() != self.height():
+            self.setFixedHeight(self._rows_height + bar)
 
     # -- widgets per row --------------------------------------------------------------------
     def loss_combo(self, head: str) -> QComboBox:
@@ -80,6 +115,9 @@ class PerOutputLossTable(QTableWidget):
 
     def weight_spin(self, head: str) -> QDoubleSpinBox:
         return self.cellWidget(self._row(head), WEIGHT_COLUMN)  # type: ignore[return-value]
+
+    def schedule_cell(self, head: str) -> ScheduleCell:
+        return self.cellWidget(self._row(head), SCHEDULE_COLUMN)  # type: ignore[return-value]
 
     def metrics_button(self, head: str) -> QToolButton:
         return self.cellWidget(self._row(head), METRICS_COLUMN)  # type: ignore[return-value]
@@ -118,6 +156,7 @@ class PerOutputLossTable(QTableWidget):
             self.setItem(row, TASK_COLUMN, task)
             self.setCellWidget(row, LOSS_COLUMN, self._make_loss_combo(row, head))
             self.setCellWidget(row, WEIGHT_COLUMN, self._make_weight_spin(row, head.name))
+            self.setCellWidget(row, SCHEDULE_COLUMN, self._make_schedule_cell(row, head.name))
             self.setCellWidget(row, METRICS_COLUMN, self._make_metrics_button(row, head))
         if current in project.head_names:
             self.selectRow(project.head_names.index(current))
@@ -143,6 +182,13 @@ class PerOutputLossTable(QTableWidget):
         spin.setToolTip("Multiplies this head's loss in the total")
         spin.valueChanged.connect(lambda value: self._on_weight(row, value))
         return spin
+
+    def _make_schedule_cell(self, row: int, name: str) -> ScheduleCell:
+        cell = ScheduleCell(name, self)
+        cell.kind_chosen.connect(lambda kind: self._on_schedule_kind(row, kind))
+        cell.parameter_changed.connect(
+            lambda param, value: self._on_schedule_parameter(row, param, value))
+        return cell
 
     def _make_metrics_button(self, row: int, head: HeadSpec) -> QToolButton:
         button = QToolButton(self)
@@ -170,6 +216,8 @@ class PerOutputLossTable(QTableWidget):
         spin.setValue(head.loss.weight)
         spin.setEnabled(head.has_loss)
         spin.blockSignals(False)
+        schedule: ScheduleCell = self.cellWidget(row, SCHEDULE_COLUMN)
+        schedule.show_schedule(head.loss.schedule, head.has_loss)
         button: QToolButton = self.cellWidget(row, METRICS_COLUMN)
         for action in button.menu().actions():
             action.blockSignals(True)
@@ -227,6 +275,38 @@ class PerOutputLossTable(QTableWidget):
                 project.heads[r].loss.weight = float(value)
 
         self._document.edit(f"Loss weight of {self._what(project, rows)}: {value:g}", mutate)
+
+    def _on_schedule_kind(self, row: int, kind: str) -> None:
+        project = self._document.project
+        rows = [r for r in self._rows_for(row) if project.heads[r].has_loss] or [row]
+
+        def mutate(project: Project) -> None:
+            for r in rows:
+                schedule = project.heads[r].loss.schedule
+                if schedule.kind != kind:
+                    schedule.kind = kind
+                    schedule.params = {}  # another kind's parameters do not apply
+
+        title = WEIGHT_SCHEDULES[kind].title
+        self._document.edit(f"Weight schedule of {self._what(project, rows)}: {title}", mutate)
+
+    def _on_schedule_parameter(self, row: int, name: str, value: float) -> None:
+        project = self._document.project
+        kind = project.heads[row].loss.schedule.kind
+        rows = [r for r in self._rows_for(row) if project.heads[r].has_loss
+                and project.heads[r].loss.schedule.kind == kind] or [row]
+        default = WEIGHT_SCHEDULES[kind].defaults[name]
+
+        def mutate(project: Project) -> None:
+            for r in rows:
+                params = project.heads[r].loss.schedule.params
+                if value == default:
+                    params.pop(name, None)  # a missing parameter takes its default
+                else:
+                    params[name] = float(value)
+
+        self._document.edit(f"Schedule {name} of {self._what(project, rows)}: {value:g}",
+                            mutate)
 
     def _on_metric(self, row: int, metric: str, on: bool) -> None:
         project = self._document.project

@@ -26,6 +26,7 @@ from mogui.qt.export_dialog import ExportDialog
 from mogui.qt.file_actions import FileActions, recent_files
 from mogui.qt.loss_panel import LossPanel
 from mogui.qt.model_editor import ModelEditor
+from mogui.qt.predict_dialog import PredictDialog
 from mogui.qt.process_runner import SpareChild
 from mogui.qt.project_dialog import ProjectPropertiesDialog
 from mogui.qt.readiness import READY, start_blocker
@@ -130,8 +131,16 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self.examples_menu = file_menu.addMenu("New from example")
+        self.new_menu = file_menu.addMenu("&New")
+        self.new_menu.setObjectName("menuNew")
+        self.action_new_blank = self._action("actionNewBlank", "&Blank", self.files.new_blank,
+                                             QKeySequence.StandardKey.New)
+        self.new_menu.addAction(self.action_new_blank)
+        self.examples_menu = self.new_menu.addMenu("From &example")
         self.examples_menu.setObjectName("menuNewFromExample")
+        self.action_new_from_data = self._action("actionNewFromData", "From &data…",
+                                                 self.files.new_from_data)
+        self.new_menu.addAction(self.action_new_from_data)
         for name in example_names():
             stem = name.removesuffix(".json")
             self.examples_menu.addAction(self._action(
@@ -153,6 +162,8 @@ class MainWindow(QMainWindow):
         file_menu.addActions([self.action_save, self.action_save_as])
         self.action_export = self._action("actionExport", "&Export…", self._open_export)
         file_menu.addAction(self.action_export)
+        self.action_predict = self._action("actionPredict", "&Predict…", self.open_predict)
+        file_menu.addAction(self.action_predict)
         file_menu.addSeparator()
         file_menu.addAction(self.action_quit)
 
@@ -191,6 +202,11 @@ class MainWindow(QMainWindow):
 
     def _open_export(self) -> None:
         ExportDialog(self.document, self, runs=self.runs, spare=self.spare).exec()
+
+    def open_predict(self) -> None:
+        dialog = PredictDialog(self.document, self, spare=self.spare)
+        dialog.exec()
+        dialog.deleteLater()
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -236,7 +252,7 @@ class MainWindow(QMainWindow):
         self.action_redo.setEnabled(not running and self.document.undo_stack.canRedo())
         self.action_open.setEnabled(not running)
         self.action_data.setEnabled(not running)
-        self.examples_menu.setEnabled(not running)
+        self.new_menu.setEnabled(not running)
         self.recent_menu.setEnabled(not running and bool(recent_files()))
 
 

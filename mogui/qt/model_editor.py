@@ -1,4 +1,5 @@
-"""The model editor: tree, graph, shape inspector and property form around one selection."""
+"""The model editor: tree, layer palette, graph canvas, shape inspector and property form
+around one selection."""
 
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ from PySide6.QtWidgets import (
 from mogui.core.demo_targets import unused_demo_quantities
 from mogui.core.project import DemoShapesData, Project
 from mogui.core.validation import name_problem
+from mogui.qt.canvas_edits import CanvasEdits
 from mogui.qt.document import ProjectDocument
 from mogui.qt.inspection import LiveInspection
 from mogui.qt.layer_form import LayerForm
+from mogui.qt.layer_palette import LayerPalette
 from mogui.qt.model_dialogs import AddHeadDialog, AddLayerDialog, RenameDialog
 from mogui.qt.model_edits import (
     add_head,
@@ -61,6 +64,13 @@ class ModelEditor(QWidget):
         self.banner.hide()
         self.tree = ModelTree(document, self.selection)
         self.graph = ModelGraph(document, self.selection, self.inspection)
+        self.palette = LayerPalette()
+        self.canvas_message = QLabel(objectName="canvasMessage", wordWrap=True)
+        self.canvas_message.setStyleSheet("color: #b71c1c; padding: 2px 4px;")
+        self.canvas = CanvasEdits(document, self.selection, self.graph, self.palette,
+                                  self.canvas_message, locked=lambda: self.locked,
+                                  add_head=self.add_head, rename=self.rename_selected,
+                                  parent=self)
         self.inspector = ShapeInspector(document, self.selection, self.inspection)
         self.form = LayerForm(document, self.selection)
 
@@ -98,16 +108,28 @@ class ModelEditor(QWidget):
         left.addWidget(left_top)
         left.addWidget(scroll)
         left.setSizes([430, 330])
+        canvas = QWidget(objectName="graphCanvas")
+        canvas_layout = QVBoxLayout(canvas)
+        canvas_layout.setContentsMargins(0, 0, 0, 0)
+        canvas_layout.setSpacing(2)
+        canvas_layout.addWidget(self.graph, 1)
+        canvas_layout.addWidget(self.canvas_message)
+        middle = QSplitter(Qt.Orientation.Horizontal, objectName="canvasSplitter")
+        middle.addWidget(self.palette)
+        middle.addWidget(canvas)
+        middle.setStretchFactor(0, 1)  # a smaller window takes a little from the palette
+        middle.setStretchFactor(1, 5)
+        middle.setSizes([140, 440])
         splitter = QSplitter(Qt.Orientation.Horizontal, objectName="modelSplitter")
         splitter.addWidget(left)
-        splitter.addWidget(self.graph)
+        splitter.addWidget(middle)
         splitter.addWidget(self.inspector)
-        # A smaller window takes from the graph and the shape table alike; the left column,
-        # with its buttons and form, keeps its width.
+        # A smaller window takes from the canvas and the shape table; the left column, with
+        # its buttons and form, keeps its width.
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 3)
         splitter.setStretchFactor(2, 2)
-        splitter.setSizes([340, 480, 560])
+        splitter.setSizes([320, 580, 500])
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
         layout.addWidget(splitter)
@@ -145,7 +167,8 @@ class ModelEditor(QWidget):
             kind, name = answer
             self._edit(f"Add {kind} {name}", lambda p: add_trunk_layer(p, kind, name, after))
 
-    def add_head(self) -> None:
+    def add_head(self, source: str | None = None) -> None:
+        """Ask for a new head; ``source``: the input or trunk layer it starts from."""
         project = self.document.project
         offered = (unused_demo_quantities(project)
                    if isinstance(project.data, DemoShapesData) else None)
@@ -155,7 +178,12 @@ class ModelEditor(QWidget):
             return
         name, task, units = dialog.values()
         target = dialog.demo_target()
-        self._edit(f"Add head {name}", lambda p: add_head(p, name, task, units, target))
+        def make(p: Project) -> str:
+            path = add_head(p, name, task, units, target)
+            p.heads[-1].source = source
+            return path
+
+        self._edit(f"Add head {name}", make)
 
     def add_head_layer(self) -> None:
         ref = parse_path(self.selection.path)
@@ -203,6 +231,8 @@ class ModelEditor(QWidget):
         self.locked = locked
         self.banner.setVisible(locked)
         self.form.setEnabled(not locked)
+        self.palette.setEnabled(not locked)
+        self.graph.set_editable(not locked)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu if locked
                                        else Qt.ContextMenuPolicy.ActionsContextMenu)
         self._update_buttons()
@@ -219,8 +249,10 @@ class ModelEditor(QWidget):
         return True
 
     def _after_change(self) -> None:
-        if self.selection.path and item_at(self.document.project, self.selection.path) is None:
-            self.selection.select("")
+        project = self.document.project
+        kept = [path for path in self.selection.paths if item_at(project, path) is not None]
+        if kept != self.selection.paths:
+            self.selection.select_many(kept)
         self._update_buttons()
 
     def _update_buttons(self) -> None:

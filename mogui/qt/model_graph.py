@@ -1,248 +1,73 @@
-"""The model as a diagram: a box per input, layer and head output, arrows for data flow.
+"""The model as an editable diagram: a box per input, layer and head output, arrows for data flow.
 
 Boxes show name, kind and output shape (from the live inspection). Each head, with its own
 layers, is drawn in its colour (:mod:`mogui.core.head_palette`, the colour of its curves in the
 Training tab); a layer that fails to build, or that has validation problems, is drawn red with
-the message as its tooltip.
+the message as its tooltip; a layer that feeds nothing has a dashed outline.
 
-Heads sit in a grid below the trunk, as many per row as let the whole model fit the view
-best (:func:`heads_per_row`), so every head is reachable without scrolling sideways. A node
-that feeds many heads feeds them through one line, a bus, running above each row. The view
-zooms to fit the model when it opens, changes or resizes, until the user zooms (Ctrl+wheel);
-Ctrl+0 or a double-click on the background fits it again.
+The layout (:mod:`mogui.qt.graph_layout`) keeps boxes where they were across edits. The view
+fits the whole model when a project opens, when it is resized, and on Ctrl+0 or a double-click
+on the background; an edit keeps the zoom and the part of the model in view (zooming out only
+when the model outgrows the view and the user has not zoomed). Ctrl+wheel, Ctrl+= and Ctrl+-
+zoom. A node that feeds many heads feeds them through one line, a bus, running above each row.
+
+Editing gestures (:mod:`mogui.qt.graph_gestures`) come out as signals; :mod:`mogui.qt.canvas_edits`
+makes the edits. Clicking a box selects it everywhere; Ctrl+click and a rubber band (drag on the
+background) select several.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import (
-    QBrush,
-    QColor,
-    QFont,
-    QKeySequence,
-    QPainter,
-    QPainterPath,
-    QPen,
-    QPolygonF,
-    QShortcut,
-    QTransform,
-)
-from PySide6.QtWidgets import (
-    QGraphicsItem,
-    QGraphicsPathItem,
-    QGraphicsPolygonItem,
-    QGraphicsRectItem,
-    QGraphicsScene,
-    QGraphicsSimpleTextItem,
-    QGraphicsView,
-    QWidget,
-)
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QKeySequence, QPainter, QShortcut, QTransform
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QWidget
 
 from mogui.core.head_palette import project_head_colours, tint
 from mogui.qt.document import ProjectDocument
+from mogui.qt.graph_edits import consumers, feeds_of
+from mogui.qt.graph_gestures import Gestures
+from mogui.qt.graph_items import (
+    INPUT_COLOUR,
+    TRUNK_COLOUR,
+    BusItem,
+    EdgeItem,
+    NodeItem,
+    add_edge,
+    format_shape,
+)
+from mogui.qt.graph_layout import (
+    MARGIN,
+    MIN_FIT,
+    SINGLE_ROW_UP_TO,
+    HeadGrid,
+    heads_per_row,
+    layout_nodes,
+)
 from mogui.qt.inspection import LiveInspection
-from mogui.qt.model_edits import GraphNode, graph_nodes, owning_item
+from mogui.qt.model_edits import graph_nodes, owning_item
 from mogui.qt.selection import Selection
 
-BOX_W, BOX_H = 180.0, 54.0
-GAP_X, GAP_Y = 30.0, 26.0
-PITCH_X, PITCH_Y = BOX_W + GAP_X, BOX_H + GAP_Y
-MARGIN = 20.0
-INPUT_COLOUR = QColor("#dbeafe")
-TRUNK_COLOUR = QColor("#eeeeee")
+__all__ = ["MIN_FIT", "SINGLE_ROW_UP_TO", "HeadGrid", "ModelGraph", "format_shape",
+           "heads_per_row"]
+
 HEAD_TINT = 0.72  # head boxes: the head's colour this far towards white
-ERROR_FILL = QColor("#ffcdd2")
-ERROR_PEN = QColor("#c62828")
-LINE_COLOUR = QColor("#6b6b6b")
 BUS_FROM = 5  # a node feeding this many heads or more feeds them through a bus
-SINGLE_ROW_UP_TO = 6  # this many heads or fewer always stand in one row
-MIN_FIT = 0.35  # fitting never shrinks text below this; what does not fit then scrolls down
 DEFAULT_VIEWPORT = (480.0, 720.0)  # before the view has a size of its own
-
-
-def format_shape(shape: tuple[int | None, ...] | None) -> str:
-    if shape is None:
-        return "shape unknown"
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
-
-
-class NodeItem(QGraphicsRectItem):
-    """One box; ``path`` is the item it shows (``trunk[2]`` …)."""
-
-    def __init__(self, node: GraphNode, fill: QColor, shape_text: str, error: str | None,
-                 outline: QColor | None = None) -> None:
-        super().__init__(0, 0, BOX_W, BOX_H)
-        self.node = node
-        self.path = node.path
-        self.error = error
-        self.fill = fill
-        self.setBrush(QBrush(ERROR_FILL if error else fill))
-        if error:
-            pen = QPen(ERROR_PEN, 2.0)
-        elif outline is not None:
-            pen = QPen(outline, 1.5)
-        else:
-            pen = QPen(QColor("#555555"), 1.0)
-        self.setPen(pen)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
-        self.setToolTip(error or f"{node.name} ({node.kind}) → {shape_text}")
-        bold = QFont()
-        bold.setBold(True)
-        lines = [(node.name, bold, 4.0), (node.kind, QFont(), 20.0), (shape_text, QFont(), 35.0)]
-        for text, font, y in lines:
-            label = QGraphicsSimpleTextItem(text, self)
-            label.setFont(font)
-            while label.boundingRect().width() > BOX_W - 12 and len(text) > 4:
-                text = text[:-2]
-                label.setText(text + "…")
-            label.setPos((BOX_W - label.boundingRect().width()) / 2, y)
-
-    def paint(self, painter, option, widget=None) -> None:  # noqa: ANN001
-        pen = self.pen()
-        if self.isSelected():
-            pen = QPen(QColor("#1565c0"), 3.0)
-        painter.setPen(pen)
-        painter.setBrush(self.brush())
-        painter.drawRoundedRect(self.rect(), 8, 8)
-
-
-def _arrow_head(scene: QGraphicsScene, tip: QPointF) -> None:
-    head = QGraphicsPolygonItem(QPolygonF([QPointF(tip.x(), tip.y() - 1),
-                                           QPointF(tip.x() - 5, tip.y() - 8),
-                                           QPointF(tip.x() + 5, tip.y() - 8)]))
-    head.setPen(QPen(LINE_COLOUR, 1.0))
-    head.setBrush(QBrush(LINE_COLOUR))
-    scene.addItem(head)
-
-
-def _line(scene: QGraphicsScene, path: QPainterPath) -> None:
-    line = QGraphicsPathItem(path)
-    line.setPen(QPen(LINE_COLOUR, 1.4))
-    line.setZValue(-1)
-    scene.addItem(line)
-
-
-def _arrow(scene: QGraphicsScene, start: QPointF, end: QPointF) -> None:
-    base = QPointF(end.x(), end.y() - 8)
-    path = QPainterPath(start)
-    mid = (start.y() + base.y()) / 2
-    path.cubicTo(QPointF(start.x(), mid), QPointF(base.x(), mid), base)
-    _line(scene, path)
-    _arrow_head(scene, end)
-
-
-def _bus(scene: QGraphicsScene, start: QPointF, ends: list[QPointF]) -> None:
-    """One line from ``start`` to every point of ``ends`` (tops of boxes in rows).
-
-    It runs down to a horizontal line just above each row, joined at the left of the rows,
-    and drops an arrow into each box.
-    """
-    rows: dict[float, list[float]] = {}
-    for end in ends:
-        rows.setdefault(end.y(), []).append(end.x())
-    spine = min(end.x() for end in ends) - (BOX_W + GAP_X) / 2
-    path = QPainterPath(start)
-    tops = sorted(rows)
-    first = tops[0] - GAP_Y / 2
-    path.lineTo(start.x(), first)
-    path.moveTo(spine, first)
-    path.lineTo(spine, tops[-1] - GAP_Y / 2)
-    for top in tops:
-        y = top - GAP_Y / 2
-        right = max(*rows[top], start.x()) if top == tops[0] else max(rows[top])
-        path.moveTo(spine, y)
-        path.lineTo(right, y)
-        for x in rows[top]:
-            path.moveTo(x, y)
-            path.lineTo(x, top - 8)
-            _arrow_head(scene, QPointF(x, top))
-    _line(scene, path)
-
-
-@dataclass(frozen=True)
-class HeadGrid:
-    """How the heads stand: ``per_row`` head columns a row, ``depth`` boxes the deepest."""
-
-    heads: int
-    per_row: int
-    depth: int
-    top_levels: int  # levels of inputs and trunk above the heads
-
-    @property
-    def rows(self) -> int:
-        return max(1, math.ceil(self.heads / max(1, self.per_row)))
-
-    def size(self, trunk_width: int) -> tuple[float, float]:
-        """Width and height of the drawing, margins included."""
-        width = max(min(self.heads, self.per_row), trunk_width, 1) * PITCH_X - GAP_X
-        height = self.top_levels * PITCH_Y + self.rows * (self.depth * PITCH_Y + GAP_Y)
-        return width + 2 * MARGIN, height + 2 * MARGIN
-
-
-def heads_per_row(heads: int, depth: int, top_levels: int, trunk_width: int,
-                  viewport: tuple[float, float]) -> int:
-    """How many heads a row holds so that the whole model fits ``viewport`` largest.
-
-    Up to :data:`SINGLE_ROW_UP_TO` heads stand in one row. Otherwise the count that gives
-    the largest zoom-to-fit scale wins (the wider row on a tie); when even that is below
-    :data:`MIN_FIT`, rows as wide as fit the viewport's width at that scale (the rest of the
-    model is then reached by scrolling down, never sideways).
-    """
-    if heads <= SINGLE_ROW_UP_TO:
-        return max(heads, 1)
-    width, height = viewport
-    best, best_scale = heads, -1.0
-    for per_row in range(heads, 0, -1):
-        w, h = HeadGrid(heads, per_row, depth, top_levels).size(trunk_width)
-        scale = min(width / w, height / h, 1.0)
-        if scale > best_scale + 1e-9:
-            best, best_scale = per_row, scale
-    if best_scale >= MIN_FIT:
-        return best
-    for per_row in range(heads, 0, -1):
-        w, _h = HeadGrid(heads, per_row, depth, top_levels).size(trunk_width)
-        if width / w >= MIN_FIT:
-            return per_row
-    return 1
-
-
-def layout_nodes(nodes: list[GraphNode], viewport: tuple[float, float]
-                 ) -> tuple[dict[str, QPointF], HeadGrid]:
-    """Top-left corner of every box: inputs and trunk by level, centred; heads in a grid."""
-    level: dict[str, int] = {}
-    for node in nodes:
-        level[node.name] = 1 + max((level.get(n, 0) for n in node.inputs), default=-1)
-    per_level: dict[int, list[GraphNode]] = {}
-    columns: dict[int, list[GraphNode]] = {}
-    for node in nodes:
-        if node.head is None:
-            per_level.setdefault(level[node.name], []).append(node)
-        else:
-            columns.setdefault(node.head, []).append(node)
-    positions: dict[str, QPointF] = {}
-    for lvl, members in per_level.items():
-        for i, node in enumerate(members):
-            positions[node.path] = QPointF((i - (len(members) - 1) / 2) * PITCH_X, lvl * PITCH_Y)
-    top_levels = 1 + max(per_level, default=-1)
-    trunk_width = max((len(members) for members in per_level.values()), default=1)
-    depth = max((len(column) for column in columns.values()), default=1)
-    per_row = heads_per_row(len(columns), depth, top_levels, trunk_width, viewport)
-    grid = HeadGrid(len(columns), per_row, depth, top_levels)
-    in_row = min(len(columns), per_row)
-    for order, head in enumerate(sorted(columns)):
-        row, column = divmod(order, per_row)
-        x = (column - (in_row - 1) / 2) * PITCH_X
-        top = top_levels * PITCH_Y + row * (depth * PITCH_Y + GAP_Y)
-        for i, node in enumerate(columns[head]):
-            positions[node.path] = QPointF(x, top + i * PITCH_Y)
-    return positions, grid
+ZOOM_STEP = 1.15
+MAX_ZOOM = 3.0
 
 
 class ModelGraph(QGraphicsView):
-    """Draws the project's layer graph; clicking a box selects that item everywhere."""
+    """Draws the project's layer graph and reports editing gestures as signals."""
+
+    #: A layer kind dropped: ``(kind, DropTarget)``.
+    layer_dropped = Signal(str, object)
+    #: A port drag from one box onto another: ``(source, target)`` names.
+    connect_requested = Signal(str, str)
+    #: Delete (or Backspace) pressed with boxes selected.
+    delete_requested = Signal()
+    #: Right-click: ``(path or "", global position)``.
+    menu_requested = Signal(str, object)
 
     def __init__(self, document: ProjectDocument, selection: Selection,
                  inspection: LiveInspection, parent: QWidget | None = None) -> None:
@@ -250,26 +75,50 @@ class ModelGraph(QGraphicsView):
         self.setObjectName("modelGraph")
         self.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         self._scene = QGraphicsScene(self)
+        # A few hundred items at most, rebuilt on every edit: no index to keep (and arrows,
+        # picked by their widened shape, are always found).
+        self._scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.setScene(self._scene)
         self.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setAcceptDrops(True)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self._document = document
         self._selection = selection
         self._inspection = inspection
         self.nodes: dict[str, NodeItem] = {}
         self.grid = HeadGrid(0, 1, 1, 0)
-        self.user_zoomed = False  # Ctrl+wheel was used: keep the user's zoom until a fit
+        self._columns: dict[str, int] = {}
+        self.user_zoomed = False  # the user zoomed: keep the user's zoom until a fit
         self._identity = document.identity
+        self._deferred = False  # a rebuild waits for the port drag under way
+        self.gestures = Gestures(self, lambda: self.nodes,
+                                 on_drop=lambda kind, where: self.layer_dropped.emit(kind, where),
+                                 on_connect=self.connect_requested.emit)
         self._scene.selectionChanged.connect(self._on_scene_selection)
         document.changed.connect(self.rebuild)
         inspection.updated.connect(self.rebuild)
-        selection.changed.connect(self._show_selection)
-        fit = QShortcut(QKeySequence("Ctrl+0"), self)
-        fit.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        fit.activated.connect(self.zoom_to_fit)
-        self.rebuild()
+        selection.changed.connect(lambda _path: self._show_selection())
+        selection.paths_changed.connect(self._show_selection)
+        for keys, slot in (("Ctrl+0", self.zoom_to_fit), ("Ctrl+=", self.zoom_in),
+                           ("Ctrl++", self.zoom_in), ("Ctrl+-", self.zoom_out)):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+        self._build(fit=True)
 
     def node_by_name(self, name: str) -> NodeItem | None:
         return next((n for n in self.nodes.values() if n.node.name == name), None)
+
+    def edges(self) -> list[tuple[str, str]]:
+        """Every arrow drawn, as ``(source, target)`` names (buses not included)."""
+        return sorted((i.source, i.target) for i in self._scene.items()
+                      if isinstance(i, EdgeItem))
+
+    def set_editable(self, editable: bool) -> None:
+        """Off while training runs: no drops, port drags or deletions."""
+        self.gestures.enabled = editable
+        self.gestures.cancel()
 
     def _viewport_size(self) -> tuple[float, float]:
         """The room for the drawing: the viewport as it is without scroll bars."""
@@ -278,11 +127,22 @@ class ModelGraph(QGraphicsView):
             return DEFAULT_VIEWPORT
         return float(size.width()), float(size.height())
 
+    # -- building ---------------------------------------------------------------------------
     def rebuild(self) -> None:
-        project = self._document.project
-        if self._document.identity != self._identity:  # another project: fit it on open
+        """Draw the project again: fitted when another project opened, else as it was."""
+        if self.gestures.source is not None:
+            self._deferred = True  # not under the pointer's port drag
+            return
+        opened = self._document.identity != self._identity
+        if opened:
             self._identity = self._document.identity
             self.user_zoomed = False
+            self._columns = {}
+        self._build(fit=opened)
+
+    def _build(self, fit: bool) -> None:
+        project = self._document.project
+        centre = self.mapToScene(self.viewport().rect().center())
         nodes = graph_nodes(project)
         rows, failing = self._inspection_rows()
         problems: dict[str, list[str]] = {}
@@ -291,10 +151,17 @@ class ModelGraph(QGraphicsView):
             if owner:
                 problems.setdefault(owner, []).append(str(problem))
         colours = project_head_colours(project)
+        feeds = feeds_of(project)
+        self.gestures.forget_items()
         self._scene.blockSignals(True)
         self._scene.clear()
         self.nodes = {}
-        positions, self.grid = layout_nodes(nodes, self._viewport_size())
+        # Python keeps the items it made: an item whose Python object were freed would lose
+        # its overrides (an arrow its wide pick shape, a bus its arrow heads).
+        self._edges: list[QGraphicsItem] = []
+        keep_rows = None if fit or self.grid.heads == 0 else self.grid.per_row
+        layout = layout_nodes(nodes, self._viewport_size(), self._columns, keep_rows)
+        self.grid, self._columns = layout.grid, layout.columns
         for node in nodes:
             row = rows.get(node.name)
             error = failing.get(node.name) or "\n".join(problems.get(node.path, [])) or None
@@ -307,21 +174,28 @@ class ModelGraph(QGraphicsView):
                 colour = colours[project.heads[node.head].name]
                 fill, outline = QColor(tint(colour, HEAD_TINT)), QColor(colour)
             shape_text = format_shape(row.output_shape) if row is not None else "…"
-            item = NodeItem(node, fill, shape_text, error, outline)
-            item.setPos(positions[node.path])
+            dangling = node.section in ("trunk", "head_layer") and not consumers(feeds, node.name)
+            item = NodeItem(node, fill, shape_text, error, outline, dangling)
+            item.setPos(layout.positions[node.path])
             self._scene.addItem(item)
             self.nodes[node.path] = item
         self._connect(list(self.nodes.values()))
+        self._scene.blockSignals(False)
+        # With the scene's signals on: the view learns its new size from sceneRectChanged.
         self._scene.setSceneRect(self._scene.itemsBoundingRect().adjusted(
             -MARGIN, -MARGIN, MARGIN, MARGIN))
-        self._scene.blockSignals(False)
-        self._show_selection(self._selection.path)
-        if not self.user_zoomed:
+        self._show_selection()
+        if fit:
             self._fit()
+        else:
+            self.centerOn(centre)
+            if not self.user_zoomed and self._fit_scale() < self.zoom - 1e-9:
+                self._fit()  # the model outgrew the view
 
     def _connect(self, items: list[NodeItem]) -> None:
         """Arrows along the data flow; a bus from a node that feeds many heads."""
         by_name = {item.node.name: item for item in items}
+        boxes = [item.sceneBoundingRect() for item in items]
         firsts: dict[str, list[NodeItem]] = {}  # source -> heads' first boxes it feeds
         seen_heads: set[int] = set()
         for item in items:
@@ -333,16 +207,15 @@ class ModelGraph(QGraphicsView):
         bussed = {source for source, fed in firsts.items()
                   if len(fed) >= BUS_FROM and source in by_name}
         for source in bussed:
-            start = by_name[source].pos() + QPointF(BOX_W / 2, BOX_H)
-            _bus(self._scene, start, [item.pos() + QPointF(BOX_W / 2, 0)
-                                      for item in firsts[source]])
+            bus = BusItem(by_name[source].out_point(), [item.in_point() for item in firsts[source]])
+            self._scene.addItem(bus)
+            self._edges.append(bus)
         for item in items:
             for source_name in item.node.inputs:
                 source = by_name.get(source_name)
                 if source is None or (source_name in bussed and item in firsts[source_name]):
                     continue
-                _arrow(self._scene, source.pos() + QPointF(BOX_W / 2, BOX_H),
-                       item.pos() + QPointF(BOX_W / 2, 0))
+                self._edges.append(add_edge(self._scene, source, item, boxes))
 
     def _inspection_rows(self) -> tuple[dict, dict[str, str]]:
         result = self._inspection.inspection
@@ -356,6 +229,11 @@ class ModelGraph(QGraphicsView):
             failing.setdefault(layer, str(error))
         return rows, failing
 
+    def output_shapes(self) -> dict[str, tuple[int | None, ...] | None]:
+        """The output shape of every box the latest inspection built, by name."""
+        rows, _failing = self._inspection_rows()
+        return {name: row.output_shape for name, row in rows.items()}
+
     # -- zoom -------------------------------------------------------------------------------
     @property
     def zoom(self) -> float:
@@ -364,27 +242,38 @@ class ModelGraph(QGraphicsView):
     def zoom_to_fit(self) -> None:
         """Show the whole model again (down to :data:`MIN_FIT`), relaying out the heads."""
         self.user_zoomed = False
-        self.rebuild()
+        self._build(fit=True)
 
-    def _fit(self) -> None:
+    def zoom_in(self) -> None:
+        self._zoom_by(ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self._zoom_by(1 / ZOOM_STEP)
+
+    def _zoom_by(self, factor: float) -> None:
+        factor = max(MIN_FIT / 2, min(MAX_ZOOM, self.zoom * factor)) / self.zoom
+        self.scale(factor, factor)
+        self.user_zoomed = True
+
+    def _fit_scale(self) -> float:
         rect: QRectF = self._scene.sceneRect()
         if rect.isEmpty():
-            return
+            return 1.0
         width, height = self._viewport_size()
-        scale = min(width / rect.width(), height / rect.height(), 1.0)
-        scale = max(scale, MIN_FIT)
+        return max(min(width / rect.width(), height / rect.height(), 1.0), MIN_FIT)
+
+    def _fit(self) -> None:
+        scale = self._fit_scale()
         self.setTransform(QTransform.fromScale(scale, scale))
 
     def wheelEvent(self, event) -> None:  # noqa: ANN001
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            factor = 1.15 if event.angleDelta().y() > 0 else 1 / 1.15
-            self.scale(factor, factor)
-            self.user_zoomed = True
+            self._zoom_by(ZOOM_STEP if event.angleDelta().y() > 0 else 1 / ZOOM_STEP)
             return
         super().wheelEvent(event)
 
     def mouseDoubleClickEvent(self, event) -> None:  # noqa: ANN001
-        if self.itemAt(event.position().toPoint()) is None:
+        if self.gestures.node_at(event.position()) is None:
             self.zoom_to_fit()
             return
         super().mouseDoubleClickEvent(event)
@@ -394,25 +283,87 @@ class ModelGraph(QGraphicsView):
         if self.user_zoomed:
             return
         nodes = graph_nodes(self._document.project)
-        _positions, grid = layout_nodes(nodes, self._viewport_size())
-        if grid.per_row != self.grid.per_row:
-            self.rebuild()  # another number of heads per row fits the new size better
+        layout = layout_nodes(nodes, self._viewport_size(), self._columns)
+        if layout.grid.per_row != self.grid.per_row:
+            self._build(fit=True)  # another number of heads per row fits the new size better
         else:
             self._fit()
+
+    # -- gestures ---------------------------------------------------------------------------
+    def mousePressEvent(self, event) -> None:  # noqa: ANN001
+        if self.gestures.press(event.position(), event.button()):
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: ANN001
+        if self.gestures.move(event.position()):
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: ANN001
+        if self.gestures.release(event.position()):
+            event.accept()
+            if self._deferred:
+                self._deferred = False
+                self.rebuild()
+            return
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event) -> None:  # noqa: ANN001
+        key = event.key()
+        if key == Qt.Key.Key_Escape and self.gestures.source is not None:
+            self.gestures.cancel()
+            return
+        if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.gestures.enabled:
+            if self._selection.paths:
+                self.delete_requested.emit()
+            return
+        super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event) -> None:  # noqa: ANN001
+        node = self.gestures.node_at(QPointF(event.pos()))
+        path = node.path if node is not None else ""
+        if path and path not in self._selection.paths:
+            self._selection.select(path)
+        elif path:
+            self._selection.select_many(self._selection.paths, current=path)
+        self.menu_requested.emit(path, event.globalPos())
+
+    def dragEnterEvent(self, event) -> None:  # noqa: ANN001
+        self.dragMoveEvent(event)
+
+    def dragMoveEvent(self, event) -> None:  # noqa: ANN001
+        if self.gestures.drag_move(event.mimeData(), event.position()):
+            event.setDropAction(Qt.DropAction.CopyAction)  # the palette keeps its entry
+            event.accept()
+        else:
+            event.ignore()
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: ANN001
+        self.gestures.drag_leave()
+        event.accept()
+
+    def dropEvent(self, event) -> None:  # noqa: ANN001
+        if self.gestures.drop(event.mimeData(), event.position()):
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+        else:
+            event.ignore()
 
     # -- selection --------------------------------------------------------------------------
     def _on_scene_selection(self) -> None:
         paths = [i.path for i in self._scene.selectedItems() if isinstance(i, NodeItem)]
-        fresh = [p for p in paths if p != self._selection.path]
-        if fresh:
-            self._selection.select(fresh[0])
+        self._selection.select_many(paths)
 
-    def _show_selection(self, path: str) -> None:
+    def _show_selection(self) -> None:
+        chosen = set(self._selection.paths)
         self._scene.blockSignals(True)
         for node_path, item in self.nodes.items():
-            item.setSelected(node_path == path)
+            item.setSelected(node_path in chosen)
         self._scene.blockSignals(False)
         self._scene.update()
-        item = self.nodes.get(path)
-        if item is not None:
-            self.ensureVisible(item)
+        item = self.nodes.get(self._selection.path)
+        if item is not None and len(chosen) == 1:
+            self.ensureVisible(item, 20, 20)

@@ -3,7 +3,8 @@
 Each refresh draws one plot, 50 ms after new data arrived (half of the worker's 100 ms drain
 period) and then every 100 ms while a plot has undrawn points: the plots are painted in turns
 (two plots: each at most 5 times a second), and not in the same moment as the progress bar
-that the same data update. Keeping each paint short matters more than painting less often: the GUI
+that the same data update; more plots (a plot per metric) take their turns the same way.
+Keeping each paint short matters more than painting less often: the GUI
 thread's timers wait for whatever paint is in progress.
 """
 
@@ -23,7 +24,7 @@ class TurnRefresher(QObject):
     def __init__(self, plots: Sequence[object], refresh: Callable[[object], None],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._plots = tuple(plots)
+        self._plots = list(plots)
         self._refresh = refresh
         self._dirty: set[int] = set()  # ids of plots with data not yet drawn
         self._next_plot = 0
@@ -31,9 +32,21 @@ class TurnRefresher(QObject):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._refresh_next)
 
+    def add(self, plot: object) -> None:
+        """Take ``plot`` into the turns."""
+        if all(plot is not p for p in self._plots):
+            self._plots.append(plot)
+
+    def remove(self, plot: object) -> None:
+        """Leave ``plot`` out of the turns (it is going away)."""
+        self._plots = [p for p in self._plots if p is not plot]
+        self._dirty.discard(id(plot))
+        self._next_plot %= max(1, len(self._plots))
+
     def mark(self, plot: object) -> None:
-        """``plot`` has data not yet drawn."""
-        self._dirty.add(id(plot))
+        """``plot`` has data not yet drawn (a plot not in the turns is ignored)."""
+        if any(plot is p for p in self._plots):
+            self._dirty.add(id(plot))
 
     def drawn(self, plot: object) -> None:
         """``plot`` has just been drawn."""

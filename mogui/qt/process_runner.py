@@ -78,8 +78,9 @@ class ProcessRunner(JobRunner):
         self._allowed = [source for source in allowed_code if is_trusted(source)]
         return super().start(fn, *args)
 
-    def command(self, name: str) -> None:
-        """Send the running job a command of its own (e.g. ``"pause"``)."""
+    def command(self, name: str | tuple[str, Any]) -> None:
+        """Send the running job a command of its own (e.g. ``"pause"``, or ``(name, payload)``
+        such as ``("loss_weights", {head: weight})``)."""
         if self._child is not None:
             self._child.command(name)
 

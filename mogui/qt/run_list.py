@@ -1,13 +1,15 @@
 """The Runs tab: every run of the open project, newest first, and what to do with one.
 
 The list reads the run store (:mod:`mogui.core.run_store`): when each run started, how it
-ended, its epochs and its final per-head losses. It refreshes when a run starts, after each
+ended, its epochs, how it balanced the heads (from the run's ``project.json``) and its final
+per-head losses. It refreshes when a run starts, after each
 epoch, when a run ends and when another project is opened. Export… and Save model… use the
 run's own project (its ``project.json``), never what the editor holds now.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -31,16 +33,18 @@ from PySide6.QtWidgets import (
 )
 
 from mogui.core import run_store
+from mogui.core.balancing import BALANCING_METHODS
 from mogui.core.project import Project
 from mogui.core.run_store import RunInfo, RunStoreError
-from mogui.core.runs import HISTORY_FILE, MODEL_FILE, RunStatus, plural
+from mogui.core.runs import HISTORY_FILE, MODEL_FILE, PROJECT_FILE, RunStatus, plural
 from mogui.qt import error_dialog
 from mogui.qt.document import ProjectDocument
 from mogui.qt.export_dialog import ExportDialog
+from mogui.qt.predict_dialog import PredictDialog
 from mogui.qt.process_runner import SpareChild
 from mogui.qt.run_model import RunModel
 
-COLUMNS = ("Started", "Status", "Epochs", "Final losses")
+COLUMNS = ("Started", "Status", "Epochs", "Balancing", "Final losses")
 _FOLDER_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -61,6 +65,28 @@ def model_file_name(project: Project) -> str:
     """The file name "Save model…" suggests for a run of ``project``."""
     stem = re.sub(r"[^\w.-]+", "_", project.name).strip("._") or "model"
     return f"{stem}.keras"
+
+
+def run_balancing(folder: Path) -> tuple[str, str]:
+    """How the run in ``folder`` balanced its heads, from its ``project.json``: the method's
+    title and a tooltip with its parameters (``("", reason)`` when that file cannot be read).
+    A project from before balancing existed used fixed weights."""
+    try:
+        data = json.loads((Path(folder) / PROJECT_FILE).read_text(encoding="utf-8"))
+        balancing = (data.get("training") or {}).get("balancing") or {}
+        method = BALANCING_METHODS[balancing.get("method", "equal")]
+        given = dict(balancing.get("params") or {})
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError, AttributeError, KeyError,
+            TypeError) as exc:
+        return "", f"The run's {PROJECT_FILE} cannot be read ({type(exc).__name__})"
+    settings = {**method.defaults, **given}
+    devices = (data.get("training") or {}).get("devices", 1)
+    values = ", ".join(f"{name} {value:g}" for name, value in settings.items()
+                       if isinstance(value, int | float))
+    tip = f"{method.title} ({method.name})" + (f": {values}" if values else "")
+    if isinstance(devices, int) and devices > 1:
+        tip += f"; {devices} devices"
+    return method.title, tip
 
 
 def copy_file_atomic(source: Path, target: Path) -> None:
@@ -108,6 +134,7 @@ class RunList(QWidget):
         self.entries: list[RunInfo] = []
         self.export_dialog: ExportDialog | None = None
         self._shown_folder: Path | None = None
+        self._balancing: dict[Path, tuple[str, str]] = {}  # a run's project.json never changes
 
         self.folder_label = QLabel(objectName="runsFolderLabel", wordWrap=True)
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -126,6 +153,11 @@ class RunList(QWidget):
                                         self._save_model_dialog,
                                         "Save this run's model as a .keras file, with its "
                                         "history as CSV")
+        self.evaluate_button = self._button("Evaluate…", "evaluateRunButton", self.evaluate_run,
+                                            "Per head: confusion matrix, predicted against "
+                                            "true, the rows it gets most wrong")
+        self.predict_button = self._button("Predict…", "predictRunButton", self.predict_run,
+                                           "Predict a new data file with this run's model")
         self.open_button = self._button("Open folder", "openRunFolderButton", self.open_folder,
                                         "Show the run's folder in the file manager")
         self.delete_button = self._button("Delete…", "deleteRunButton", self.delete_run,
@@ -133,8 +165,8 @@ class RunList(QWidget):
         self.refresh_button = self._button("Refresh", "refreshRunsButton", self.refresh,
                                            "Read the runs folder again")
         buttons = QHBoxLayout()
-        for button in (self.export_button, self.save_button, self.open_button,
-                       self.delete_button):
+        for button in (self.export_button, self.save_button, self.evaluate_button,
+                       self.predict_button, self.open_button, self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.refresh_button)
@@ -166,11 +198,14 @@ class RunList(QWidget):
         self.entries = run_store.list_runs(self.document.project, self.document.path)
         self.table.clear()
         for info in self.entries:
-            item = QTreeWidgetItem(self.table, self._cells(info))
+            balancing, balancing_tip = self._balancing_of(info)
+            item = QTreeWidgetItem(self.table, self._cells(info, balancing))
             item.setData(0, _FOLDER_ROLE, str(info.folder))
             tip = info.problem or info.message or str(info.folder)
             for column in range(len(COLUMNS)):
                 item.setToolTip(column, tip)
+            if balancing_tip and info.readable:
+                item.setToolTip(COLUMNS.index("Balancing"), balancing_tip)
         for column in range(len(COLUMNS) - 1):
             self.table.resizeColumnToContents(column)
         count = len(self.entries)
@@ -182,12 +217,22 @@ class RunList(QWidget):
             self.select(chosen.folder)
         self._update_buttons()
 
+    def _balancing_of(self, info: RunInfo) -> tuple[str, str]:
+        if not info.readable:
+            return "", ""
+        known = self._balancing.get(info.folder)
+        if known is None:
+            known = run_balancing(info.folder)
+            if known[0]:  # read: kept (a file not readable now is tried again next time)
+                self._balancing[info.folder] = known
+        return known
+
     @staticmethod
-    def _cells(info: RunInfo) -> list[str]:
+    def _cells(info: RunInfo, balancing: str = "") -> list[str]:
         when = info.started_at.strftime("%Y-%m-%d %H:%M:%S") if info.started_at else \
             info.folder.name
         epochs = str(info.epochs_completed) if info.readable else ""
-        return [when, info.status_text(), epochs, info.losses_text()]
+        return [when, info.status_text(), epochs, balancing, info.losses_text()]
 
     def _on_document_changed(self) -> None:
         if self.folder != self._shown_folder:
@@ -213,6 +258,8 @@ class RunList(QWidget):
         usable = info is not None and info.has_model
         self.export_button.setEnabled(usable)
         self.save_button.setEnabled(usable)
+        self.evaluate_button.setEnabled(usable)
+        self.predict_button.setEnabled(usable)
         self.open_button.setEnabled(info is not None)
         self.delete_button.setEnabled(info is not None and info.status != RunStatus.RUNNING)
 
@@ -242,6 +289,31 @@ class RunList(QWidget):
         dialog = self.export_run()
         if dialog is not None:
             dialog.open()
+
+    def evaluate_run(self, info: RunInfo | None = None):  # noqa: ANN201 - EvaluationDialog
+        """Open the evaluation of a run (the selected one) and start it."""
+        info = info or self.selected()
+        if info is None or not info.has_model:
+            return None
+        # Imported here, for the window's start: its plots bring pyqtgraph. Not a way round
+        # a circle.
+        from mogui.qt.evaluation_dialog import EvaluationDialog
+
+        dialog = EvaluationDialog(info.folder, self._cells(info)[0], self, spare=self.spare)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        dialog.start()
+        return dialog
+
+    def predict_run(self, info: RunInfo | None = None):  # noqa: ANN201 - PredictDialog
+        """Open Predict… on a run (the selected one)."""
+        info = info or self.selected()
+        if info is None or not info.has_model:
+            return None
+        dialog = PredictDialog(self.document, self, spare=self.spare, run=info.folder)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def save_model(self, path: Path, info: RunInfo | None = None) -> SavedModel | None:
         """Copy a run's model (the selected one) to ``path`` and its history beside it."""

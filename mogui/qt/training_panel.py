@@ -2,8 +2,10 @@
 
 Beside the live views, the head table (:mod:`mogui.qt.head_table`) chooses the heads they show
 and holds each head's losses and metrics of the last epoch; the views are the curves
-(:mod:`mogui.qt.loss_plots`) and the relative-loss heatmap (:mod:`mogui.qt.loss_heatmap`). Every
-head has one colour in all of them (:mod:`mogui.core.head_palette`).
+(:mod:`mogui.qt.loss_plots`), the relative-loss heatmap (:mod:`mogui.qt.loss_heatmap`), each
+head's weighted contribution (:mod:`mogui.qt.contribution_view`) and its loss weight, editable
+while paused (:mod:`mogui.qt.weight_view`). Every head has one colour in all of them
+(:mod:`mogui.core.head_palette`).
 
 Each run trains a snapshot of the project in a child process and writes ``model.keras`` and
 ``history.csv`` to a run folder of its own after every epoch; the folder is kept (the Runs
@@ -30,13 +32,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mogui.core.events import BatchEnded, EpochEnded, TrainingFailed, TrainingFinished
+from mogui.core.events import (
+    BatchEnded,
+    EpochEnded,
+    LossWeightsChanged,
+    TrainingFailed,
+    TrainingFinished,
+)
 from mogui.core.events import TrainingStarted as Started
 from mogui.core.head_palette import head_colours
 from mogui.core.run_store import RunStoreError
 from mogui.core.runs import RunStatus, plural
 from mogui.qt import error_dialog
+from mogui.qt.collapsible import Collapsible
+from mogui.qt.contribution_view import ContributionView
 from mogui.qt.document import ProjectDocument
+from mogui.qt.elided_label import ElidedLabel
 from mogui.qt.head_table import HeadTable
 from mogui.qt.inspection import LiveInspection
 from mogui.qt.loss_heatmap import LossHeatmap
@@ -47,9 +58,14 @@ from mogui.qt.run_list import model_file_name, save_run_model
 from mogui.qt.run_model import RunModel
 from mogui.qt.training_settings import TrainingSettingsForm
 from mogui.qt.training_worker import TrainingWorker
+from mogui.qt.weight_view import WeightView, project_weights
 
 SNAPSHOT_NOTE = ("Training uses a snapshot of the project taken at Start: edits you make now "
                  "apply to the next run.")
+
+
+#: The settings fold away in a Training tab shorter than this (until the user opens them).
+SETTINGS_FROM = 700
 
 
 def format_duration(seconds: float) -> str:
@@ -83,6 +99,7 @@ class TrainingPanel(QWidget):
         self._steps = 0
         self._heads: tuple[str, ...] = ()
         self._tasks: dict[str, str] = {}  # head -> task of the project that trains
+        self._weights: dict[str, float] = {}  # head -> loss weight of the project that trains
         self._last_batch: tuple[int, int] | None = None  # (epoch, batch) last seen
         self._paused = False
         self._position = ""  # "Epoch 2/5 · batch 7/32" of the last batch shown
@@ -93,7 +110,7 @@ class TrainingPanel(QWidget):
 
         self.start_button = self._button("Start", "startButton", self.start)
         self.pause_button = self._button("Pause", "pauseButton", self.worker.pause)
-        self.resume_button = self._button("Resume", "resumeButton", self.worker.resume)
+        self.resume_button = self._button("Resume", "resumeButton", self.resume)
         self.stop_button = self._button("Stop", "stopButton", self.worker.stop)
         self.save_model_button = self._button("Save model…", "saveModelButton",
                                               self._save_model_dialog)
@@ -106,10 +123,10 @@ class TrainingPanel(QWidget):
         self.progress.setTextVisible(True)
         self.progress.setFormat("Not started")
         self.progress.setValue(0)
-        self.status_label = QLabel("", self)
+        self.status_label = ElidedLabel("", self)
         self.status_label.setObjectName("trainingStatusLabel")
         self.status_label.setWordWrap(True)
-        self.snapshot_label = QLabel(SNAPSHOT_NOTE, self)
+        self.snapshot_label = ElidedLabel(SNAPSHOT_NOTE, self)
         self.snapshot_label.setObjectName("snapshotNote")
         self.snapshot_label.setWordWrap(True)
         self.snapshot_label.setStyleSheet("color: #8a5a00;")
@@ -125,6 +142,12 @@ class TrainingPanel(QWidget):
         self.views.addTab(self.plots, "Curves")
         self.views.addTab(self.heatmap, "Heatmap")
         self.views.setTabToolTip(1, "Each head's loss relative to its first epoch, per epoch")
+        self.contributions = ContributionView(self)
+        self.views.addTab(self.contributions, "Contributions")
+        self.views.setTabToolTip(2, "Each head's loss × its weight, and its share of the total")
+        self.weight_view = WeightView(self)
+        self.views.addTab(self.weight_view, "Weights")
+        self.views.setTabToolTip(3, "Each head's loss weight per epoch; editable while paused")
         self.head_table.shown_changed.connect(self._on_shown_heads)
         self.head_table.highlighted_changed.connect(
             lambda: self.plots.set_highlighted(self.head_table.highlighted()))
@@ -146,18 +169,29 @@ class TrainingPanel(QWidget):
         controls.addWidget(self.save_model_button)
         controls.addStretch(1)
         controls.addWidget(self.device_label)
+        # One compact banner: buttons, progress and device in a row, the status line below.
+        self.settings_box = Collapsible("Settings", self.settings_form, "training/settingsShown",
+                                        self, name="settings", auto_below=SETTINGS_FROM)
+        controls.insertWidget(0, self.settings_box.toggle)
+        controls.insertWidget(controls.indexOf(self.save_model_button), self.progress, 1)
+        stretch = next(i for i in range(controls.count()) if controls.stretch(i) > 0
+                       and controls.itemAt(i).spacerItem() is not None)
+        controls.removeItem(controls.itemAt(stretch))  # the progress bar takes the room
+        status = QHBoxLayout()
+        status.addWidget(self.status_label, 3)
+        status.addWidget(self.snapshot_label, 2)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.settings_form)
+        layout.setSpacing(4)
+        layout.addWidget(self.settings_box)
         layout.addLayout(controls)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status_label)
-        layout.addWidget(self.snapshot_label)
+        layout.addLayout(status)
         layout.addWidget(splitter, 1)
 
         self.worker.started.connect(self._on_started)
         self.worker.batches.connect(self._on_batches)
         self.worker.epoch_ended.connect(self._on_epoch)
         self.worker.state_changed.connect(self._on_state)
+        self.worker.weights_changed.connect(self._on_weights_changed)
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
         self.worker.running_changed.connect(self._on_running_changed)
@@ -209,6 +243,7 @@ class TrainingPanel(QWidget):
             error_dialog.show_error(self, "Cannot train", f"{exc} {hint}, then start again.")
             return
         self._tasks = {h.name: h.task.value for h in project.heads}
+        self._weights = project_weights(project)
         self._set_heads([h.name for h in project.loss_heads()], self._epochs)
         self.status_label.setText("Preparing data and building the model…")
         self.progress.setRange(0, 0)
@@ -270,15 +305,22 @@ class TrainingPanel(QWidget):
         self.head_table.set_heads(heads, tasks, colours)
         self.plots.reset(heads, epochs, colours)
         self.heatmap.reset(heads, epochs)
+        weights = self._weights or project_weights(self._document.project)
+        self.contributions.reset(heads, epochs, colours, weights)
+        self.weight_view.reset(heads, epochs, colours, weights)
         self._on_shown_heads()
 
     def _on_shown_heads(self) -> None:
         shown = self.head_table.shown_heads()
         self.plots.set_shown_heads(shown)
         self.heatmap.set_shown_heads(shown)
+        self.contributions.set_shown_heads(shown)
+        self.weight_view.set_shown_heads(shown)
 
     def _on_batches(self, events: list[BatchEnded]) -> None:
         self.plots.add_batches(events)
+        self.contributions.add_batches(events)
+        self.weight_view.add_batches(events)
         last = events[-1]
         self._last_batch = (last.epoch, last.batch)
         steps = max(1, last.steps_per_epoch)
@@ -308,6 +350,8 @@ class TrainingPanel(QWidget):
         # Only complete epochs end: the engine reports none for an epoch a stop cut short.
         self.plots.add_epoch(event)
         self.heatmap.add_epoch(event)
+        self.contributions.add_epoch(event)
+        self.weight_view.add_epoch(event)
         self.head_table.update_epoch(event)
         self.runs.record_epoch(event.logs)
         self.status_label.setText(epoch_summary(event, self._epochs))
@@ -315,6 +359,7 @@ class TrainingPanel(QWidget):
     def _on_state(self, state: str) -> None:
         self._update_buttons(state)
         self._paused = state == "paused"
+        self.weight_view.set_paused(self._paused)
         if state == "paused":
             self.status_label.setText("Paused. Press Resume to continue.")
             if self._position:
@@ -324,6 +369,19 @@ class TrainingPanel(QWidget):
         elif state == "stopping":
             self._stopping = True
             self.status_label.setText("Stopping after the current batch…")
+
+    def resume(self) -> None:
+        """Continue a paused run, first sending it the weights edited in the Weights view."""
+        weights = self.weight_view.pending()
+        if weights and self.worker.set_loss_weights(weights):
+            self.status_label.setText(f"New loss weights sent for {plural(len(weights), 'head')};"
+                                      " they apply from the next batch.")
+        self.worker.resume()
+
+    def _on_weights_changed(self, event: LossWeightsChanged) -> None:
+        line = self.weight_view.mark_change(event, self._steps)
+        self.contributions.mark_change(event, self._steps)
+        self.status_label.setText(f"Loss weights changed: {line}.")
 
     def _on_finished(self, event: TrainingFinished) -> None:
         took = format_duration(event.elapsed)
@@ -376,6 +434,8 @@ class TrainingPanel(QWidget):
             self.plots.refresh()  # draw the last points now rather than on the next tick
         self.snapshot_label.setVisible(running)
         self.settings_form.setEnabled(not running)
+        if not running:
+            self.weight_view.set_paused(False)
         self._update_buttons("running" if running else None)
         self.running_changed.emit(running)
 

@@ -1,4 +1,5 @@
-"""The Training tab's settings form: optimizer, batches, epochs, validation, callbacks.
+"""The Training tab's settings form: optimizer, batches, epochs, validation, callbacks, and
+the Balancing group (:mod:`mogui.qt.balancing_form`: how the heads' losses are combined, devices).
 
 Every edit goes through :meth:`ProjectDocument.edit_field` (one undo step each); a value the
 project's rules refuse (a learning rate of 0, a validation split of 1, a monitor training does
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from mogui.core.log_keys import log_keys
 from mogui.core.project import Checkpointing, EarlyStopping, Project, TrainingSettings
+from mogui.qt.balancing_form import BalancingGroup
 from mogui.qt.document import ProjectDocument
 from mogui.qt.form_editors import Editor, editor_for_field
 
@@ -128,7 +130,9 @@ class TrainingSettingsForm(QGroupBox):
             for path, label, _tip in group:
                 form.addRow(self._row_label(path, label), self._holder(path))
             columns.addLayout(form, 0, column)
-        columns.setColumnStretch(3, 1)
+        self.balancing = BalancingGroup(document, self)
+        columns.addWidget(self.balancing, 1, 0, 1, len(groups))
+        columns.setColumnStretch(len(groups), 1)
         document.changed.connect(self.sync)
         self.sync()
 

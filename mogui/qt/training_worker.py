@@ -3,7 +3,9 @@
 The project's own code runs in that child, never in the app: Stop always ends the run (the
 child is terminated when a loss does not return), and a crash of the child ends the run with a
 message while the window stays up. Batch events are coalesced: the GUI gets them as
-``batches`` at most ten times a second. Pause and resume are commands to the child. When the
+``batches`` at most ten times a second. Pause and resume are commands to the child, and so are
+loss weights edited during a pause (:meth:`TrainingWorker.set_loss_weights`); the child answers
+with :class:`~mogui.core.events.LossWeightsChanged` once they apply. When the
 user opted in (Edit ▸ Lower background threads' priority while training), the child runs at a
 lower OS priority than the app for the length of the run.
 """
@@ -21,6 +23,7 @@ from mogui.core.errors import MoguiError
 from mogui.core.events import (
     BatchEnded,
     EpochEnded,
+    LossWeightsChanged,
     StateChanged,
     TrainingFailed,
     TrainingFinished,
@@ -67,6 +70,7 @@ class TrainingWorker(QObject):
     batches = Signal(list)  # list[BatchEnded], coalesced, at most 10 per second
     epoch_ended = Signal(object)  # EpochEnded
     state_changed = Signal(str)  # "running" | "paused" | "stopping"
+    weights_changed = Signal(object)  # LossWeightsChanged: edited weights took effect
     finished = Signal(object)  # TrainingFinished
     failed = Signal(object)  # TrainingFailed
     running_changed = Signal(bool)
@@ -138,6 +142,17 @@ class TrainingWorker(QObject):
     def resume(self) -> None:
         self._runner.command("resume")
 
+    def set_loss_weights(self, weights: dict[str, float]) -> bool:
+        """Send the run new loss weights (head -> weight), to apply from its next batch.
+
+        Only while paused: a running batch could not take them at a defined point. Returns
+        whether they were sent; the run reports ``weights_changed`` once they apply.
+        """
+        if not self.paused or not weights:
+            return False
+        self._runner.command(("loss_weights", {str(h): float(w) for h, w in weights.items()}))
+        return True
+
     def stop(self) -> None:
         """Stop after the current batch; a run stuck in a loss is ended within two seconds."""
         if self.is_running:
@@ -176,6 +191,8 @@ class TrainingWorker(QObject):
         elif isinstance(payload, StateChanged):
             self._state = payload.state
             self.state_changed.emit(payload.state)
+        elif isinstance(payload, LossWeightsChanged):
+            self.weights_changed.emit(payload)
         elif isinstance(payload, TrainingFinished):
             self.last_result = payload
             self.finished.emit(payload)

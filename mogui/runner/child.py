@@ -1,7 +1,8 @@
 """The child process: receive one job, run it, stream its events back, exit.
 
 Messages, parent → child: ``("job", name, args, allowed_code)`` once, then commands (strings:
-``"cancel"`` or a job's own, such as ``"pause"``). Child → parent: ``("ready",)`` once the
+``"cancel"`` or a job's own, such as ``"pause"``; or ``(name, payload)`` tuples, such as
+``("loss_weights", {head: weight})``). Child → parent: ``("ready",)`` once the
 engine is imported, ``("event", obj)`` any number of times, then exactly one outcome:
 ``("result", value)``, ``("cancelled",)`` or ``("error", ErrorInfo)``. If the parent goes away
 the child ends at once.
@@ -74,10 +75,18 @@ class ChildHandle(JobHandle):
 def _listen(commands: Connection, handle: ChildHandle) -> None:
     while True:
         try:
-            name = commands.recv()
+            message = commands.recv()
         except (EOFError, OSError):
             os._exit(0)  # the parent is gone: nobody wants the result
-        handle.deliver(str(name))
+        except Exception:  # noqa: BLE001 - a message that cannot be rebuilt: skip it
+            traceback.print_exc()
+            continue
+        name, payload = message if isinstance(message, tuple) and len(message) == 2 \
+            else (message, None)
+        try:
+            handle.deliver(str(name), payload)
+        except Exception:  # noqa: BLE001 - a bad command must not stop the listening
+            traceback.print_exc()
 
 
 def serve(commands: Connection, events: Connection, niceness: int = 0) -> None:

@@ -27,11 +27,13 @@ def _control(handle: JobHandle) -> TrainingControl:
     handle.on_cancel(control.stop)
     handle.on_command("pause", control.pause)
     handle.on_command("resume", control.resume)
+    handle.on_command("loss_weights", control.set_loss_weights)  # payload {head: weight}
     return control
 
 
 def train(handle: JobHandle, request: TrainRequest) -> TrainSummary:
-    """Train the project, reporting every training event; honours cancel, pause and resume."""
+    """Train the project, reporting every training event; honours cancel, pause, resume and
+    ``("loss_weights", {head: weight})``."""
     control = _control(handle)
     configure_devices()
     data = request.data

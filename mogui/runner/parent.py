@@ -92,8 +92,9 @@ class ChildProcess:
         self._started = True
         self._send(("job", name, tuple(args), list(allowed_code)))
 
-    def command(self, name: str) -> None:
-        """Send a command to the job (``"pause"``, ``"resume"``…); ignored once it has ended."""
+    def command(self, name: str | tuple[str, Any]) -> None:
+        """Send a command to the job (``"pause"``, ``"resume"``…, or ``(name, payload)`` such
+        as ``("loss_weights", {head: weight})``); ignored once it has ended."""
         self._send(name)
 
     def _send(self, message: object) -> None:

@@ -21,6 +21,7 @@ import tensorflow as tf
 from benchmarks import toy_pareto
 from mogui.engine.export.codegen.shared import definitions
 from mogui.engine.plain_keras import gradient_balancing as gb
+from mogui.engine.plain_keras import gradient_step as gs
 
 RTOL = 1e-5
 
@@ -497,14 +498,14 @@ def test_per_head_gradients_equal_separate_tape_calls():
         outputs = model(x)
         losses = [tf.reduce_mean((out - float(i)) ** 2) for i, out in enumerate(outputs)]
         losses.append(tf.reduce_sum(model.get_layer("head0").kernel))  # reaches no trunk weight
-    grads = gb.per_head_gradients(tape, losses, shared)
+    grads = gs.per_head_gradients(tape, losses, shared)
     assert grads.shape == (4, sum(int(np.prod(v.shape)) for v in shared))
     for row, loss in zip(grads[:3], losses[:3], strict=True):
         separate = tape.gradient(loss, shared)
         expected = np.concatenate([t.numpy().ravel() for t in separate])
         np.testing.assert_array_equal(row.numpy(), expected)
     assert (grads[3].numpy() == 0).all()
-    parts = gb.split_like(tf.reduce_sum(grads, axis=0), shared)
+    parts = gs.split_like(tf.reduce_sum(grads, axis=0), shared)
     summed = [sum(tape.gradient(loss, v) for loss in losses[:3]) for v in shared]
     for part, expected, v in zip(parts, summed, shared, strict=True):
         assert part.shape == v.shape

@@ -107,7 +107,8 @@ def test_head_without_loss_logs_no_loss_and_gets_no_gradient():
     project = tiny_project([head("a"), head("b", weight=2.0), head("idle", enabled=False)])
     targets = {"a": regression_target(N, 2, 1.0, 1), "b": regression_target(N, 2, 1.0, 2)}
     model, _, y, before, logs = _fit_first_epoch(project, targets)
-    assert set(logs) == {"loss", "a_loss", "b_loss"}
+    assert set(logs) == {"loss", "a_loss", "b_loss", "weight_a", "weight_b"}
+    assert (logs["weight_a"], logs["weight_b"]) == (1.0, 2.0)
     assert np.all(y["idle"] == 0)
     idle_kernel_before = hand_model(project).get_layer("idle").get_weights()[0]
     np.testing.assert_array_equal(model.get_layer("idle").get_weights()[0], idle_kernel_before)

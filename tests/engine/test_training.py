@@ -353,8 +353,9 @@ def test_a_nan_loss_stops_training_with_a_plain_message(demo_project):
 
 
 def test_log_keys_are_what_keras_logs(demo_project):
-    from mogui.core.log_keys import log_keys
+    from mogui.core.log_keys import log_keys, weight_keys
 
     result = run_training(demo_project, load_data(demo_project), EventLog(), epochs=1)
     keys = log_keys(demo_project)
-    assert set(result.history) == set(keys) | {f"val_{k}" for k in keys}
+    assert set(result.history) == set(keys) | {f"val_{k}" for k in keys} | set(
+        weight_keys(demo_project))

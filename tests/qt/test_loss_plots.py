@@ -209,11 +209,14 @@ def test_legend_lists_train_curves_only(qtbot, plots: LossPlots):
     plots.refresh()
     for view in (BATCH_VIEW, EPOCH_VIEW):
         plots.set_view(view)
-        labels = {plot: sorted(label.text for _sample, label in plot.plotItem.legend.items)
-                  for plot in (plots.loss_plot, plots.metric_plot)}
-        assert labels == {plots.loss_plot: ["bbox_loss", "loss (total)"],
-                          plots.metric_plot: ["cls_acc"]}, view
-        assert "dashed: validation" in plots.metric_plot.plotItem.titleLabel.text
+        acc_plot = plots.metric_plots["acc"]
+        labels = sorted(label.text for _sample, label in plots.loss_plot.plotItem.legend.items)
+        assert labels == ["bbox_loss", "loss (total)"], view
+        assert "dashed: validation" in plots.loss_plot.plotItem.titleLabel.text
+        # A metric's small plot has no legend (the head table shows the colours): its title
+        # names the metric.
+        assert acc_plot.plotItem.legend.items == [] and not acc_plot.plotItem.legend.isVisible()
+        assert acc_plot.plotItem.titleLabel.text == "acc"
 
 
 def test_legend_samples_draw_each_train_curve_in_its_own_pen(plots: LossPlots):
@@ -221,11 +224,11 @@ def test_legend_samples_draw_each_train_curve_in_its_own_pen(plots: LossPlots):
     plots.add_epoch(EpochEnded(0, {"loss": 1.0, "val_loss": 1.1, "val_bbox_loss": 1.2},
                                elapsed=1.0))
     plots.refresh()
-    for plot in (plots.loss_plot, plots.metric_plot):
+    for plot in (plots.loss_plot,):
         samples = {label.text: sample for sample, label in plot.plotItem.legend.items}
         shown = [key for key in plots.curve_names()
                  if not key.startswith("val_") and plots.curve_visible(key)
-                 and (key.endswith("loss") == (plot is plots.loss_plot))]
+                 and key.endswith("loss")]
         assert sorted(samples) == sorted(legend_label(key) for key in shown)
         for key in shown:
             sample, item = samples[legend_label(key)], plots.curve_item(key)

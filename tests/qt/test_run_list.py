@@ -62,8 +62,8 @@ def test_runs_are_kept_listed_and_exported_with_their_own_project(qtbot, window,
     assert first != second and first.is_dir() and (first / MODEL_FILE).is_file()
     assert [e.folder for e in runs.entries] == [second, first]  # newest first, both kept
     for row in _rows(runs):
-        assert row[1:3] == ["finished", "1"]
-        assert "bbox" in row[3] and "classification" in row[3] and "(training)" not in row[3]
+        assert row[1:4] == ["finished", "1", "Fixed weights"]
+        assert "bbox" in row[4] and "classification" in row[4] and "(training)" not in row[4]
     assert json.loads((first / RUN_FILE).read_text())["final_losses"]["split"] == "validation"
 
     runs.select(first)
@@ -110,7 +110,7 @@ def test_the_list_shows_every_outcome_and_follows_the_open_project(window, tmp_p
     assert [row[1] for row in _rows(runs)] == ["unreadable", "interrupted", "failed",
                                                "stopped after 1 epoch", "finished"]
     assert _rows(runs)[3] == ["2026-03-04 10:00:00", "stopped after 1 epoch", "1",
-                              "bbox 0.75 · classification 1.25"]
+                              "Fixed weights", "bbox 0.75 · classification 1.25"]
     assert "5 runs" in runs.folder_label.text()
 
     runs.select(broken.folder)
@@ -191,3 +191,31 @@ def test_a_run_folder_that_cannot_be_made_stops_the_start_with_a_message(window,
     assert "Cannot train" in panel.status_label.text()
     assert "cannot be made" in dialogs.errors[-1] and "Save As" in dialogs.errors[-1]
     assert (tmp_path / "runs").read_text() == "a file where the runs folder goes"
+
+
+def test_the_list_shows_how_each_run_balanced_its_heads(window, tmp_path):
+    document, runs = window.document, window.run_list
+    path = tmp_path / "demo.json"
+    document.save(path)
+    fixed = _fake_run(document.project, path, 9, RunStatus.FINISHED)
+    project = document.project.model_copy(deep=True)
+    project.training.balancing.method = "cagrad"
+    project.training.balancing.params = {"c": 0.25}
+    project.training.devices = 2
+    cagrad = _fake_run(project, path, 10, RunStatus.FINISHED)
+    older = _fake_run(document.project, path, 11, RunStatus.FINISHED)
+    record = json.loads((older.folder / PROJECT_FILE).read_text())
+    del record["training"]["balancing"]  # a run from before balancing: fixed weights
+    (older.folder / PROJECT_FILE).write_text(json.dumps(record))
+    lost = _fake_run(document.project, path, 12, RunStatus.FINISHED)
+    (lost.folder / PROJECT_FILE).unlink()
+    runs.refresh()
+    column = 3
+    assert runs.table.headerItem().text(column) == "Balancing"
+    assert [row[column] for row in _rows(runs)] == ["", "Fixed weights", "CAGrad",
+                                                    "Fixed weights"]
+    tips = {info.folder: runs.table.topLevelItem(row).toolTip(column)
+            for row, info in enumerate(runs.entries)}
+    assert tips[cagrad.folder] == "CAGrad (cagrad): c 0.25, iterations 20; 2 devices"
+    assert tips[fixed.folder] == "Fixed weights (equal)"
+    assert "cannot be read" in tips[lost.folder]

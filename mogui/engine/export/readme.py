@@ -16,7 +16,8 @@ HISTORY = "history.csv"
 PROJECT_COPY = "project.json"
 README = "README.txt"
 _DESCRIPTIONS = {
-    HISTORY: "loss, each head's loss (unweighted) and metrics per epoch; val_ = validation",
+    HISTORY: "loss, each head's loss (unweighted), its weight (weight_<head>) and metrics "
+             "per epoch; val_ = validation",
     "loss.png": "the loss curves (total and per head; dashed = validation)",
     "loss.svg": "the same plot as a vector image",
     PROJECT_COPY: "the mogui project that was trained (open it in mogui)",

@@ -27,7 +27,7 @@ from mogui.engine.losses.head_losses import (
     head_loss_label,
     make_head_loss,
 )
-from mogui.engine.losses.joint import JOINT_LABEL, JointLossModel
+from mogui.engine.losses.joint import JOINT_LABEL, JOINT_SCALAR_BALANCED, JointLossModel
 from mogui.engine.losses.tensor_info import TensorInfo
 from mogui.engine.model import build_model, outputs_by_head
 from mogui.engine.plain_keras.scaling import adapt_scaling
@@ -245,6 +245,8 @@ def _joint_dry_run(project: Project, model: keras.Model, x: dict[str, np.ndarray
     gradients = tape.gradient(total, head_weights)
     call = joint.last_call
     assert call is not None
+    if project.training.balancing.method != "equal" and not isinstance(call.returned, dict):
+        raise CustomCodeError(JOINT_SCALAR_BALANCED, JOINT_LABEL, joint.return_line)
     values = {head: float(v) for head, v in terms.items()}
     for head, value in values.items():
         if not math.isfinite(value):

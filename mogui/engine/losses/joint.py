@@ -22,6 +22,12 @@ from mogui.engine.plain_keras import multi_head as plain
 
 JOINT_LABEL = JOINT_CODE_LABEL
 
+#: Why balancing refuses a joint loss that returns one value.
+JOINT_SCALAR_BALANCED = (
+    "loss() returns one value, but balancing the heads weighs each head's term; return a dict "
+    "of terms keyed by head name (e.g. {'bbox': box_loss, 'classification': class_loss}), or "
+    "set the balancing method to 'equal'")
+
 
 @dataclass
 class JointCall:
@@ -75,6 +81,8 @@ class JointLossModel(plain.JointLossModel):
         if result is None:
             raise CustomCodeError("loss() returned None; return a scalar or a dict of terms "
                                   "keyed by head name", JOINT_LABEL, self.return_line)
+        if self.balancer is not None:
+            raise CustomCodeError(JOINT_SCALAR_BALANCED, JOINT_LABEL, self.return_line)
         self.last_call = JointCall(*received, TensorInfo.of(result))
         return result
 

@@ -11,39 +11,13 @@ and then solved in float64, so their cost beyond the ``K`` backward passes that 
 is that product, the ``O(K^3)``-per-iteration solve, and one ``O(K P)`` combination.
 
 A head whose gradient is exactly zero (no labelled rows in the batch) takes no part: it gets
-weight 0 and the method is solved over the other heads.
+weight 0 and the method is solved over the other heads. ``gradient_step`` forms the rows in a
+model's training step and applies the direction.
 """
-
-import math
 
 import tensorflow as tf
 
 FLOAT32_EPS = 1.1920929e-07
-
-
-def per_head_gradients(tape, losses, variables):
-    """Each loss's gradient with respect to ``variables``, flattened: a ``(K, P)`` tensor.
-
-    ``tape`` is a persistent ``tf.GradientTape`` that recorded ``losses`` (``K`` scalars); a
-    variable a loss does not reach gives zeros. Costs ``K`` backward passes.
-    """
-    rows = []
-    for loss in losses:
-        parts = tape.gradient(loss, variables)
-        flat = [
-            tf.zeros([math.prod(v.shape)], v.dtype)
-            if g is None
-            else tf.reshape(tf.convert_to_tensor(g), [-1])
-            for g, v in zip(parts, variables, strict=True)
-        ]
-        rows.append(tf.concat(flat, 0))
-    return tf.stack(rows)
-
-
-def split_like(direction, variables):
-    """``direction`` ``(P,)`` cut into tensors shaped like ``variables`` (``apply_gradients``)."""
-    parts = tf.split(direction, [math.prod(v.shape) for v in variables])
-    return [tf.reshape(part, v.shape) for part, v in zip(parts, variables, strict=True)]
 
 
 def head_gram(grads):

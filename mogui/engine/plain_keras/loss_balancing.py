@@ -114,8 +114,9 @@ def random_weights(heads, seed, step):
     number of heads K so that the weights sum to K, like the default weights 1 of a plain
     sum, and a switch to ``rlw`` does not shrink the step by K. The draw is stateless, seeded
     by ``(seed, step)``: the same seed and step give the same weights, in any run and on every
-    replica. ``step`` may be a tensor (the optimizer's iteration count). Returns a dict
-    head -> scalar tensor. Cost: one backward pass.
+    replica. ``step`` may be a tensor (the optimizer's iteration count). (A step compiled
+    with XLA, Keras' default on a GPU, draws other numbers than one that is not.) Returns a
+    dict head -> scalar tensor. Cost: one backward pass.
     """
     heads = list(heads)
     pair = ops.stack([ops.cast(seed, "int64"), ops.cast(step, "int64")])
@@ -153,7 +154,11 @@ def famo_logits(heads):
     """The logits ``xi`` of ``famo``, one per head, all 0: changed by ``famo_update`` only."""
     return {
         head: keras.Variable(
-            0.0, dtype="float32", trainable=False, name=f"famo_logit_{head}".replace("/", "_")
+            0.0,
+            dtype="float32",
+            trainable=False,
+            aggregation="only_first_replica",
+            name=f"famo_logit_{head}".replace("/", "_"),
         )
         for head in heads
     }
@@ -165,12 +170,18 @@ def famo_moments(heads):
     def zeros(what):
         return {
             head: keras.Variable(
-                0.0, dtype="float32", trainable=False, name=f"famo_{what}_{head}".replace("/", "_")
+                0.0,
+                dtype="float32",
+                trainable=False,
+                aggregation="only_first_replica",
+                name=f"famo_{what}_{head}".replace("/", "_"),
             )
             for head in heads
         }
 
-    step = keras.Variable(0.0, dtype="float32", trainable=False, name="famo_step")
+    step = keras.Variable(
+        0.0, dtype="float32", trainable=False, aggregation="only_first_replica", name="famo_step"
+    )
     return {"first": zeros("first"), "second": zeros("second"), "step": step}
 
 
@@ -251,11 +262,14 @@ def scheduled_weight(kind, base, epoch, epochs, **params):
     """A head's weight in epoch ``epoch`` (0-based) of ``epochs``, following a schedule.
 
     - ``constant``: ``base``.
-    - ``linear_warmup`` (``start``, ``warmup``): from ``start`` in epoch 0 to ``base`` in epoch
-      ``warmup`` and after, in equal steps.
+    - ``linear_warmup`` (``start``, ``warmup``): from ``start * base`` in epoch 0 to ``base``
+      in epoch ``warmup`` and after, in equal steps.
     - ``step`` (``gamma``, ``every``): ``base * gamma ** (epoch // every)``.
-    - ``cosine`` (``minimum``): from ``base`` in the first epoch to ``minimum`` in the last,
-      along half a cosine; ``minimum`` after the last (training extended).
+    - ``cosine`` (``minimum``): from ``base`` in the first epoch to ``minimum * base`` in the
+      last, along half a cosine; ``minimum * base`` after the last (training extended).
+
+    ``start`` and ``minimum`` are fractions of the base, so a schedule keeps its shape when
+    the base weight changes.
 
     Parameters left out take their defaults from ``WEIGHT_SCHEDULES``. Plain floats, called
     at the start of each epoch; costs nothing per step.
@@ -279,7 +293,7 @@ def scheduled_weight(kind, base, epoch, epochs, **params):
             raise ValueError(f"warmup must be >= 0 epochs, got {values['warmup']}")
         if epoch >= values["warmup"]:
             return base
-        start = float(values["start"])
+        start = float(values["start"]) * base
         return start + (base - start) * epoch / values["warmup"]
     if kind == "step":
         if values["every"] < 1 or values["gamma"] < 0:
@@ -289,7 +303,165 @@ def scheduled_weight(kind, base, epoch, epochs, **params):
             )
         return base * float(values["gamma"]) ** (epoch // int(values["every"]))
     if kind == "cosine":
-        minimum = float(values["minimum"])
+        minimum = float(values["minimum"]) * base
         progress = min(1.0, epoch / (epochs - 1) if epochs > 1 else float(epoch))
         return minimum + (base - minimum) * 0.5 * (1.0 + math.cos(math.pi * progress))
     return base
+
+
+class LossBalancing:
+    """A loss-based method as a model's balancer (``MultiHeadModel.balance_with``).
+
+    ``total(losses, model, training)`` gets the heads' weighted losses over the whole batch
+    (dict head -> scalar, no gradient) and returns the method's total and each head's weight
+    (the derivative of the total by that loss). ``trainable`` lists variables the step trains
+    along with the model; ``own_step`` is True when the model's step must call
+    ``after_step`` or train them.
+    """
+
+    own_step = False
+
+    def __init__(self, heads):
+        self.heads = list(heads)
+        self.trainable = []
+
+    def prepare(self, model):
+        """Called once the model is compiled (and under its distribution strategy)."""
+
+    def total(self, losses, model, training):
+        raise NotImplementedError
+
+    def start_epoch(self, epoch):
+        """Called as each epoch begins (``LossWeightSchedule``)."""
+
+    def end_epoch(self, epoch, logs):
+        """Called with each epoch's logs as it ends (``LossWeightSchedule``)."""
+
+    def after_step(self, model, x, y, sample_weight, before):
+        """Called after each optimizer step with the weighted losses the step saw."""
+
+
+class UncertaintyWeighting(LossBalancing):
+    """``uw``: see ``uncertainty_total``. The model's optimizer trains the log variances with
+    the model's weights (it is built for both; the model does not save them)."""
+
+    own_step = True
+
+    def __init__(self, heads):
+        super().__init__(heads)
+        self.log_vars = uncertainty_log_vars(self.heads)
+        self.trainable = list(self.log_vars.values())
+
+    def prepare(self, model):
+        if model.optimizer.built:
+            raise ValueError("balance_with(UncertaintyWeighting(...)) must come before training")
+        model.optimizer.build(list(model.trainable_variables) + self.trainable)
+
+    def total(self, losses, model, training):
+        return uncertainty_total(losses, {head: self.log_vars[head] for head in losses})
+
+
+class DynamicWeightAverage(LossBalancing):
+    """``dwa``: see ``dwa_weights``; the weights change as each epoch begins."""
+
+    def __init__(self, heads, temperature=2.0):
+        super().__init__(heads)
+        self.temperature = temperature
+        self.epoch_losses = []
+        self.weights = {
+            head: keras.Variable(1.0, trainable=False, name=f"dwa_weight_{head}")
+            for head in self.heads
+        }
+
+    def total(self, losses, model, training):
+        weights = {head: self.weights[head] for head in losses}
+        return sum(weights[head] * losses[head] for head in losses), weights
+
+    def end_epoch(self, epoch, logs):
+        self.epoch_losses.append({head: logs.get(f"{head}_loss") for head in self.heads})
+
+    def start_epoch(self, epoch):
+        previous = self.epoch_losses[-1] if self.epoch_losses else None
+        before = self.epoch_losses[-2] if len(self.epoch_losses) > 1 else None
+        weights = dwa_weights(previous, before, self.temperature, heads=self.heads)
+        for head, weight in weights.items():
+            self.weights[head].assign(weight)
+
+
+class RandomLossWeighting(LossBalancing):
+    """``rlw``: see ``random_weights``, drawn from the seed and the optimizer's step count."""
+
+    def __init__(self, heads, seed=0):
+        super().__init__(heads)
+        self.seed = seed
+
+    def total(self, losses, model, training):
+        weights = random_weights(list(losses), self.seed, model.optimizer.iterations)
+        return sum(weights[head] * losses[head] for head in losses), weights
+
+
+class GeometricLossStrategy(LossBalancing):
+    """``gls``: see ``geometric_total``."""
+
+    def total(self, losses, model, training):
+        return geometric_total(losses)
+
+
+class Famo(LossBalancing):
+    """``famo``: see ``famo_total``; ``famo_update`` after each step, on the same batch's
+    losses computed again in training mode (as in the authors' code)."""
+
+    own_step = True
+
+    def __init__(self, heads, lr=0.025, decay=1e-3):
+        super().__init__(heads)
+        self.lr, self.decay = lr, decay
+        self.logits = famo_logits(self.heads)
+        self.moments = famo_moments(self.heads)
+
+    def total(self, losses, model, training):
+        return famo_total(losses, {head: self.logits[head] for head in losses})
+
+    def after_step(self, model, x, y, sample_weight, before):
+        terms, _ = model.loss_terms(y, model(x, training=True), sample_weight)
+        after = model.whole_losses(terms)
+        logits = {head: self.logits[head] for head in before}
+        famo_update(logits, before, after, self.lr, self.decay, self.moments)
+
+
+class LossWeightSchedule(keras.callbacks.Callback):
+    """Sets each head's loss weight as every epoch begins, from its base weight and schedule
+    (``scheduled_weight``), and tells the model's balancer that epochs begin and end.
+
+    ``base``: head -> base weight; ``schedules``: head -> ``(kind, params)``, constant when
+    left out; ``epochs``: the run's length (for ``cosine``). ``set_base`` gives heads new base
+    weights during training, applied at once; it returns those it applied.
+    """
+
+    def __init__(self, base, schedules=None, epochs=1):
+        super().__init__()
+        self.base = {head: float(weight) for head, weight in base.items()}
+        self.schedules = dict(schedules or {})
+        self.epochs = epochs
+        self.epoch = 0
+
+    def weight(self, head, epoch):
+        """The weight of ``head`` in ``epoch`` (0-based)."""
+        kind, params = self.schedules.get(head, ("constant", {}))
+        return scheduled_weight(kind, self.base[head], epoch, self.epochs, **params)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+        self.model.head_weights.assign({head: self.weight(head, epoch) for head in self.base})
+        if getattr(self.model, "balancer", None) is not None:
+            self.model.balancer.start_epoch(epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if getattr(self.model, "balancer", None) is not None:
+            self.model.balancer.end_epoch(epoch, logs or {})
+
+    def set_base(self, weights):
+        applied = {head: float(value) for head, value in weights.items() if head in self.base}
+        self.base.update(applied)
+        self.model.head_weights.assign({head: self.weight(head, self.epoch) for head in applied})
+        return applied

@@ -1,17 +1,25 @@
 """Functional models whose loss is a weighted sum over named heads, logged per head.
 
 ``loss`` and every ``<head>_loss`` are means over samples, so that with a short last batch an
-epoch's ``loss`` still equals the sum of ``weight * <head>_loss`` (plus regularization).
-(``compile(loss=dict)`` logs each head's loss as a mean over batches instead.) Two kinds:
-:class:`HeadLossModel`, one Keras loss per head, and :class:`JointLossModel`, one function
-that sees every head at once. A loss given to compile() is called once per head with that
-head's targets only, so it cannot couple heads; overriding ``compute_loss`` is the Keras way to
-get all of them in one call.
+epoch's ``loss`` still equals the sum of ``weight * <head>_loss`` (plus regularization) while
+the weights stay the same. (``compile(loss=dict)`` logs each head's loss as a mean over batches
+instead.) Two kinds: :class:`HeadLossModel`, one Keras loss per head, and
+:class:`JointLossModel`, one function that sees every head at once. A loss given to compile()
+is called once per head with that head's targets only, so it cannot couple heads; overriding
+``compute_loss`` is the Keras way to get all of them in one call.
+
+Each head's weight is a variable read in every step (:class:`HeadWeights`), so it can change
+between steps without compiling again (a schedule, an edit during a pause). A balancer given
+to :meth:`MultiHeadModel.balance_with` combines the heads' losses instead of the weighted sum;
+the weight each head's loss gets in a step is logged as ``weight_<head>`` (mean over the
+epoch's steps). Under ``tf.distribute`` every head's loss is this replica's share of its mean
+over the whole batch, so the replicas' gradients add up to the one-device gradient.
 """
 
 import inspect
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 
@@ -27,17 +35,69 @@ def as_float32(tensor):
     return tensor
 
 
+def replica_count():
+    """How many replicas train at once (``tf.distribute``); 1 on one device."""
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def sum_over_replicas(value):
+    """``value`` summed over the replicas inside a replica's step; as it is on one device.
+
+    No gradient flows through the sum."""
+    context = tf.distribute.get_replica_context()
+    if replica_count() == 1 or context is None:
+        return value
+    return context.all_reduce("sum", ops.stop_gradient(value))
+
+
 def reduce_term(value, weight):
-    """A scalar stays as is; one value per sample is averaged over the labelled rows."""
+    """A loss term as this replica's share of its mean over the batch's labelled rows.
+
+    One value per sample (more are averaged per sample) is summed over this replica's rows,
+    each times its sample weight (0 for a row without a label), and divided by the weights
+    of all replicas' rows: the shares add up to the mean over the labelled rows of the whole
+    batch. A scalar is taken as the mean over its replica's rows and divided by the number of
+    replicas. On one device: the scalar, or the mean over the labelled rows.
+    """
     value = ops.cast(ops.convert_to_tensor(value), "float32")
     if len(value.shape) == 0:
-        return value
-    if len(value.shape) == 1:
-        if weight is not None:
-            weight = ops.reshape(ops.cast(ops.convert_to_tensor(weight), "float32"), (-1,))
-            return ops.divide_no_nan(ops.sum(value * weight), ops.sum(weight))
-        return ops.mean(value)
-    raise ValueError(f"a loss term has shape {value.shape}; return a scalar or one per sample")
+        return value / replica_count()
+    if len(value.shape) > 1:
+        value = ops.mean(ops.reshape(value, (ops.shape(value)[0], -1)), axis=-1)
+    if weight is None:
+        weight = ops.ones_like(value)
+    else:
+        weight = ops.reshape(ops.cast(ops.convert_to_tensor(weight), "float32"), (-1,))
+    count = sum_over_replicas(ops.sum(weight))
+    return ops.divide_no_nan(ops.sum(value * weight), count)
+
+
+def loss_values(loss, y_true, y_pred):
+    """What a Keras loss object computes before its reduction: its ``call`` on tensors of its
+    dtype, as ``loss(y_true, y_pred)`` does first (a scalar or one value per sample)."""
+    y_true = ops.convert_to_tensor(y_true, dtype=loss.dtype)
+    y_pred = ops.convert_to_tensor(y_pred, dtype=loss.dtype)
+    return loss.call(y_true, y_pred)
+
+
+class HeadWeights:
+    """Each head's loss weight as a variable that every step reads and that callbacks change
+    between steps. Not a Keras attribute type, so the model does not save the variables."""
+
+    def __init__(self, heads):
+        self.variables = {
+            head: keras.Variable(1.0, trainable=False, dtype="float32", name=f"weight_of_{head}")
+            for head in heads
+        }
+
+    def __getitem__(self, head):
+        return self.variables[head]
+
+    def assign(self, weights):
+        """Set the weights of the heads named in ``weights`` (head -> number)."""
+        for head, value in weights.items():
+            if head in self.variables:
+                self.variables[head].assign(float(value))
 
 
 class MultiHeadModel(keras.Model):
@@ -45,7 +105,8 @@ class MultiHeadModel(keras.Model):
 
     Subclasses define ``loss_terms(y, y_pred, sample_weight)``, returning the unweighted terms
     keyed by head and their weighted total. Each term is logged as ``<head>_loss``, a mean over
-    samples like Keras' ``loss``; the total gets the layers' regularization added.
+    samples like Keras' ``loss``; the total gets the layers' regularization added. The weight
+    each head's term gets in a training step is logged as ``weight_<head>``.
     """
 
     def __init__(self, *args, **kwargs):
@@ -59,6 +120,17 @@ class MultiHeadModel(keras.Model):
         self.term_trackers = {
             name: keras.metrics.Mean(name=f"{name}_loss") for name in self.head_names
         }
+        self.weight_trackers = {
+            name: keras.metrics.Mean(name=f"weight_{name}") for name in self.head_names
+        }
+        self.head_weights = HeadWeights(self.head_names)
+        self.balancer = None
+
+    def balance_with(self, balancer):
+        """Combine the heads' losses with ``balancer`` (None: the weighted sum); after compile."""
+        self.balancer = balancer
+        if balancer is not None:
+            balancer.prepare(self)
 
     def by_head(self, values, what):
         """``values`` (dict, or a tuple in output order as TensorFlow passes it) keyed by head."""
@@ -73,22 +145,114 @@ class MultiHeadModel(keras.Model):
         raise NotImplementedError
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        return self.balanced_loss(y, y_pred, sample_weight, training)[0]
+
+    def balanced_loss(self, y, y_pred, sample_weight=None, training=True):
+        """This replica's share of the total loss, and the heads' weighted losses over the
+        whole batch (empty without a balancer). Logs the terms, and the weights in training."""
         terms, total = self.loss_terms(y, y_pred, sample_weight)
+        self.track_terms(terms, y_pred)
+        whole = {}
+        weights = {head: self.head_weights[head] for head in terms}
+        if terms and self.balancer is not None:
+            total, weights, whole = self.balance(terms, training)
+        if training:
+            for head, weight in weights.items():
+                self.weight_trackers[head].update_state(weight)
+        return total + self.regularization(), whole
+
+    def balance(self, terms, training):
+        """The balancer's total as this replica's share, each head's weight, and the weighted
+        losses over the whole batch.
+
+        The balancer sees the heads' weighted losses over the whole batch and returns its
+        total of them and the derivative of that total by each loss. This replica's share is
+        ``sum_k w_k L_k`` over its own rows plus the rest of the total (what depends on the
+        balancer's own variables) divided by the replicas: shares that add up to the total
+        and whose gradients add up to the total's gradient.
+        """
+        heads = list(terms)
+        local = [self.head_weights[head] * terms[head] for head in heads]
+        summed = ops.stop_gradient(sum_over_replicas(ops.stack(local)))
+        whole = {head: summed[i] for i, head in enumerate(heads)}
+        total, weights = self.balancer.total(whole, self, training)
+        weights = {head: ops.stop_gradient(ops.cast(weights[head], "float32")) for head in heads}
+        own = sum(weights[head] * value for head, value in zip(heads, local, strict=True))
+        rest = total - sum(weights[head] * whole[head] for head in heads)
+        shares = {head: weights[head] * self.head_weights[head] for head in heads}
+        return own + rest / replica_count(), shares, whole
+
+    def whole_losses(self, terms, weighted=True):
+        """The heads' (weighted) losses over the whole batch, without gradient."""
+        heads = list(terms)
+        values = [self.head_weights[h] * terms[h] if weighted else terms[h] for h in heads]
+        summed = ops.stop_gradient(sum_over_replicas(ops.stack(values)))
+        return {head: summed[i] for i, head in enumerate(heads)}
+
+    def track_terms(self, terms, y_pred):
+        """Log each term as ``<head>_loss``, a mean over samples."""
         # The number of rows in this batch (the last one may be short): each term's tracker
-        # weighs the batch by it, as Keras' own "loss" tracker does.
+        # weighs the batch by it, as Keras' own "loss" tracker does; a replica's share of a
+        # term times the replicas is its mean over the rows of that replica's part.
         batch = ops.shape(next(iter(self.by_head(y_pred, "y_pred").values())))[0]
         for head, value in terms.items():
-            self.term_trackers[head].update_state(value, sample_weight=batch)
-        if self.losses:  # regularization penalties of the layers
-            total = total + sum(ops.sum(loss) for loss in self.losses)
-        return total
+            self.term_trackers[head].update_state(value * replica_count(), sample_weight=batch)
+
+    def track_loss(self, loss, x):
+        """Log ``loss`` (this replica's share) as Keras' own step does (custom steps)."""
+        batch = ops.shape(next(i for i in keras.tree.flatten(x) if i is not None))[0]
+        tracker = next(m for m in self.metrics if m.name == "loss")
+        tracker.update_state(loss * replica_count(), sample_weight=batch)
+
+    def replicas(self):
+        """How many replicas train at once (see ``replica_count``)."""
+        return replica_count()
+
+    def sum_over_replicas(self, value):
+        """``value`` summed over the replicas (see ``sum_over_replicas``)."""
+        return sum_over_replicas(value)
+
+    def regularization(self):
+        """The layers' regularization penalties, as this replica's share."""
+        if not self.losses:
+            return 0.0
+        return sum(ops.sum(loss) for loss in self.losses) / replica_count()
+
+    def train_step(self, data):
+        balancer = self.balancer
+        if balancer is None or not balancer.own_step:
+            return super().train_step(data)
+        if hasattr(balancer, "train_step"):  # gradient-based: the balancer's own step
+            return balancer.train_step(self, data)
+        # Keras' step, plus the balancer's own variables (the optimizer was built for them too)
+        # and its work after the step.
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss, before = self.balanced_loss(y, y_pred, sample_weight, training=True)
+            self.track_loss(loss, x)
+            scaled = self.optimizer.scale_loss(loss)
+        variables = list(self.trainable_variables) + balancer.trainable
+        gradients = tape.gradient(scaled, variables)
+        self.optimizer.apply_gradients(zip(gradients, variables, strict=True))
+        balancer.after_step(self, x, y, sample_weight, before)
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def test_step(self, data):
+        # Weights are logged for training steps only: no val_weight_<head>.
+        logs = super().test_step(data)
+        weights = {tracker.name for tracker in self.weight_trackers.values()}
+        return {key: value for key, value in logs.items() if key not in weights}
 
     @property
     def metrics(self):
         # Report only the trackers of heads that have a term.
         seen = getattr(self, "terms_seen", ())
-        trackers = getattr(self, "term_trackers", {})
-        unused = {id(tracker) for head, tracker in trackers.items() if head not in seen}
+        trackers = [
+            *getattr(self, "term_trackers", {}).items(),
+            *getattr(self, "weight_trackers", {}).items(),
+        ]
+        unused = {id(tracker) for head, tracker in trackers if head not in seen}
         return [m for m in super().metrics if id(m) not in unused]
 
 
@@ -96,7 +260,9 @@ class HeadLossModel(MultiHeadModel):
     """Functional model trained by one Keras loss per head: ``sum(weight * head loss)``.
 
     Compile it as usual with dicts keyed by head name: ``compile(loss={head: loss},
-    loss_weights={head: weight}, ...)``. A head whose loss is ``None`` is not trained.
+    loss_weights={head: weight}, ...)``. A head whose loss is ``None`` is not trained. Each
+    loss is averaged over the head's labelled rows (sample weight not 0), as Keras'
+    ``"mean_with_sample_weight"`` reduction does.
     """
 
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, **kwargs):
@@ -115,6 +281,7 @@ class HeadLossModel(MultiHeadModel):
                 )
         weights = dict(loss_weights or {})
         self.loss_weights = {k: float(weights.get(k, 1.0)) for k in self.head_losses}
+        self.head_weights.assign(self.loss_weights)
         self.terms_seen = tuple(k for k, v in self.head_losses.items() if v is not None)
         super().compile(optimizer=optimizer, **kwargs)
         self.loss = dict(self.head_losses)
@@ -124,11 +291,11 @@ class HeadLossModel(MultiHeadModel):
         preds = self.by_head(y_pred, "y_pred")
         weights = {} if sample_weight is None else self.by_head(sample_weight, "sample_weight")
         terms = {
-            head: ops.cast(loss(y_true[head], preds[head], weights.get(head)), "float32")
+            head: reduce_term(loss_values(loss, y_true[head], preds[head]), weights.get(head))
             for head, loss in self.head_losses.items()
             if loss is not None
         }
-        total = sum(self.loss_weights[head] * value for head, value in terms.items())
+        total = sum(self.head_weights[head] * value for head, value in terms.items())
         return terms, total
 
     def get_compile_config(self):
@@ -158,6 +325,7 @@ class JointLossModel(MultiHeadModel):
     def __init__(self, *args, term_weights=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.term_weights = {str(k): float(v) for k, v in (term_weights or {}).items()}
+        self.head_weights.assign(self.term_weights)
         self.loss_fn = self.make_loss_function()
         self.wants_mask = "mask" in inspect.signature(self.loss_fn).parameters
 
@@ -178,7 +346,8 @@ class JointLossModel(MultiHeadModel):
     def loss_terms(self, y, y_pred, sample_weight=None):
         """Call the loss function once; its reduced terms (unweighted) and their total.
 
-        The total leaves out regularization. A scalar return gives no terms.
+        The total leaves out regularization. A scalar return gives no terms, which a balancer
+        cannot weigh: it raises then.
         """
         y_true = {k: ops.convert_to_tensor(v) for k, v in self.by_head(y, "y").items()}
         preds = {
@@ -204,8 +373,13 @@ class JointLossModel(MultiHeadModel):
                 for head, value in result.items()
             }
             self.terms_seen = tuple(terms)
-            total = sum(self.term_weights.get(head, 1.0) * value for head, value in terms.items())
+            total = sum(self.head_weights[head] * value for head, value in terms.items())
             return terms, total
+        if self.balancer is not None:
+            raise ValueError(
+                "balancing the heads needs one loss term per head, but the joint loss returns "
+                "one value; return a dict of terms keyed by head name, or use fixed weights"
+            )
         self.terms_seen = ()
         return {}, self.reduce(result, None, "the returned value")
 

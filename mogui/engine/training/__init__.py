@@ -1,7 +1,8 @@
 """Training: the runner (a plain function with a reporter and a control), its callbacks,
 per-batch values, devices, and the run's files.
 
-The public face: :func:`run_training`, :class:`TrainingControl`, :class:`TrainingResult`,
+The public face: :func:`run_training`, :class:`TrainingControl` (stop, pause, loss weights),
+:class:`TrainingResult`, each epoch's loss weights (:func:`weight_schedule`),
 :func:`device_description`, the history/model file helpers, and
 :func:`load_trained_model` / :func:`inference_copy` (a run's model back, for predictions).
 """
@@ -15,20 +16,30 @@ from mogui.engine.training.files import (
     save_model_atomic,
     write_history_csv,
 )
+from mogui.engine.training.live_weights import (
+    LiveLossWeights,
+    base_weights,
+    weight_schedule,
+    weight_schedules,
+)
 from mogui.engine.training.loading import inference_copy, load_trained_model
 from mogui.engine.training.runner import TrainingResult, run_training
 
 __all__ = [
     "EpochFiles",
+    "LiveLossWeights",
     "TrainingControl",
     "TrainingResult",
     "configure_devices",
     "device_description",
+    "base_weights",
     "history_columns",
     "inference_copy",
     "load_trained_model",
     "read_history_csv",
     "run_training",
     "save_model_atomic",
+    "weight_schedule",
+    "weight_schedules",
     "write_history_csv",
 ]

@@ -11,7 +11,7 @@ import math
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +28,13 @@ from mogui.engine.plain_keras.batches import epoch_batches, needed_weights
 from mogui.engine.plain_keras.scaling import adapt_scaling
 from mogui.engine.training.complete_epochs import CompleteEpochs
 from mogui.engine.training.control import TrainingControl
-from mogui.engine.training.devices import configure_devices, device_description
+from mogui.engine.training.devices import (
+    configure_devices,
+    device_description,
+    distribution_strategy,
+)
 from mogui.engine.training.files import EpochFiles, save_model_atomic, write_history_csv
+from mogui.engine.training.live_weights import LiveLossWeights, weight_schedule
 from mogui.engine.training.progress import ProgressCallback
 
 MIXED_PRECISION_POLICY = "mixed_float16"
@@ -50,7 +55,8 @@ def run_training(project: Project, data: Dataset | StreamingDataset, reporter: R
                  ) -> TrainingResult:
     """Train the project's model on ``data``; report events; honour ``control``.
 
-    Emits TrainingStarted, BatchEnded, EpochEnded, StateChanged and finally TrainingFinished,
+    Emits TrainingStarted, BatchEnded, EpochEnded, StateChanged, LossWeightsChanged (weights
+    given to ``control.set_loss_weights`` took effect) and finally TrainingFinished,
     or TrainingFailed and re-raises (a :class:`MoguiError`, whose event carries only the
     error's own ``details``, e.g. the user's lines of a custom loss; unexpected errors are
     wrapped in :class:`TrainingError` and their event carries the full traceback). With
@@ -89,10 +95,12 @@ def _train(project: Project, data: Dataset | StreamingDataset, reporter: Reporte
         raise TrainingError(f"The number of epochs must be at least 1, got {epochs}.")
     keras.utils.set_random_seed(settings.seed)
     feed = _fit_inputs(project, data)
-    model = make_training_model(project)
-    adapt_scaling(model, feed.training_rows)  # Normalization layers: training rows only
+    strategy = distribution_strategy(settings.devices)  # None: one device
+    with strategy.scope() if strategy is not None else nullcontext():
+        model = make_training_model(project)
+        adapt_scaling(model, feed.training_rows)  # Normalization layers: training rows only
 
-    device = device_description()
+    device = device_description(settings.devices)
     steps = math.ceil(feed.train_samples / settings.batch_size)
     started = TrainingStarted(
         device=device, epochs=epochs, steps_per_epoch=steps, train_samples=feed.train_samples,
@@ -101,7 +109,11 @@ def _train(project: Project, data: Dataset | StreamingDataset, reporter: Reporte
     complete = CompleteEpochs(steps)
     progress = ProgressCallback(reporter, control, started=started,
                                 batch_size=settings.batch_size, complete=complete)
-    callbacks: list[keras.callbacks.Callback] = [complete, progress]
+    # The weights of each epoch (schedules), then weights edited during a pause: after the
+    # progress callback, which holds a paused run before the next batch.
+    schedule = weight_schedule(project, epochs)
+    callbacks: list[keras.callbacks.Callback] = [
+        complete, progress, schedule, LiveLossWeights(control, schedule, reporter)]
     callbacks += _settings_callbacks(project, has_validation=feed.val_samples > 0,
                                      out_dir=out_dir)
     if save_each_epoch and out_dir is not None:

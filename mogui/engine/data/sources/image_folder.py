@@ -164,7 +164,11 @@ class ImageFolder(StreamingDataset):
         data = data.batch(batch_size)
         steps = math.ceil(len(rows) / batch_size)
         data = data.apply(tf.data.experimental.assert_cardinality(steps))
-        return data.prefetch(tf.data.AUTOTUNE)
+        data = data.prefetch(tf.data.AUTOTUNE)
+        # The cache's folder goes with this source: the pipeline keeps the source alive, so
+        # a pipeline whose source was let go still finds its cache.
+        data._mogui_source = self
+        return data
 
 
 def _plain(message: str) -> str:

@@ -61,9 +61,15 @@ def _custom_head_losses(project: Project) -> str:
     return "\n\n".join(parts)
 
 
+#: What every script copies from :mod:`mogui.engine.plain_keras.multi_head`: the reduction
+#: of a term (per replica), the live weights and the base model.
+MODEL_BASE = ("replica_count", "sum_over_replicas", "reduce_term", "HeadWeights",
+              "MultiHeadModel")
+
+
 def losses_section(project: Project) -> str:
     """Custom loss code and the model class that sums the heads' losses."""
-    base = definitions(multi_head, "MultiHeadModel")
+    base = definitions(multi_head, *MODEL_BASE)
     if project.loss_mode == "joint":
         return (
             banner("joint loss") + "\n"
@@ -71,12 +77,13 @@ def losses_section(project: Project) -> str:
             "# dicts keyed by head name and returns a scalar or a dict of terms per head.\n\n"
             + _factory("make_joint_loss", "The joint loss over all heads.",
                        project.joint_loss.source)
-            + "\n\n" + definitions(multi_head, "as_float32", "reduce_term")
+            + "\n\n" + definitions(multi_head, "as_float32")
             + "\n\n" + base + "\n\n" + REGISTER + definitions(multi_head, "JointLossModel")
         )
     custom = _custom_head_losses(project)
     return ((custom + "\n\n" if custom else "") + banner("the per-head model") + "\n"
-            + base + "\n\n" + REGISTER + definitions(multi_head, "HeadLossModel"))
+            + base + "\n\n" + definitions(multi_head, "loss_values") + "\n\n"
+            + REGISTER + definitions(multi_head, "HeadLossModel"))
 
 
 def shared_section() -> str:

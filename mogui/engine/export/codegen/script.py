@@ -14,6 +14,12 @@ from pathlib import Path
 
 from mogui.core.project import Project
 from mogui.engine.data import project_labels
+from mogui.engine.export.codegen.balancing import (
+    balancer_expression,
+    balancing_section,
+    balancing_settings,
+    uses_schedule,
+)
 from mogui.engine.export.codegen.data import (
     data_section,
     masking_section,
@@ -82,6 +88,7 @@ def generate_script(project: Project, project_dir: Path | None = None, *,
         losses_section(project),
         model_section(project),
         compile_section(project),
+        balancing_section(project),
         definitions(history, "history_columns", "history_csv"),
         RUN_SECTION,
         _main(project),
@@ -140,12 +147,18 @@ def _settings(project: Project) -> str:
     if project.loss_mode == "joint":
         lines.append("# Weight of each term the joint loss returns (missing terms weigh 1).")
         lines.append(f"TERM_WEIGHTS = {lit(dict(project.joint_loss.term_weights))}")
+    lines += balancing_settings(project)
     return "\n".join(lines) + "\n"
 
 
 def _callbacks(project: Project) -> list[str]:
     settings = project.training
     lines = ["    callbacks = [HeadLossLogger()]"]
+    if uses_schedule(project):
+        lines += [
+            "    # Each epoch's loss weights, from the base weights and the schedules.",
+            "    callbacks.append(LossWeightSchedule(BASE_WEIGHTS, HEAD_SCHEDULES, EPOCHS))",
+        ]
     early = settings.early_stopping
     if early.enabled:
         lines += [
@@ -196,12 +209,7 @@ def _main(project: Project) -> str:
         "    validation = None if x_val is None else (x_val, y_val)",
         "    if validation is not None and w_val is not None:",
         "        validation = (x_val, y_val, w_val)",
-        "    model = build_model()",
-        *([
-            "    # Normalization layers: mean and variance of the training rows only.",
-            "    adapt_scaling(model, lambda: [(x_train, y_train, w_train)])",
-        ] if uses_scaling(project) else []),
-        "    compile_model(model)",
+        *_model_lines(project),
         *_callbacks(project),
         "    # y and the sample weights are dicts keyed by head name, like the outputs.",
         "    batches = epoch_batches(x_train, y_train, w_train, BATCH_SIZE, SEED, shuffle=SHUFFLE)",
@@ -219,6 +227,26 @@ def _main(project: Project) -> str:
         '    print(f"Wrote {out_dir / \'history.csv\'} and {out_dir / \'model.keras\'}")',
     ]
     return "\n".join(lines) + "\n"
+
+
+def _model_lines(project: Project) -> list[str]:
+    """Build, measure, compile and balance the model (on every device when there are more)."""
+    lines = [
+        "model = build_model()",
+        *([
+            "# Normalization layers: mean and variance of the training rows only.",
+            "adapt_scaling(model, lambda: [(x_train, y_train, w_train)])",
+        ] if uses_scaling(project) else []),
+        "compile_model(model)",
+    ]
+    if (balancer := balancer_expression(project)) is not None:
+        lines += ["# The balancer combines the heads' losses instead of a fixed weighted sum.",
+                  f"model.balance_with({balancer})"]
+    if project.training.devices <= 1:
+        return [f"    {line}" for line in lines]
+    return ["    # The model's variables live on every device; each batch is split between them.",
+            "    with training_strategy(DEVICES).scope():",
+            *(f"        {line}" for line in lines)]
 
 
 # -- formatting ---------------------------------------------------------------------------------

@@ -59,3 +59,23 @@ def definitions(module: ModuleType, *names: str) -> str:
         text_parts.append(ast.get_source_segment(text, node) or "")
         previous = node
     return "".join(text_parts) + "\n"
+
+
+def needed_names(module: ModuleType, *roots: str) -> list[str]:
+    """``roots`` and every top-level name of ``module`` they use, directly or through others,
+    in the order the module defines them: what a script copies for ``roots`` to run."""
+    text = module_text(module.__name__)
+    found = _top_level(ast.parse(text))
+    missing = [name for name in roots if name not in found]
+    if missing:
+        raise LookupError(f"{module.__name__} defines no {', '.join(missing)}")
+    wanted: set[str] = set()
+    queue = list(roots)
+    while queue:
+        name = queue.pop()
+        if name in wanted:
+            continue
+        wanted.add(name)
+        used = {node.id for node in ast.walk(found[name]) if isinstance(node, ast.Name)}
+        queue.extend(sorted(used & set(found) - wanted))
+    return [name for name in found if name in wanted]
