@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from mogui.core.events import LossWeightsChanged, StateChanged
+from mogui.core.events import BatchEnded, EpochEnded, LossWeightsChanged, StateChanged
 from mogui.core.jobs import JobHandle
 from mogui.runner import ChildProcess, run_to_end
 from mogui.runner.requests import TrainRequest
@@ -29,23 +29,38 @@ def test_commands_carry_a_payload_to_their_callbacks():
 
 @pytest.mark.slow
 def test_weights_sent_to_a_paused_child_apply_before_the_next_batch(demo_project, tmp_path):
-    demo_project.training.epochs = 2
+    demo_project.training.epochs = 50  # stopped below, once the change is seen in an epoch
     child = ChildProcess()
     child.start_job("train", (TrainRequest(demo_project, None, tmp_path / "run", None),))
-    child.command("pause")  # holds the run before its first batch
     events: list[object] = []
+    applied: list[LossWeightsChanged] = []
 
     def on_event(event: object) -> None:
         events.append(event)
-        if event == StateChanged("paused"):
+        if isinstance(event, BatchEnded) and len(events) < 3:
+            child.command("pause")  # holds the run after the batch running when it arrives
+        elif event == StateChanged("paused"):
             child.command(("loss_weights", {"bbox": -2.0}))  # refused in the child
             child.command(("loss_weights", {"bbox": 0.25}))
             child.command("resume")
+        elif isinstance(event, LossWeightsChanged):
+            applied.append(event)
+        elif isinstance(event, EpochEnded) and applied and event.epoch > applied[0].epoch:
+            child.command("stop")
 
     summary = run_to_end(child, on_event)
     child.close()
+    paused = events.index(StateChanged("paused"))
+    held = [e for e in events[:paused] if isinstance(e, BatchEnded)][-1]
+    steps = held.steps_per_epoch
+    epoch, at = divmod(held.epoch * steps + held.batch + 1, steps)
     changes = [e for e in events if isinstance(e, LossWeightsChanged)]
-    assert changes == [LossWeightsChanged(epoch=0, batch=0, weights={"bbox": 0.25})]
-    assert summary.history["weight_bbox"] == pytest.approx([0.25, 0.25])
-    assert summary.history["weight_classification"] == pytest.approx([1.5, 1.5])
-    assert summary.epochs_run == 2 and not summary.stopped
+    assert changes == [LossWeightsChanged(epoch=epoch, batch=at, weights={"bbox": 0.25})]
+    before = demo_project.heads[0].loss.weight
+    weights = summary.history["weight_bbox"]
+    assert weights[:epoch] == pytest.approx([before] * epoch)
+    assert weights[epoch:epoch + 2] == pytest.approx(
+        [(at * before + (steps - at) * 0.25) / steps, 0.25])
+    assert summary.history["weight_classification"] == pytest.approx(
+        [demo_project.heads[1].loss.weight] * len(weights))
+
