@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from mogui.core import run_store
+from mogui.core.events import LossWeightsChanged
 from mogui.core.project import Project
 from mogui.core.runs import Run, RunStatus
 
@@ -53,6 +54,16 @@ class RunModel(QObject):
         except run_store.RunStoreError as exc:
             _log.warning("%s", exc)  # the run goes on; its folder keeps the model and history
         self.changed.emit()
+
+    def record_weight_change(self, event: LossWeightsChanged) -> None:
+        """Loss weights edited during a pause, as applied (kept in run.json)."""
+        run = self.current
+        if run is None:
+            return
+        try:
+            run_store.record_weight_change(run, event)
+        except run_store.RunStoreError as exc:
+            _log.warning("%s", exc)
 
     def finish(self, status: RunStatus, *, stopped_during_epoch: int | None = None,
                message: str = "") -> None:

@@ -379,6 +379,7 @@ class TrainingPanel(QWidget):
         self.worker.resume()
 
     def _on_weights_changed(self, event: LossWeightsChanged) -> None:
+        self.runs.record_weight_change(event)
         line = self.weight_view.mark_change(event, self._steps)
         self.contributions.mark_change(event, self._steps)
         self.status_label.setText(f"Loss weights changed: {line}.")

@@ -3,6 +3,8 @@ and shown where they took effect; the Weights view plots each head's weight per 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
@@ -161,3 +163,8 @@ def test_weights_edited_in_a_pause_are_sent_at_resume(qtbot, panel, monkeypatch)
     assert history["weight_bbox"][-1] == pytest.approx(0.25)
     assert history["weight_classification"] == pytest.approx([1.5, 1.5, 1.5])
     assert panel.weight_view.weights("bbox") == pytest.approx(history["weight_bbox"])
+    # The run's record keeps the change (1-based epoch and batch).
+    record = json.loads((panel.runs.current.folder / "run.json").read_text())
+    assert record["weight_changes"] == [{"epoch": changes[0].epoch + 1,
+                                         "batch": changes[0].batch + 1,
+                                         "weights": {"bbox": 0.25}}]
