@@ -336,7 +336,7 @@ def plan_features(summary: DataSummary, heads: Sequence[HeadPlan],
                             "target and a feature; a model may not see what it predicts. Drop "
                             "it from --features.")
         problems = [f"'{n}' {why}" for n in chosen
-                    if (why := _unusable(summary.column(n), summary)) is not None]
+                    if (why := input_problem(summary.column(n), summary)) is not None]
         if problems:
             raise DataError(f"These {summary.what}s cannot be inputs: {'; '.join(problems)}. "
                             "Leave them out of --features.")
@@ -344,7 +344,7 @@ def plan_features(summary: DataSummary, heads: Sequence[HeadPlan],
     plan = FeaturePlan([])
     for n in names:
         column = summary.column(n)
-        why = _unusable(column, summary) or _pointless(column)
+        why = input_problem(column, summary) or _pointless(column)
         if why is None:
             plan.columns.append(n)
         else:
@@ -356,7 +356,8 @@ def plan_features(summary: DataSummary, heads: Sequence[HeadPlan],
     return plan
 
 
-def _unusable(column: ColumnSummary, summary: DataSummary) -> str | None:
+def input_problem(column: ColumnSummary, summary: DataSummary) -> str | None:
+    """Why ``column`` cannot feed the model (``None`` when it can)."""
     if column.kind == "text":
         return "holds text (inputs must be numbers)"
     if column.kind == "empty":

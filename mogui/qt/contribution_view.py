@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from mogui.core.events import BatchEnded, EpochEnded, LossWeightsChanged
 from mogui.core.head_palette import NO_LOSS_COLOUR
+from mogui.qt.curve_items import summary_plot
 from mogui.qt.loss_heatmap import TRAIN, VALIDATION, loss_key
 
 HEAD, RAW, WEIGHT, WEIGHTED, SHARE = range(5)
@@ -158,18 +159,8 @@ class ContributionView(QWidget):
         for column in (RAW, WEIGHT, WEIGHTED, SHARE):
             self.table.setColumnWidth(column, number)
 
-        self.plot = pg.PlotWidget(self, background="w")
-        self.plot.setObjectName("contributionPlot")
-        self.plot.setMinimumSize(220, 160)
-        item = self.plot.plotItem
-        item.setMenuEnabled(False)
-        item.hideButtons()
-        item.vb.setMouseEnabled(x=False, y=False)
-        item.setLabel("bottom", "epoch")
-        item.setLabel("left", "share of the weighted total (%)")
-        for name in ("left", "bottom"):
-            item.getAxis(name).setTextPen("#333")
-        item.setYRange(0, 100, padding=0)
+        self.plot = summary_plot(self, "contributionPlot", "share of the weighted total (%)")
+        self.plot.plotItem.setYRange(0, 100, padding=0)
 
         left = QWidget(self)
         left_layout = QVBoxLayout(left)

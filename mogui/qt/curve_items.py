@@ -258,3 +258,23 @@ def make_plot(parent: QWidget, title: str, legend_columns: int) -> pg.PlotWidget
     plot.plotItem.titleLabel.setCacheMode(cache)
     legend.setCacheMode(cache)
     return plot
+
+
+def summary_plot(parent: QWidget, object_name: str, left_label: str = "", *, still: bool = True,
+                 min_height: int = 160) -> pg.PlotWidget:
+    """A white plot over epochs without pyqtgraph's menu and buttons, dark axis text; with
+    ``still`` the mouse neither pans nor zooms it (heatmaps, stacked shares)."""
+    plot = pg.PlotWidget(parent, background="w")
+    plot.setObjectName(object_name)
+    plot.setMinimumSize(220, min_height)
+    item = plot.plotItem
+    item.setMenuEnabled(False)
+    item.hideButtons()
+    if still:
+        item.vb.setMouseEnabled(x=False, y=False)
+    item.setLabel("bottom", "epoch")
+    if left_label:
+        item.setLabel("left", left_label)
+    for name in ("left", "bottom"):
+        item.getAxis(name).setTextPen("#333")
+    return plot

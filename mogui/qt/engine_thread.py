@@ -23,7 +23,6 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer
 
 from mogui.qt.jobs import Job, JobHandle, Priority, ThreadRunner
-from mogui.qt.settings import lower_priority_enabled
 
 #: How often the GUI thread collects young garbage, and every how many ticks all of it.
 COLLECT_INTERVAL_MS = 1000
@@ -76,8 +75,7 @@ class EngineRunner(ThreadRunner):
         self._done: threading.Event | None = None
 
     def _launch(self, fn: Job, args: tuple, handle: JobHandle) -> None:
-        lower = self.priority is not Priority.NORMAL and lower_priority_enabled()
-        scope = self.priority if lower else Priority.NORMAL
+        scope = self._priority_scope()
         gui = threading.get_native_id()  # start() runs on the GUI thread
         done = self._done = threading.Event()
 
@@ -111,12 +109,6 @@ def collect_garbage(generation: int = 2) -> bool:
     finally:
         ENGINE_THREAD.busy.release()
     return True
-
-
-def freeze_survivors() -> None:
-    """Exclude every object alive now from future collections (after a big import)."""
-    gc.collect()
-    gc.freeze()
 
 
 class GarbageTimer(QObject):

@@ -287,9 +287,13 @@ class ThreadRunner(JobRunner):
         self.priority = priority
         self._thread: threading.Thread | None = None
 
-    def _launch(self, fn: Job, args: tuple, handle: JobHandle) -> None:
+    def _priority_scope(self) -> Priority:
+        """The priority this runner's jobs get: NORMAL unless the user opted in (settings)."""
         lower = self.priority is not Priority.NORMAL and lower_priority_enabled()
-        scope = self.priority if lower else Priority.NORMAL
+        return self.priority if lower else Priority.NORMAL
+
+    def _launch(self, fn: Job, args: tuple, handle: JobHandle) -> None:
+        scope = self._priority_scope()
         gui = threading.get_native_id()  # start() runs on the GUI thread
         thread = threading.Thread(target=self._run, args=(fn, args, handle, scope, gui),
                                   name=self._name, daemon=True)

@@ -19,6 +19,7 @@ from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from mogui.core.events import EpochEnded
+from mogui.qt.curve_items import summary_plot
 
 TRAIN, VALIDATION = "train", "val"
 HEAD_ORDER, LEAST_IMPROVED = "order", "least_improved"
@@ -85,19 +86,11 @@ class LossHeatmap(QWidget):
         note.setStyleSheet("color: #555;")
         note.setWordWrap(True)
 
-        self.plot = pg.PlotWidget(self, background="w")
-        self.plot.setObjectName("heatmapPlot")
-        self.plot.setMinimumSize(220, 180)
+        self.plot = summary_plot(self, "heatmapPlot", min_height=180)
         item = self.plot.plotItem
-        item.setMenuEnabled(False)
-        item.vb.setMouseEnabled(x=False, y=False)
         item.vb.invertY(True)
-        item.hideButtons()
-        item.setLabel("bottom", "epoch")
         self._font = QFont()
         self._font.setPointSize(_TICK_FONT_PT)
-        for name in ("left", "bottom"):
-            item.getAxis(name).setTextPen("#333")
         item.getAxis("left").setStyle(tickFont=self._font)
         self.image = pg.ImageItem()
         item.addItem(self.image)

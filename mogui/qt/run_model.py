@@ -10,7 +10,9 @@ quits.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -46,24 +48,23 @@ class RunModel(QObject):
 
     def record_epoch(self, logs: dict[str, float]) -> None:
         """A complete epoch's figures."""
-        run = self.current
-        if run is None:
-            return
-        try:
-            run_store.record_epoch(run, logs)
-        except run_store.RunStoreError as exc:
-            _log.warning("%s", exc)  # the run goes on; its folder keeps the model and history
-        self.changed.emit()
+        if self._record(run_store.record_epoch, logs):
+            self.changed.emit()
 
     def record_weight_change(self, event: LossWeightsChanged) -> None:
         """Loss weights edited during a pause, as applied (kept in run.json)."""
+        self._record(run_store.record_weight_change, event)
+
+    def _record(self, write: Callable[[Run, Any], None], what: Any) -> bool:
+        """``write(run, what)`` for the current run; False when no run is going."""
         run = self.current
         if run is None:
-            return
+            return False
         try:
-            run_store.record_weight_change(run, event)
+            write(run, what)
         except run_store.RunStoreError as exc:
-            _log.warning("%s", exc)
+            _log.warning("%s", exc)  # the run goes on; its folder keeps the model and history
+        return True
 
     def finish(self, status: RunStatus, *, stopped_during_epoch: int | None = None,
                message: str = "") -> None:

@@ -38,6 +38,7 @@ from mogui.core.project import Project
 from mogui.core.runs import plural
 from mogui.qt.balancing_form import NumberBox
 from mogui.qt.contribution_view import weight_key
+from mogui.qt.curve_items import summary_plot
 
 HEAD, NOW, NEW = range(3)
 #: Largest weight that can be typed (as the Losses tab's weight boxes).
@@ -114,16 +115,7 @@ class WeightView(QWidget):
 
         self.log_check = QCheckBox("Log scale", self, objectName="weightLogScale")
         self.log_check.toggled.connect(self._on_log_scale)
-        self.plot = pg.PlotWidget(self, background="w")
-        self.plot.setObjectName("weightPlot")
-        self.plot.setMinimumSize(220, 160)
-        item = self.plot.plotItem
-        item.setMenuEnabled(False)
-        item.hideButtons()
-        item.setLabel("bottom", "epoch")
-        item.setLabel("left", "loss weight")
-        for name in ("left", "bottom"):
-            item.getAxis(name).setTextPen("#333")
+        self.plot = summary_plot(self, "weightPlot", "loss weight", still=False)
 
         left = QWidget(self)
         left_layout = QVBoxLayout(left)

@@ -26,24 +26,11 @@ from PySide6.QtWidgets import (
 
 from mogui.core.columns import ColumnSummary, select_columns
 from mogui.core.errors import DataError
-from mogui.core.from_data import DataSummary, plan_features
+from mogui.core.from_data import DataSummary, input_problem, plan_features
 
 HEADERS = ("Column", "Type", "Missing", "Values", "Use")
 FEATURE_COLOUR, TARGET_COLOUR = QColor("#1565c0"), QColor("#2e7d32")
 ERROR_STYLE = "color: #b00020;"
-
-
-def input_problem(column: ColumnSummary, summary: DataSummary) -> str | None:
-    """Why ``column`` cannot feed the model (``None`` when it can)."""
-    if column.kind == "text":
-        return "holds text (inputs must be numbers)"
-    if column.kind == "empty":
-        return "is empty"
-    if column.missing:
-        return f"has {column.missing} empty cell(s) (inputs may not be empty)"
-    if summary.kind == "npz" and not column.shape:
-        return "holds one number per row; save it with shape (rows, 1) to make it an input"
-    return None
 
 
 def values_text(column: ColumnSummary) -> str:
