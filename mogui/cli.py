@@ -1,7 +1,7 @@
-"""Command line: ``mogui`` opens the app; ``init``, ``train``, ``inspect``, ``validate``,
-``export``, ``predict`` and ``runs`` work headless (``init`` and ``predict``: :mod:`.cli_data`;
-``train``: :mod:`.cli_train`). ``train`` writes a new run folder of the project's (as the app
-does) unless ``--out`` names one.
+"""Command line: ``mogui`` opens the app; ``init``, ``train``, ``sweep``, ``inspect``,
+``validate``, ``export``, ``predict`` and ``runs`` work headless (``init`` and ``predict``:
+:mod:`.cli_data`; ``train``: :mod:`.cli_train`; ``sweep``: :mod:`.cli_sweep`). ``train``
+writes a new run folder of the project's (as the app does) unless ``--out`` names one.
 
 Exit codes: 0 success, 2 invalid project or input, or code refused because it is not trusted
 (the reason on stderr), 1 anything else. ``validate``, ``train`` and ``export`` check trust
@@ -25,6 +25,8 @@ from typing import Any
 from mogui import __version__
 from mogui.cli_data import add_init_parser, add_predict_parser, init_command, predict_command
 from mogui.cli_runs import export_source, runs_command
+from mogui.cli_stop import describe_stopping
+from mogui.cli_sweep import add_sweep_parser, sweep_command
 from mogui.cli_train import EpochTable, add_train_parser, describe_balancing, train_command
 from mogui.cli_trust import (
     check_model_trust,
@@ -46,6 +48,7 @@ from mogui.core.io import example_names, example_path, load_project
 from mogui.core.jobs import JobCancelled
 from mogui.core.paths import path_problem
 from mogui.core.project import Project
+from mogui.core.tracking import TrackingError
 from mogui.core.trust import project_code
 from mogui.core.validation import ProjectError
 
@@ -136,6 +139,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     return train_command(args, _load, lambda *a, **k: _run_child(*a, **k))
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    _quiet_tensorflow()  # the workers inherit the environment
+    return sweep_command(args, _load, _is_input_error)
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
     _quiet_tensorflow()
     project, _ = _load(args.project)
@@ -180,6 +188,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print("    classes: " + ", ".join(f"{i} {name}" for i, name in enumerate(h.classes)))
     print(f"  total loss: {report.total:.4f}")
     print(f"  balancing: {describe_balancing(project)}")
+    for line in describe_stopping(project):
+        print(f"  {line}")
     for warning in [*result.data_warnings, *report.warnings]:
         print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK
@@ -271,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
                   "it (nothing is recorded; see 'mogui trust')")
 
     add_train_parser(sub, project_help, trust_help).set_defaults(func=cmd_train)
+    add_sweep_parser(sub, project_help, trust_help).set_defaults(func=cmd_sweep)
 
     inspect = sub.add_parser("inspect", help="print every layer's shape and what each loss gets")
     inspect.add_argument("project", help=project_help)
@@ -365,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _is_input_error(exc: Exception) -> bool:
     return isinstance(exc, ProjectError | BuildError | CustomCodeError | DataError | ExportError
-                      | ModelFileError | DeviceError | TimedOut)
+                      | ModelFileError | DeviceError | TimedOut | TrackingError)
 
 
 def _one_line(text: str) -> str:

@@ -2,9 +2,10 @@
 
 ``train`` writes a new run folder of the project's (as the app does) unless ``--out`` names
 one, and may change how this run balances the heads (``--balancing``, ``--balancing-param``)
-and how many devices it trains on (``--devices``) without changing the project file. The
-training itself runs in a child process (project code never runs in this one). Exit codes as
-in :mod:`mogui.cli`: every bad input exits 2 with one line.
+and how many devices it trains on (``--devices``), and what early stopping and checkpoints
+watch (``--stop-on``, ``--patience``, ``--checkpoint-on``: :mod:`mogui.cli_stop`) without
+changing the project file. The training itself runs in a child process (project code never
+runs in this one). Exit codes as in :mod:`mogui.cli`: every bad input exits 2 with one line.
 """
 
 from __future__ import annotations
@@ -17,7 +18,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from mogui.cli_gradients import (
+    add_gradient_arguments,
+    apply_gradient_options,
+    describe_gradients,
+    gradient_columns_line,
+)
 from mogui.cli_runs import project_file
+from mogui.cli_stop import (
+    add_stop_arguments,
+    apply_stop_options,
+    describe_stopping,
+    early_stop_line,
+)
+from mogui.cli_tracking import (
+    add_tracking_arguments,
+    describe_tracking,
+    tracking_options,
+    tracking_problem,
+)
 from mogui.cli_trust import check_trust
 from mogui.core.balancing import BALANCING_METHODS, WEIGHT_SCHEDULES, parameter_problems
 from mogui.core.events import EpochEnded, StateChanged, TrainingStarted
@@ -178,7 +197,9 @@ def _not_a_run_folder(folder: Path) -> str | None:
 def train_command(args: argparse.Namespace, load: Load, run_child: RunChild) -> int:
     """``mogui train PROJECT [--epochs N] [--out DIR] [--balancing M …] [--devices N]``."""
     project, path = load(args.project)
-    if (problem := apply_run_options(project, args)) is not None:
+    problem = apply_stop_options(project, args) or apply_run_options(project, args) \
+        or apply_gradient_options(project, args)
+    if problem is not None:
         return _fail(problem)
     if (refused := check_trust(project, args)) is not None:
         return refused
@@ -190,22 +211,34 @@ def train_command(args: argparse.Namespace, load: Load, run_child: RunChild) -> 
         (_not_a_run_folder(out) if out is not None else None)
     if unusable is not None:
         return _fail(unusable)
+    if (problem := tracking_problem(args, project, project_path)) is not None:
+        return _fail(problem)
     try:
         run = create_run(project, project_path, folder=out)
     except RunStoreError as exc:
         return _fail(f"{exc} Give a folder you can write to with --out.")
     out_dir = run.folder
     print(f"Run folder: {out_dir}", flush=True)
+    tracking = tracking_options(args, project, project_path, out_dir.name)
+    for line in describe_tracking(tracking):
+        print(line, flush=True)
     if shows_weights(project) or project.training.devices > 1:
         print(f"Balancing: {describe_balancing(project)}", flush=True)
+    for line in describe_stopping(project):
+        print(line[0].upper() + line[1:], flush=True)
+    for line in describe_gradients(project):
+        print(line, flush=True)
     recorder, table = RunRecorder(run), EpochTable(sys.stdout, shows_weights(project))
+    stop_lines: list[str] = []
 
     def on_event(event: object) -> None:
         table(event)
         recorder(event)
+        if (line := early_stop_line(event)) is not None:
+            stop_lines.append(line)
 
     request = TrainRequest(project, path.parent.absolute(), out_dir, args.epochs,
-                           baseline=True)
+                           baseline=True, tracking=tracking)
     allowed = [item.source for item in project_code(project)]  # checked by check_trust
     try:
         summary = run_child("train", (request,), allowed, on_event)
@@ -219,6 +252,10 @@ def train_command(args: argparse.Namespace, load: Load, run_child: RunChild) -> 
         raise
     recorder.finish(RunStatus.STOPPED if summary.stopped else RunStatus.FINISHED)
     _print_baseline(project, summary.baseline, summary.history, summary.has_validation)
+    for line in stop_lines:
+        print(line)
+    if (line := gradient_columns_line(project, summary.history, out_dir)) is not None:
+        print(line)
     note = " (stopped early)" if summary.stopped else ""
     print(f"Done{note}: {summary.epochs_run} epochs. Wrote {out_dir / 'history.csv'} and "
           f"{out_dir / 'model.keras'}")
@@ -254,8 +291,9 @@ def _print_baseline(project: Project, baseline: dict[str, float],
 def add_train_parser(sub: Any, project_help: str, trust_help: str) -> argparse.ArgumentParser:
     train = sub.add_parser(
         "train", help="train a project headless",
-        description="Train a project in a new run folder. --balancing, --balancing-param and "
-        "--devices change this run only, not the project file.")
+        description="Train a project in a new run folder. --balancing, --balancing-param, "
+        "--devices, --stop-on, --patience, --checkpoint-on and --grad-diagnostics change this "
+        "run only, not the project file.")
     train.add_argument("project", help=project_help)
     train.add_argument("--epochs", type=int, help="override the project's epoch count")
     train.add_argument("--out", help="write the run to exactly this folder (default: a new "
@@ -270,5 +308,8 @@ def add_train_parser(sub: Any, project_help: str, trust_help: str) -> argparse.A
     train.add_argument("--devices", metavar="N",
                        help="train on N GPUs at once (tf.distribute.MirroredStrategy); "
                        "default: the project's setting")
+    add_tracking_arguments(train)
+    add_stop_arguments(train)
+    add_gradient_arguments(train)
     train.add_argument("--trust", action="store_true", help=trust_help)
     return train

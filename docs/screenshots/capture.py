@@ -4,7 +4,9 @@ Run under a real display (e.g. ``xvfb-run -a -s "-screen 0 1440x900x24" python
 docs/screenshots/capture.py``). It opens the demo, trains it briefly and grabs each main state,
 then does the same with a 40-head variant of the demo (training view, heatmap, model graph),
 and makes a project from the houses example's table with New ▸ From data…, trains it and grabs
-its evaluation and Predict… (``capture.py from-data`` grabs only these).
+its evaluation and Predict… (``capture.py from-data`` grabs only these; ``capture.py
+gradients`` only the demo trained with gradient diagnostics on; ``capture.py compare`` only
+three runs of the demo compared in the Runs tab).
 """
 
 from __future__ import annotations
@@ -140,6 +142,51 @@ def contribution_shot(app: QApplication, window) -> None:  # noqa: ANN001
     training.views.setCurrentWidget(training.plots)
 
 
+def gradients_shot(app: QApplication, window) -> None:  # noqa: ANN001
+    """The demo trained with gradient diagnostics on (every 5 steps): the Gradients view."""
+    document, training = window.document, window.training_panel
+
+    def edit(project) -> None:  # noqa: ANN001
+        project.training.gradient_diagnostics.enabled = True
+        project.training.gradient_diagnostics.every = 5
+
+    document.edit("Gradient diagnostics for the screenshot", edit)
+    window.tabs.setCurrentWidget(training)
+    training.views.setCurrentWidget(training.gradient_view)
+    training.start()
+    wait_until(app, lambda: not training.is_running, timeout_s=600)
+    app.processEvents()
+    grab(window, "gradients.png")
+    training.views.setCurrentWidget(training.plots)
+    document.undo_stack.undo()
+
+
+def compare_shot(app: QApplication, window) -> None:  # noqa: ANN001
+    """Two more runs of the demo with other loss weights and balancing, then the Runs tab with
+    the last three selected: their per-head curves on one plot."""
+    document, training, runs = window.document, window.training_panel, window.run_list
+
+    def weigh_bbox(project) -> None:  # noqa: ANN001
+        project.heads[0].loss.weight = 0.2
+
+    def balance(project) -> None:  # noqa: ANN001
+        project.training.balancing.method = "dwa"
+
+    window.tabs.setCurrentWidget(training)
+    for text, edit in (("Lighter bbox weight", weigh_bbox), ("Dynamic weight average",
+                                                             balance)):
+        document.edit(text, edit)
+        training.start()
+        wait_until(app, lambda: not training.is_running, timeout_s=600)
+    window.tabs.setCurrentWidget(runs)
+    runs.refresh()
+    runs.select(*(info.folder for info in runs.entries[:3]))
+    app.processEvents()
+    grab(window, "compare_runs.png")
+    document.undo_stack.undo()
+    document.undo_stack.undo()
+
+
 def many_heads_shots(app: QApplication, window) -> None:  # noqa: ANN001
     """Train the 40-head variant; grab the training view, the heatmap and the graph."""
     window.files.open_path(str(many_heads_project(Path(os.environ["MOGUI_CONFIG_DIR"]))))
@@ -236,6 +283,18 @@ def main() -> int:
         return 0
     document = window.document
     shrink(document)
+    if sys.argv[1:] == ["gradients"]:  # only the Gradients view
+        gradients_shot(app, window)
+        document.undo_stack.setClean()
+        window.close()
+        return 0
+    if sys.argv[1:] == ["compare"]:  # only the Runs tab comparing three runs
+        window.training_panel.start()
+        wait_until(app, lambda: not window.training_panel.is_running, timeout_s=600)
+        compare_shot(app, window)
+        document.undo_stack.setClean()
+        window.close()
+        return 0
     editor.selection.select("heads[0].layers[0]")
     wait_until(app, lambda: not editor.inspection.pending)
     grab(window, "editor.png")
@@ -268,6 +327,8 @@ def main() -> int:
     grab(window, "training.png")
     grab(window, "main.png")
     contribution_shot(app, window)
+    gradients_shot(app, window)
+    compare_shot(app, window)
     window.document.undo_stack.setClean()
     many_heads_shots(app, window)
     window.document.undo_stack.setClean()

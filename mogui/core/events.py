@@ -43,12 +43,23 @@ class EpochEnded:
 
 
 @dataclass(frozen=True)
+class EarlyStop:
+    """What early stopping did in a run (epochs counted from 1)."""
+
+    stopped_after: int | None  # the epoch after which it ended training; None: it did not
+    best_epoch: int | None  # the best epoch by its criterion; None: no epoch had a value
+    restored_epoch: int | None  # whose weights the model ends with, when they were restored
+    summary: str  # one sentence: why and when it stopped, which weights the model holds
+
+
+@dataclass(frozen=True)
 class TrainingFinished:
     history: dict[str, list[float]]
     stopped: bool  # True when stopped early by the user
     elapsed: float
     epochs_run: int
     forced: bool = False  # True when the run had to be ended by force (a loss never returned)
+    early_stop: EarlyStop | None = None  # None: early stopping was off, or no epoch ended
 
 
 @dataclass(frozen=True)
@@ -71,9 +82,24 @@ class LossWeightsChanged:
     weights: dict[str, float]  # head -> its loss weight from then on
 
 
+@dataclass(frozen=True)
+class GradientsSampled:
+    """Each head's gradient on the shared trunk layers, sampled before a training step (see
+    ``training.gradient_diagnostics``); every head's own loss, on one fixed probe batch."""
+
+    epoch: int  # 0-based
+    batch: int  # 0-based within the epoch: sampled on the weights before this batch's step
+    step: int  # 0-based over the run: the training steps taken before the sample
+    norms: dict[str, float]  # head -> norm of its gradient over all shared layers
+    block_norms: dict[str, dict[str, float]]  # head -> shared layer -> norm of its gradient
+    #: "<a>__<b>" -> cosine between the two heads' gradients (a before b in training order);
+    #: NaN when either gradient is zero.
+    cosines: dict[str, float]
+
+
 TrainingEvent = (
     TrainingStarted | BatchEnded | EpochEnded | TrainingFinished | TrainingFailed | StateChanged
-    | LossWeightsChanged
+    | LossWeightsChanged | GradientsSampled
 )
 
 

@@ -1,8 +1,12 @@
 """The values Keras logs for a project, by the names a monitor (early stopping, checkpoints)
-uses: ``loss``, ``<head>_loss``, ``<head>_<metric>`` and their ``val_`` twins; and each head's
-loss weight, ``weight_<head>`` (training only)."""
+uses: ``loss``, ``<head>_loss``, ``<head>_<metric>`` and their ``val_`` twins; each head's
+loss weight, ``weight_<head>`` (training only); and with gradient diagnostics on,
+``gradnorm_<head>`` and ``gradcos_<a>__<b>`` (training only, never monitored)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import combinations
 
 from mogui.core.project import Project
 
@@ -41,3 +45,36 @@ def monitor_problem(project: Project, monitor: str) -> str | None:
         return (f"watches {monitor!r}, but there is no validation data (the validation split "
                 f"is 0); watch {monitor[4:]!r} or set a validation split")
     return f"names {monitor!r}, which training does not log; choose one of {offered}"
+
+
+def pair_name(first: str, second: str) -> str:
+    """Two heads as one name: ``"<first>__<second>"``."""
+    return f"{first}__{second}"
+
+
+def gradnorm_key(head: str) -> str:
+    """The log key of ``head``'s gradient norm on the shared trunk (gradient diagnostics)."""
+    return f"gradnorm_{head}"
+
+
+def gradcos_key(first: str, second: str) -> str:
+    """The log key of the cosine between two heads' trunk gradients (gradient diagnostics)."""
+    return f"gradcos_{pair_name(first, second)}"
+
+
+def gradient_keys(heads: Sequence[str]) -> list[str]:
+    """``gradnorm_<head>`` per head, then ``gradcos_<a>__<b>`` per pair (``a`` before ``b`` in
+    ``heads``, which is training order)."""
+    return [*(gradnorm_key(head) for head in heads),
+            *(gradcos_key(a, b) for a, b in combinations(heads, 2))]
+
+
+def is_gradient_key(key: str, heads: Sequence[str]) -> bool:
+    """Whether ``key`` is a gradient diagnostic's log key for ``heads`` (not a head's metric,
+    even for a head named ``gradnorm``)."""
+    if key.startswith("gradnorm_"):
+        return key[len("gradnorm_"):] in heads
+    if key.startswith("gradcos_"):
+        pair = key[len("gradcos_"):]
+        return any(pair == pair_name(a, b) for a in heads for b in heads if a != b)
+    return False

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mogui.core.balancing import (
     BALANCING_METHODS,
@@ -170,16 +170,56 @@ class JointLoss(_Model):
     )
 
 
-class EarlyStopping(_Model):
+#: What early stopping and checkpoints watch: one logged value (``monitor``), or several
+#: (``metrics``): their weighted sum, a lexicographic order, or every head on its own.
+CriterionKind = Literal["monitor", "weighted", "lexicographic", "all_heads"]
+
+
+class CriterionMetric(_Model):
+    """One logged value a criterion of several values watches."""
+
+    metric: str = Field(min_length=1, description="a logged value, e.g. val_bbox_loss")
+    weight: float = Field(1.0, ge=0.0, description="weighted and all_heads: its weight in the "
+                          "sum (a value higher-is-better counts negatively)")
+    tolerance: float | None = Field(None, ge=0.0, description="lexicographic: differences up "
+                                    "to this count as ties, so the next value decides; null: "
+                                    "min_delta")
+
+
+class _Watching(_Model):
+    """What early stopping and checkpoints share: the value or values they watch."""
+
     enabled: bool = False
-    monitor: str = "val_loss"
+    monitor: str = Field("val_loss", description="the logged value watched when criterion is "
+                         "'monitor'")
+    criterion: CriterionKind = Field(
+        "monitor", description="monitor: one value; weighted: the weighted sum of metrics; "
+        "lexicographic: metrics in order of importance; all_heads: each metric on its own "
+        "(stop when none improves)")
+    metrics: list[CriterionMetric] = Field(
+        default_factory=list, description="the values of a criterion other than 'monitor', in "
+        "order; empty: each loss head's validation loss, weight 1, in head order")
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _weights_by_name(cls, value: Any) -> Any:
+        """``{"val_bbox_loss": 1.0, …}`` is short for a list of metrics with those weights,
+        a bare name for a metric of weight 1."""
+        if isinstance(value, dict):
+            return [{"metric": name, "weight": weight} for name, weight in value.items()]
+        if isinstance(value, list):
+            return [{"metric": item} if isinstance(item, str) else item for item in value]
+        return value
+
+
+class EarlyStopping(_Watching):
+    min_delta: float = Field(0.0, ge=0.0, description="an improvement smaller than this does "
+                             "not count (as Keras' min_delta)")
     patience: int = Field(5, ge=1)
     restore_best_weights: bool = True
 
 
-class Checkpointing(_Model):
-    enabled: bool = False
-    monitor: str = "val_loss"
+class Checkpointing(_Watching):
     save_best_only: bool = True
 
 
@@ -205,6 +245,15 @@ class Balancing(_Model):
         return {**BALANCING_METHODS[self.method].defaults, **self.params}
 
 
+class GradientDiagnostics(_Model):
+    """Each head's gradient on the shared trunk, sampled while training: norms per trunk layer
+    and in all, and the cosine between every two heads' gradients."""
+
+    enabled: bool = False
+    every: int = Field(50, ge=1, description="sample every this many training steps (the "
+                       "first step included)")
+
+
 class TrainingSettings(_Model):
     optimizer: Literal["adam", "adamw", "sgd", "rmsprop"] = "adam"
     learning_rate: float = Field(1e-3, gt=0.0, le=10.0)
@@ -219,6 +268,7 @@ class TrainingSettings(_Model):
     balancing: Balancing = Field(default_factory=Balancing)
     devices: int = Field(1, ge=1, le=64, description="devices trained on at once (data "
                          "parallel, tf.distribute.MirroredStrategy); 1 trains on one")
+    gradient_diagnostics: GradientDiagnostics = Field(default_factory=GradientDiagnostics)
 
 
 class DemoShapesData(_Model):

@@ -211,7 +211,9 @@ class RunRecorder:
         elif isinstance(event, LossWeightsChanged):
             self._write(record_weight_change, self.run, event)
         elif isinstance(event, TrainingFinished):
-            self.finish(RunStatus.STOPPED if event.stopped else RunStatus.FINISHED)
+            # What early stopping did, when it was on, is the record's message.
+            self.finish(RunStatus.STOPPED if event.stopped else RunStatus.FINISHED,
+                        event.early_stop.summary if event.early_stop is not None else "")
         elif isinstance(event, TrainingFailed):
             self.finish(RunStatus.FAILED, event.message)
 

@@ -13,9 +13,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from mogui.core.balancing import BALANCING_METHODS
+from mogui.core.criteria import criterion_problems
 from mogui.core.demo_targets import DEMO_QUANTITIES, demo_quantity_name, describe_fit
 from mogui.core.layers import ACTIVATIONS, LAYER_KINDS, validate_params
-from mogui.core.log_keys import monitor_problem
 from mogui.core.project import (
     MAX_NAME_LENGTH,
     NAME_PATTERN,
@@ -259,11 +259,9 @@ def check_project(project: Project) -> list[Problem]:
                                 "give at least one head a loss"))
     _check_demo_targets(project, problems)
     _check_balancing(project, problems)
+    _check_gradient_diagnostics(project, problems)
     problems.extend(Problem(path, message) for path, message in size_problems(project))
-    for name in ("early_stopping", "checkpointing"):
-        setting = getattr(project.training, name)
-        if setting.enabled and (problem := monitor_problem(project, setting.monitor)):
-            problems.append(Problem(f"training.{name}.monitor", problem))
+    problems.extend(Problem(path, message) for path, message in criterion_problems(project))
     return problems
 
 
@@ -281,6 +279,23 @@ def _check_balancing(project: Project, problems: list[Problem]) -> None:
                                 "on the layers they share, but the model has no shared layers "
                                 "(trunk); add trunk layers or choose a loss-based method "
                                 "(uw, dwa, rlw, gls, famo)"))
+
+
+def _check_gradient_diagnostics(project: Project, problems: list[Problem]) -> None:
+    """Gradient diagnostics compare two or more heads' gradients on layers they share."""
+    if not project.training.gradient_diagnostics.enabled:
+        return
+    heads = len(project.loss_heads())
+    path = "training.gradient_diagnostics.enabled"
+    if heads < 2:
+        have = "1 head has" if heads == 1 else f"{heads} heads have"
+        problems.append(Problem(path, f"is on, but {have} a loss: diagnostics compare the "
+                                "gradients of two or more heads; give another head a loss or "
+                                "switch them off"))
+    elif not project.trunk:
+        problems.append(Problem(path, "is on, but the model has no shared layers (trunk): "
+                                "diagnostics compare the heads' gradients on the layers they "
+                                "share; add trunk layers or switch them off"))
 
 
 def _check_demo_targets(project: Project, problems: list[Problem]) -> None:
@@ -368,7 +383,7 @@ _NAME = re.compile(NAME_PATTERN)
 _ITEM_PATH = re.compile(r"^(?:inputs|trunk|heads)\[\d+\](?:\.layers\[\d+\])?$")
 _HEAD_PATH = re.compile(r"^heads\[\d+\]$")
 _LAYER_PATH = re.compile(r"^(trunk\[\d+\]|heads\[\d+\]\.layers\[\d+\])(?=\.|$)")
-_MONITORS = ("training.early_stopping.monitor", "training.checkpointing.monitor")
+_MONITORS = ("training.early_stopping.", "training.checkpointing.")
 
 
 def _reserved_head_name(name: str) -> str | None:
@@ -468,10 +483,9 @@ def field_problems(project: Project, field: str) -> list[Problem]:
     head = re.fullmatch(r"heads\[(\d+)\]\.units", field)
     if head and int(head.group(1)) < len(project.heads):
         problems += _too_wide(project, field, project.heads[int(head.group(1))].units)
-    if field in _MONITORS and not problems:
-        setting = getattr(project.training, field.split(".")[1])
-        if setting.enabled and (problem := monitor_problem(project, setting.monitor)):
-            problems.append(Problem(field, problem))
+    if field.startswith(_MONITORS) and not problems:  # the values a criterion watches
+        problems += [Problem(path, message) for path, message in criterion_problems(project)
+                     if _within(path, field)]
     return problems
 
 

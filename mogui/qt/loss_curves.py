@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyqtgraph as pg
 
+from mogui.core.log_keys import is_gradient_key
 from mogui.core.tasks import TASKS
 from mogui.qt.curve_items import CurveBuffer, CurveLine, polyline_distance
 
@@ -52,6 +53,8 @@ def classify_key(key: str, heads: Iterable[str]) -> tuple[str, bool, bool] | Non
     if base == "loss":
         return TOTAL, True, is_val
     heads = sorted(heads, key=len, reverse=True)
+    if is_gradient_key(base, heads):  # gradient diagnostics, even for a head named "gradnorm"
+        return None
     for head in heads:
         if base == f"{head}_loss":
             return head, True, is_val

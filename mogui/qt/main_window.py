@@ -39,9 +39,11 @@ from mogui.qt.settings import (
     set_reopen_last_enabled,
     settings,
 )
+from mogui.qt.tracking_menu import TrackingMenu
 from mogui.qt.trust_banner import TrustBanner
 
 if TYPE_CHECKING:
+    from mogui.qt.sweep_dialog import SweepManager
     from mogui.qt.training_panel import TrainingPanel
 
 GEOMETRY_KEY = "mainWindow/geometry"
@@ -74,6 +76,7 @@ class MainWindow(QMainWindow):
         self.editor = ModelEditor(document)
         self.loss_panel = LossPanel(document, spare=self.spare)
         self.training_panel: TrainingPanel | None = None
+        self.sweeps: SweepManager | None = None  # made by the first File ▸ Sweep…
         self.tabs = QTabWidget(objectName="mainTabs")
         self.tabs.addTab(self.editor, "Model")
         self.tabs.addTab(self.loss_panel, "Losses")
@@ -164,6 +167,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.action_export)
         self.action_predict = self._action("actionPredict", "&Predict…", self.open_predict)
         file_menu.addAction(self.action_predict)
+        self.action_sweep = self._action("actionSweep", "S&weep…", self.open_sweeps)
+        file_menu.addAction(self.action_sweep)
         file_menu.addSeparator()
         file_menu.addAction(self.action_quit)
 
@@ -193,6 +198,8 @@ class MainWindow(QMainWindow):
             checkable=True, checked=reopen_last_enabled())
         self.action_reopen_last.toggled.connect(set_reopen_last_enabled)
         edit_menu.addAction(self.action_reopen_last)
+        self.tracking_menu = TrackingMenu(self.document, self)
+        edit_menu.addMenu(self.tracking_menu)
 
     def open_data_dialog(self) -> None:
         DataDialog(self.document, self).exec()
@@ -202,6 +209,17 @@ class MainWindow(QMainWindow):
 
     def _open_export(self) -> None:
         ExportDialog(self.document, self, runs=self.runs, spare=self.spare).exec()
+
+    def open_sweeps(self) -> SweepManager:
+        """Show the Sweep dialog: start a sweep of the project, or open a sweep folder."""
+        if self.sweeps is None:
+            # Imported here, for the window's start: the Sweep view's plots bring pyqtgraph.
+            # Not a way round a circle.
+            from mogui.qt.sweep_dialog import SweepManager
+
+            self.sweeps = SweepManager(self.document, self, spare=self.spare)
+        self.sweeps.open_dialog()
+        return self.sweeps
 
     def open_predict(self) -> None:
         dialog = PredictDialog(self.document, self, spare=self.spare)
@@ -285,6 +303,9 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             training.worker.shutdown()
+        if self.sweeps is not None and not self.sweeps.close_all():
+            event.ignore()
+            return
         if not self.files.confirm_discard():
             event.ignore()
             return

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -43,6 +44,9 @@ from mogui.qt.export_dialog import ExportDialog
 from mogui.qt.predict_dialog import PredictDialog
 from mogui.qt.process_runner import SpareChild
 from mogui.qt.run_model import RunModel
+
+if TYPE_CHECKING:
+    from mogui.qt.run_compare import RunComparison
 
 COLUMNS = ("Started", "Status", "Epochs", "Balancing", "Final losses")
 _FOLDER_ROLE = Qt.ItemDataRole.UserRole
@@ -143,8 +147,14 @@ class RunList(QWidget):
         self.table.setHeaderLabels(list(COLUMNS))
         self.table.setRootIsDecorated(False)
         self.table.setUniformRowHeights(True)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several runs selected are compared on one plot (shift- or ctrl-click).
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.itemSelectionChanged.connect(self._update_comparison)
+        self.comparison: RunComparison | None = None  # made when two runs are first selected
+        self.compare_holder = QWidget(self, objectName="compareHolder")
+        QVBoxLayout(self.compare_holder).setContentsMargins(0, 0, 0, 0)
+        self.compare_holder.hide()
         self.table.itemDoubleClicked.connect(lambda *_: self.open_folder())
 
         self.export_button = self._button("Export…", "exportRunButton", self._export_clicked,
@@ -173,6 +183,7 @@ class RunList(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.folder_label)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.compare_holder, 2)
         layout.addLayout(buttons)
 
         runs.changed.connect(self.refresh)
@@ -192,8 +203,8 @@ class RunList(QWidget):
         return run_store.runs_dir(self.document.project, self.document.path)
 
     def refresh(self) -> None:
-        """Read the project's runs again, keeping the selected one selected."""
-        chosen = self.selected()
+        """Read the project's runs again, keeping the selected ones selected."""
+        chosen = [info.folder for info in self.selected_runs()]
         self._shown_folder = self.folder
         self.entries = run_store.list_runs(self.document.project, self.document.path)
         self.table.clear()
@@ -213,9 +224,7 @@ class RunList(QWidget):
             f"{plural(count, 'run')} of this project, kept in {self.folder}"
             if count else f"No runs of this project yet: train it on the Training tab. Each "
             f"run is kept in {self.folder}")
-        if chosen is not None:
-            self.select(chosen.folder)
-        self._update_buttons()
+        self.select(*chosen)  # updates the buttons and the comparison
 
     def _balancing_of(self, info: RunInfo) -> tuple[str, str]:
         if not info.readable:
@@ -239,19 +248,46 @@ class RunList(QWidget):
             self.refresh()
 
     def selected(self) -> RunInfo | None:
-        items = self.table.selectedItems()
-        if not items:
-            return None
-        folder = items[0].data(0, _FOLDER_ROLE)
-        return next((info for info in self.entries if str(info.folder) == folder), None)
+        """The run selected, when exactly one is."""
+        runs = self.selected_runs()
+        return runs[0] if len(runs) == 1 else None
 
-    def select(self, folder: Path) -> bool:
-        """Select the run in ``folder``; False when it is not listed."""
-        for row, info in enumerate(self.entries):
-            if info.folder == Path(folder):
-                self.table.setCurrentItem(self.table.topLevelItem(row))
-                return True
-        return False
+    def selected_runs(self) -> list[RunInfo]:
+        """The runs selected, in the list's order (newest first)."""
+        folders = {item.data(0, _FOLDER_ROLE) for item in self.table.selectedItems()}
+        return [info for info in self.entries if str(info.folder) in folders]
+
+    def select(self, *folders: Path) -> bool:
+        """Select the runs in ``folders`` (only them); False when one is not listed."""
+        wanted = {Path(folder) for folder in folders}
+        rows = [row for row, info in enumerate(self.entries) if info.folder in wanted]
+        self.table.blockSignals(True)
+        self.table.clearSelection()
+        for position, row in enumerate(rows):
+            item = self.table.topLevelItem(row)
+            if position == 0:
+                self.table.setCurrentItem(item)
+            item.setSelected(True)
+        self.table.blockSignals(False)
+        self._update_buttons()
+        self._update_comparison()
+        return len(rows) == len(wanted)
+
+    def _update_comparison(self) -> None:
+        """Several readable runs selected: their per-head curves on one plot."""
+        runs = [info for info in self.selected_runs() if info.readable]
+        if len(runs) < 2:
+            self.compare_holder.hide()
+            return
+        if self.comparison is None:
+            # Imported here, for the window's start: it brings pyqtgraph. Not a way round a
+            # circle.
+            from mogui.qt.run_compare import RunComparison
+
+            self.comparison = RunComparison(self.compare_holder)
+            self.compare_holder.layout().addWidget(self.comparison)
+        self.comparison.show_runs([(info, self._cells(info)[0]) for info in runs])
+        self.compare_holder.show()
 
     def _update_buttons(self) -> None:
         info = self.selected()

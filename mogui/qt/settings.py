@@ -46,3 +46,21 @@ def set_reopen_last_enabled(on: bool) -> None:
     stored = settings()
     stored.setValue(REOPEN_LAST_KEY, bool(on))
     stored.sync()
+
+
+#: "Log runs to MLflow" and "Write TensorBoard logs" (both off unless the user turns them on).
+MLFLOW_KEY = "tracking/mlflow"
+TENSORBOARD_KEY = "tracking/tensorboard"
+
+
+def tracking_enabled(key: str) -> bool:
+    """Whether the run-tracking preference ``key`` (:data:`MLFLOW_KEY`,
+    :data:`TENSORBOARD_KEY`) is on; read when a run starts."""
+    return bool(settings().value(key, False, type=bool))
+
+
+def set_tracking_enabled(key: str, on: bool) -> None:
+    """Store a run-tracking preference read by :func:`tracking_enabled` (from the next run)."""
+    stored = settings()
+    stored.setValue(key, bool(on))
+    stored.sync()

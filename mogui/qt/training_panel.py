@@ -48,6 +48,7 @@ from mogui.qt.collapsible import Collapsible
 from mogui.qt.contribution_view import ContributionView
 from mogui.qt.document import ProjectDocument
 from mogui.qt.elided_label import ElidedLabel
+from mogui.qt.gradient_view import GradientView
 from mogui.qt.head_table import HeadTable
 from mogui.qt.inspection import LiveInspection
 from mogui.qt.loss_heatmap import LossHeatmap
@@ -56,6 +57,7 @@ from mogui.qt.process_runner import SpareChild
 from mogui.qt.readiness import start_blocker
 from mogui.qt.run_list import model_file_name, save_run_model
 from mogui.qt.run_model import RunModel
+from mogui.qt.tracking_menu import app_tracking
 from mogui.qt.training_settings import TrainingSettingsForm
 from mogui.qt.training_worker import TrainingWorker
 from mogui.qt.weight_view import WeightView, project_weights
@@ -148,6 +150,11 @@ class TrainingPanel(QWidget):
         self.weight_view = WeightView(self)
         self.views.addTab(self.weight_view, "Weights")
         self.views.setTabToolTip(3, "Each head's loss weight per epoch; editable while paused")
+        self.gradient_view = GradientView(self)
+        index = self.views.addTab(self.gradient_view, "Gradients")
+        self.views.setTabToolTip(index, "Do the heads help or fight each other in the shared "
+                                 "trunk: their gradients' cosines and norms (gradient "
+                                 "diagnostics)")
         self.head_table.shown_changed.connect(self._on_shown_heads)
         self.head_table.highlighted_changed.connect(
             lambda: self.plots.set_highlighted(self.head_table.highlighted()))
@@ -192,6 +199,7 @@ class TrainingPanel(QWidget):
         self.worker.epoch_ended.connect(self._on_epoch)
         self.worker.state_changed.connect(self._on_state)
         self.worker.weights_changed.connect(self._on_weights_changed)
+        self.worker.gradients_sampled.connect(self.gradient_view.add_sample)
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
         self.worker.running_changed.connect(self._on_running_changed)
@@ -245,11 +253,13 @@ class TrainingPanel(QWidget):
         self._tasks = {h.name: h.task.value for h in project.heads}
         self._weights = project_weights(project)
         self._set_heads([h.name for h in project.loss_heads()], self._epochs)
+        diagnostics = project.training.gradient_diagnostics
+        self.gradient_view.set_sampling(diagnostics.every if diagnostics.enabled else None)
         self.status_label.setText("Preparing data and building the model…")
         self.progress.setRange(0, 0)
         self.progress.setFormat("Starting…")
         self.worker.start(project, project_dir=path.parent if path is not None else None,
-                          out_dir=run.folder)
+                          out_dir=run.folder, tracking=app_tracking(project, path, run.folder))
 
     @property
     def has_trained_model(self) -> bool:
@@ -308,6 +318,7 @@ class TrainingPanel(QWidget):
         weights = self._weights or project_weights(self._document.project)
         self.contributions.reset(heads, epochs, colours, weights)
         self.weight_view.reset(heads, epochs, colours, weights)
+        self.gradient_view.reset(heads, epochs, colours, self._steps)
         self._on_shown_heads()
 
     def _on_shown_heads(self) -> None:
@@ -316,6 +327,7 @@ class TrainingPanel(QWidget):
         self.heatmap.set_shown_heads(shown)
         self.contributions.set_shown_heads(shown)
         self.weight_view.set_shown_heads(shown)
+        self.gradient_view.set_shown_heads(shown)
 
     def _on_batches(self, events: list[BatchEnded]) -> None:
         self.plots.add_batches(events)
@@ -400,8 +412,11 @@ class TrainingPanel(QWidget):
             text = f"Stopped after {plural(complete, 'complete epoch')} ({took})."
         else:
             text = f"Finished after {plural(complete, 'epoch')} in {took}."
+        stop = event.early_stop.summary if event.early_stop is not None else ""
+        if stop and complete:
+            text += f" {stop}"
         self.runs.finish(RunStatus.STOPPED if event.stopped else RunStatus.FINISHED,
-                         stopped_during_epoch=partial)
+                         stopped_during_epoch=partial, message=stop)
         if self.has_trained_model:
             text += (" Save the model with “Save model…” or export it with File ▸ Export…; "
                      "the Runs tab keeps every run.")

@@ -1,5 +1,7 @@
-"""The Training tab's settings form: optimizer, batches, epochs, validation, callbacks, and
-the Balancing group (:mod:`mogui.qt.balancing_form`: how the heads' losses are combined, devices).
+"""The Training tab's settings form: optimizer, batches, epochs, validation, callbacks (what
+early stopping and checkpoints watch: :mod:`mogui.qt.criterion_form`), the Balancing group
+(:mod:`mogui.qt.balancing_form`: how the heads' losses are combined, devices) and the
+Gradient diagnostics group (:mod:`mogui.qt.gradient_settings`).
 
 Every edit goes through :meth:`ProjectDocument.edit_field` (one undo step each); a value the
 project's rules refuse (a learning rate of 0, a validation split of 1, a monitor training does
@@ -12,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -26,8 +29,11 @@ from PySide6.QtWidgets import (
 from mogui.core.log_keys import log_keys
 from mogui.core.project import Checkpointing, EarlyStopping, Project, TrainingSettings
 from mogui.qt.balancing_form import BalancingGroup
+from mogui.qt.criterion_form import CriterionBox, CriterionDialog, criterion_editor
+from mogui.qt.criterion_form import summary as criterion_summary
 from mogui.qt.document import ProjectDocument
 from mogui.qt.form_editors import Editor, editor_for_field
+from mogui.qt.gradient_settings import GradientSettingsGroup
 
 #: (path below ``project.training``, label, tooltip) of every setting the form edits.
 SETTINGS: tuple[tuple[str, str, str], ...] = (
@@ -43,12 +49,19 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
      "Compute in float16 where safe (faster on recent GPUs, little gain on a CPU)"),
     ("early_stopping.enabled", "Early stopping",
      "Stop when the monitored value has not improved for 'patience' epochs"),
+    ("early_stopping.criterion", "Watch",
+     "What early stopping watches: one value, a weighted sum, values in order, or every head"),
     ("early_stopping.monitor", "Monitor", "The logged value early stopping watches"),
     ("early_stopping.patience", "Patience", "Epochs without improvement before stopping"),
+    ("early_stopping.min_delta", "Min. delta",
+     "An improvement smaller than this does not count"),
     ("early_stopping.restore_best_weights", "Restore best",
      "Keep the weights of the best epoch rather than the last one"),
     ("checkpointing.enabled", "Checkpoints",
      "Save the best model of the run as checkpoint.keras in the run folder"),
+    ("checkpointing.criterion", "Watch",
+     "What decides the best checkpoint: one value, a weighted sum, values in order, or every "
+     "head"),
     ("checkpointing.monitor", "Monitor", "The logged value that decides the best checkpoint"),
 )
 
@@ -132,6 +145,8 @@ class TrainingSettingsForm(QGroupBox):
             columns.addLayout(form, 0, column)
         self.balancing = BalancingGroup(document, self)
         columns.addWidget(self.balancing, 1, 0, 1, len(groups))
+        self.gradients = GradientSettingsGroup(document, self)
+        columns.addWidget(self.gradients, 2, 0, 1, len(groups))
         columns.setColumnStretch(len(groups), 1)
         document.changed.connect(self.sync)
         self.sync()
@@ -154,7 +169,8 @@ class TrainingSettingsForm(QGroupBox):
 
     def _row_label(self, path: str, label: str) -> QLabel:
         text = QLabel(f"{label}:", self)
-        if path.endswith(("monitor", "patience", "restore_best_weights")):
+        if path.endswith(("monitor", "patience", "restore_best_weights", "criterion",
+                          "min_delta")):
             text.setIndent(14)
         return text
 
@@ -164,14 +180,17 @@ class TrainingSettingsForm(QGroupBox):
         commit = self._committer(path, info.annotation)
         if name == "monitor":
             return _monitor_editor(commit)
+        if name == "criterion":
+            return criterion_editor(commit, lambda: self.edit_values(parents[0]))
         return editor_for_field(info.annotation, info.metadata, commit)
 
     def _committer(self, path: str, kind: Any) -> Callable[[Any], None]:
         label = next(text for p, text, _tip in SETTINGS if p == path)
-        if path.startswith("checkpointing") and label == "Monitor":
-            label = "Checkpoint monitor"
-        elif path.startswith("early_stopping") and label == "Monitor":
-            label = "Early stopping monitor"
+        if path.startswith("checkpointing") and label in ("Monitor", "Watch"):
+            label = "Checkpoint monitor" if label == "Monitor" else "Checkpoint criterion"
+        elif path.startswith("early_stopping") and label in ("Monitor", "Watch"):
+            label = "Early stopping monitor" if label == "Monitor" else \
+                "Early stopping criterion"
 
         def commit(value: Any) -> None:
             if kind in (int, float, bool):
@@ -209,14 +228,44 @@ class TrainingSettingsForm(QGroupBox):
                     editor.report("")  # the list was remade: show the project's value
             editor.show_value(get_setting(project, path))
         early = project.training.early_stopping.enabled
-        for name in ("monitor", "patience", "restore_best_weights"):
+        for name in ("criterion", "patience", "min_delta", "restore_best_weights"):
             self.editors[f"early_stopping.{name}"].widget.setEnabled(early)
-        self.editors["checkpointing.monitor"].widget.setEnabled(
+        self.editors["checkpointing.criterion"].widget.setEnabled(
             project.training.checkpointing.enabled)
+        for name in ("early_stopping", "checkpointing"):
+            setting = getattr(project.training, name)
+            single = setting.criterion == "monitor"
+            self.editors[f"{name}.monitor"].widget.setEnabled(setting.enabled and single)
+            box = self.editors[f"{name}.criterion"].widget
+            assert isinstance(box, CriterionBox)
+            box.values_button.setEnabled(setting.enabled and not single)
+            box.values_button.setToolTip(f"Watches {criterion_summary(project, name)}. "
+                                         "Choose the values, their weights or order.")
+
+    def edit_values(self, setting: str) -> CriterionDialog:
+        """Open the dialog of the values ``setting`` (``early_stopping``, ``checkpointing``)
+        watches; OK applies them as one undoable edit."""
+        dialog = CriterionDialog(self._document.project, setting, self)
+        title = "Early stopping" if setting == "early_stopping" else "Checkpoint"
+
+        def apply() -> None:
+            metrics = dialog.metrics()
+            names = ", ".join(m.metric for m in metrics)
+            self._document.edit_field(
+                f"{title} values: {names}", f"training.{setting}.metrics",
+                lambda project: setattr(getattr(project.training, setting), "metrics",
+                                        metrics))
+
+        dialog.accepted.connect(apply)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def value(self, path: str) -> Any:
         """What the editor of ``path`` shows (for tests and scripts)."""
         widget = self.editors[path].widget
+        if isinstance(widget, CriterionBox):
+            return widget.kind()
         for getter in ("isChecked", "value"):
             if hasattr(widget, getter) and not isinstance(widget, QComboBox):
                 return getattr(widget, getter)()

@@ -23,6 +23,7 @@ from mogui.core.errors import MoguiError
 from mogui.core.events import (
     BatchEnded,
     EpochEnded,
+    GradientsSampled,
     LossWeightsChanged,
     StateChanged,
     TrainingFailed,
@@ -30,6 +31,7 @@ from mogui.core.events import (
     TrainingStarted,
 )
 from mogui.core.project import Project
+from mogui.core.tracking import TrackingOptions
 from mogui.core.trust import project_code
 from mogui.qt.jobs import Coalescing, JobError, is_connected
 from mogui.qt.process_runner import ProcessRunner, SpareChild
@@ -71,6 +73,7 @@ class TrainingWorker(QObject):
     epoch_ended = Signal(object)  # EpochEnded
     state_changed = Signal(str)  # "running" | "paused" | "stopping"
     weights_changed = Signal(object)  # LossWeightsChanged: edited weights took effect
+    gradients_sampled = Signal(object)  # GradientsSampled (gradient diagnostics on)
     finished = Signal(object)  # TrainingFinished
     failed = Signal(object)  # TrainingFailed
     running_changed = Signal(bool)
@@ -116,8 +119,10 @@ class TrainingWorker(QObject):
         return self._runner.child_pid
 
     def start(self, project: Project, data: Any = None, *, epochs: int | None = None,
-              project_dir: Path | None = None, out_dir: Path | None = None) -> None:
-        """Train a deep copy of ``project`` in a child process (``data=None`` loads it there).
+              project_dir: Path | None = None, out_dir: Path | None = None,
+              tracking: TrackingOptions | None = None) -> None:
+        """Train a deep copy of ``project`` in a child process (``data=None`` loads it there),
+        logged to MLflow and TensorBoard as ``tracking`` says.
 
         Only code the user trusted runs there; the child refuses the rest.
         """
@@ -131,7 +136,8 @@ class TrainingWorker(QObject):
         self._stop_requested = False
         self._state = None
         self._epochs = []
-        request = TrainRequest(project.model_copy(deep=True), project_dir, out_dir, epochs, data)
+        request = TrainRequest(project.model_copy(deep=True), project_dir, out_dir, epochs, data,
+                               tracking=tracking)
         self._runner.niceness = BACKGROUND_NICENESS if lower_priority_enabled() else 0
         self._runner.start("train", request,
                            allowed_code=[item.source for item in project_code(project)])
@@ -193,6 +199,8 @@ class TrainingWorker(QObject):
             self.state_changed.emit(payload.state)
         elif isinstance(payload, LossWeightsChanged):
             self.weights_changed.emit(payload)
+        elif isinstance(payload, GradientsSampled):
+            self.gradients_sampled.emit(payload)
         elif isinstance(payload, TrainingFinished):
             self.last_result = payload
             self.finished.emit(payload)

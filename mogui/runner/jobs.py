@@ -16,10 +16,11 @@ from mogui.core.jobs import JobHandle
 from mogui.core.project import Project
 from mogui.engine.data import Dataset, load_checked, load_data, predict_mean_baseline
 from mogui.engine.evaluation import Evaluation, Rows, evaluate_run, predict_run
-from mogui.engine.export import ExportResult, export_project
+from mogui.engine.export import ExportResult, export_project, tracked_training
 from mogui.engine.losses import dry_run
 from mogui.engine.training import TrainingControl, configure_devices, run_training
 from mogui.runner.requests import DryRunResult, PredictSummary, TrainRequest, TrainSummary
+from mogui.runner.sweep_worker import sweep_worker
 
 
 def _control(handle: JobHandle) -> TrainingControl:
@@ -33,14 +34,19 @@ def _control(handle: JobHandle) -> TrainingControl:
 
 def train(handle: JobHandle, request: TrainRequest) -> TrainSummary:
     """Train the project, reporting every training event; honours cancel, pause, resume and
-    ``("loss_weights", {head: weight})``."""
+    ``("loss_weights", {head: weight})``; logs the run as ``request.tracking`` asks."""
     control = _control(handle)
     configure_devices()
     data = request.data
     if data is None:
         data = load_data(request.project, request.project_dir)
-    result = run_training(request.project, data, handle.report, control, epochs=request.epochs,
-                          out_dir=request.out_dir, save_each_epoch=request.out_dir is not None)
+    with tracked_training(request.tracking, request.project, request.project_dir,
+                          request.out_dir, request.epochs) as tracking:
+        result = run_training(request.project, data, handle.report, control,
+                              epochs=request.epochs, out_dir=request.out_dir,
+                              save_each_epoch=request.out_dir is not None, tracking=tracking)
+        if tracking is not None:
+            tracking.stopped = result.stopped
     settings = request.project.training
     baseline: dict[str, float] = {}
     has_validation = settings.validation_split > 0
@@ -94,4 +100,5 @@ JOBS: dict[str, Callable[..., Any]] = {
     "export": export_job,
     "predict": predict_job,
     "evaluate": evaluate_job,
+    "sweep_worker": sweep_worker,
 }

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mogui.core.project import Project
+from mogui.core.tracking import TrackingOptions
 
 if TYPE_CHECKING:  # the engine's report type; this module must not load TensorFlow
     from mogui.engine.losses import DryRunReport
@@ -24,6 +25,8 @@ class TrainRequest:
     data: Any = None
     #: Also work out each head's loss when predicting the training mean (the CLI prints it).
     baseline: bool = False
+    #: Where the run is logged besides its folder (MLflow, TensorBoard); ``None``: nowhere.
+    tracking: TrackingOptions | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Export: model files, the standalone training script, history, plots and a README.
 
 The public face: :func:`export_project` writes an export folder atomically;
-:func:`generate_script` renders the script alone.
+:func:`generate_script` renders the script alone; :func:`tracked_training` logs a run to
+MLflow and TensorBoard with those files as its artifacts.
 """
 
 from mogui.engine.export.bundle import MARKER, ExportResult, export_project
@@ -14,6 +15,7 @@ from mogui.engine.export.formats import (
     onnx_missing,
 )
 from mogui.engine.export.readme import readme_text
+from mogui.engine.export.tracking import tracked_training
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -27,4 +29,5 @@ __all__ = [
     "onnx_missing",
     "readme_text",
     "script_name",
+    "tracked_training",
 ]

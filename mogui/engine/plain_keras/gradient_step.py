@@ -169,6 +169,7 @@ class GradientBalancing:
                 gradient = extra[i] if gradient is None else gradient + extra[i]
             combined.append(gradient)
         model.optimizer.apply_gradients(zip(combined, variables, strict=True))
-        for i, head in enumerate(heads):
-            model.weight_trackers[head].update_state(weights[i] * model.head_weights[head])
+        model.weight_tracker.update_state(
+            {head: weights[i] * model.head_weights[head] for i, head in enumerate(heads)}
+        )
         return model.compute_metrics(x, y, y_pred, sample_weight=sample_weight)

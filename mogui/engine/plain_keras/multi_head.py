@@ -64,10 +64,12 @@ def reduce_term(value, weight):
         return value / replica_count()
     if len(value.shape) > 1:
         value = ops.mean(ops.reshape(value, (ops.shape(value)[0], -1)), axis=-1)
-    if weight is None:
-        weight = ops.ones_like(value)
-    else:
-        weight = ops.reshape(ops.cast(ops.convert_to_tensor(weight), "float32"), (-1,))
+    if weight is None:  # every row labelled
+        if replica_count() == 1:
+            return ops.mean(value)
+        count = sum_over_replicas(ops.cast(ops.shape(value)[0], "float32"))
+        return ops.divide_no_nan(ops.sum(value), count)
+    weight = ops.reshape(ops.cast(ops.convert_to_tensor(weight), "float32"), (-1,))
     count = sum_over_replicas(ops.sum(weight))
     return ops.divide_no_nan(ops.sum(value * weight), count)
 
@@ -78,6 +80,47 @@ def loss_values(loss, y_true, y_pred):
     y_true = ops.convert_to_tensor(y_true, dtype=loss.dtype)
     y_pred = ops.convert_to_tensor(y_pred, dtype=loss.dtype)
     return loss.call(y_true, y_pred)
+
+
+class HeadMeans(keras.metrics.Metric):
+    """A mean per head in one metric, logged as ``<prefix><head><suffix>`` each.
+
+    One pair of vector variables for every head, so a step updates two variables whatever the
+    number of heads (a ``keras.metrics.Mean`` per head would update two per head). Only the
+    heads in ``shown`` are logged.
+    """
+
+    def __init__(self, heads, prefix="", suffix="", name="head_means"):
+        super().__init__(name=name)
+        self.heads = list(heads)
+        self.keys = [f"{prefix}{head}{suffix}" for head in self.heads]
+        self.shown = tuple(self.heads)
+        size = (len(self.heads),)
+        self.total = self.add_variable(shape=size, initializer="zeros", name="total")
+        self.count = self.add_variable(shape=size, initializer="zeros", name="count")
+
+    def update_state(self, values, sample_weight=1.0):
+        """Add ``values`` (head -> scalar; heads left out are not counted) with the weight
+        ``sample_weight``."""
+        present = [1.0 if head in values else 0.0 for head in self.heads]
+        stacked = ops.stack(
+            [ops.cast(values[h], "float32") if h in values else 0.0 for h in self.heads]
+        )
+        weight = ops.cast(sample_weight, "float32") * ops.convert_to_tensor(present, "float32")
+        self.total.assign_add(stacked * weight)
+        self.count.assign_add(weight)
+
+    def result(self):
+        means = ops.divide_no_nan(self.total, self.count)
+        return {
+            key: means[i]
+            for i, (head, key) in enumerate(zip(self.heads, self.keys, strict=True))
+            if head in self.shown
+        }
+
+    def reset_state(self):
+        self.total.assign(ops.zeros_like(self.total))
+        self.count.assign(ops.zeros_like(self.count))
 
 
 class HeadWeights:
@@ -116,13 +159,9 @@ class MultiHeadModel(keras.Model):
         outputs = self.output
         self.head_names = sorted(outputs) if isinstance(outputs, dict) else list(self.output_names)
         self.terms_seen = ()
-        # One tracker per head, so each term is logged as "<head>_loss".
-        self.term_trackers = {
-            name: keras.metrics.Mean(name=f"{name}_loss") for name in self.head_names
-        }
-        self.weight_trackers = {
-            name: keras.metrics.Mean(name=f"weight_{name}") for name in self.head_names
-        }
+        # Each term is logged as "<head>_loss", each weight in training as "weight_<head>".
+        self.term_tracker = HeadMeans(self.head_names, suffix="_loss", name="head_losses")
+        self.weight_tracker = HeadMeans(self.head_names, prefix="weight_", name="head_weights")
         self.head_weights = HeadWeights(self.head_names)
         self.balancer = None
 
@@ -157,8 +196,7 @@ class MultiHeadModel(keras.Model):
         if terms and self.balancer is not None:
             total, weights, whole = self.balance(terms, training)
         if training:
-            for head, weight in weights.items():
-                self.weight_trackers[head].update_state(weight)
+            self.weight_tracker.update_state(weights)
         return total + self.regularization(), whole
 
     def balance(self, terms, training):
@@ -195,8 +233,10 @@ class MultiHeadModel(keras.Model):
         # weighs the batch by it, as Keras' own "loss" tracker does; a replica's share of a
         # term times the replicas is its mean over the rows of that replica's part.
         batch = ops.shape(next(iter(self.by_head(y_pred, "y_pred").values())))[0]
-        for head, value in terms.items():
-            self.term_trackers[head].update_state(value * replica_count(), sample_weight=batch)
+        replicas = replica_count()
+        self.term_tracker.update_state(
+            {head: value * replicas for head, value in terms.items()}, sample_weight=batch
+        )
 
     def track_loss(self, loss, x):
         """Log ``loss`` (this replica's share) as Keras' own step does (custom steps)."""
@@ -241,19 +281,23 @@ class MultiHeadModel(keras.Model):
     def test_step(self, data):
         # Weights are logged for training steps only: no val_weight_<head>.
         logs = super().test_step(data)
-        weights = {tracker.name for tracker in self.weight_trackers.values()}
+        weights = set(self.weight_tracker.keys)
         return {key: value for key, value in logs.items() if key not in weights}
 
     @property
     def metrics(self):
-        # Report only the trackers of heads that have a term.
+        # Report only the heads that have a term.
         seen = getattr(self, "terms_seen", ())
-        trackers = [
-            *getattr(self, "term_trackers", {}).items(),
-            *getattr(self, "weight_trackers", {}).items(),
-        ]
-        unused = {id(tracker) for head, tracker in trackers if head not in seen}
-        return [m for m in super().metrics if id(m) not in unused]
+        for tracker in (getattr(self, "term_tracker", None), getattr(self, "weight_tracker", None)):
+            if tracker is not None:
+                tracker.shown = tuple(seen)
+        if not seen:
+            hidden = {
+                id(getattr(self, "term_tracker", None)),
+                id(getattr(self, "weight_tracker", None)),
+            }
+            return [m for m in super().metrics if id(m) not in hidden]
+        return super().metrics
 
 
 class HeadLossModel(MultiHeadModel):

@@ -4,7 +4,8 @@ per-batch values, devices, and the run's files.
 The public face: :func:`run_training`, :class:`TrainingControl` (stop, pause, loss weights),
 :class:`TrainingResult`, each epoch's loss weights (:func:`weight_schedule`),
 :func:`device_description`, the history/model file helpers, and
-:func:`load_trained_model` / :func:`inference_copy` (a run's model back, for predictions).
+:func:`load_trained_model` / :func:`inference_copy` (a run's model back, for predictions),
+:class:`RunTracking` (a run's epochs to MLflow and TensorBoard).
 """
 
 from mogui.engine.training.control import TrainingControl
@@ -24,10 +25,12 @@ from mogui.engine.training.live_weights import (
 )
 from mogui.engine.training.loading import inference_copy, load_trained_model
 from mogui.engine.training.runner import TrainingResult, run_training
+from mogui.engine.training.tracking import RunTracking
 
 __all__ = [
     "EpochFiles",
     "LiveLossWeights",
+    "RunTracking",
     "TrainingControl",
     "TrainingResult",
     "configure_devices",

@@ -34,8 +34,11 @@ from mogui.engine.training.devices import (
     distribution_strategy,
 )
 from mogui.engine.training.files import EpochFiles, save_model_atomic, write_history_csv
+from mogui.engine.training.gradient_diagnostics import gradient_diagnostics
 from mogui.engine.training.live_weights import LiveLossWeights, weight_schedule
 from mogui.engine.training.progress import ProgressCallback
+from mogui.engine.training.stopping import early_stop_outcome, restore_best, settings_callbacks
+from mogui.engine.training.tracking import RunTracking
 
 MIXED_PRECISION_POLICY = "mixed_float16"
 
@@ -51,8 +54,8 @@ class TrainingResult:
 
 def run_training(project: Project, data: Dataset | StreamingDataset, reporter: Reporter,
                  control: TrainingControl | None = None, *, epochs: int | None = None,
-                 out_dir: Path | None = None, save_each_epoch: bool = False
-                 ) -> TrainingResult:
+                 out_dir: Path | None = None, save_each_epoch: bool = False,
+                 tracking: RunTracking | None = None) -> TrainingResult:
     """Train the project's model on ``data``; report events; honour ``control``.
 
     Emits TrainingStarted, BatchEnded, EpochEnded, StateChanged, LossWeightsChanged (weights
@@ -62,13 +65,15 @@ def run_training(project: Project, data: Dataset | StreamingDataset, reporter: R
     wrapped in :class:`TrainingError` and their event carries the full traceback). With
     ``out_dir`` it writes ``history.csv`` and ``model.keras`` there (and ``checkpoint.keras``
     when checkpointing is on); with ``save_each_epoch`` also after every epoch, so a run that
-    is killed keeps its completed epochs.
+    is killed keeps its completed epochs. ``tracking``'s callbacks log each complete epoch
+    (MLflow, TensorBoard; see :mod:`mogui.engine.export.tracking`).
     """
     control = control or TrainingControl()
     try:
         configure_devices()
         with _dtype_policy(MIXED_PRECISION_POLICY if project.training.mixed_precision else None):
-            result = _train(project, data, reporter, control, epochs, out_dir, save_each_epoch)
+            result = _train(project, data, reporter, control, epochs, out_dir, save_each_epoch,
+                            tracking)
     except MoguiError as exc:
         reporter(TrainingFailed(str(exc), getattr(exc, "details", "")))
         raise
@@ -88,7 +93,8 @@ def run_training(project: Project, data: Dataset | StreamingDataset, reporter: R
 
 def _train(project: Project, data: Dataset | StreamingDataset, reporter: Reporter,
            control: TrainingControl, epochs: int | None, out_dir: Path | None,
-           save_each_epoch: bool = False) -> TrainingResult:
+           save_each_epoch: bool = False,
+           tracking: RunTracking | None = None) -> TrainingResult:
     settings = project.training
     epochs = settings.epochs if epochs is None else epochs
     if epochs < 1:
@@ -112,12 +118,18 @@ def _train(project: Project, data: Dataset | StreamingDataset, reporter: Reporte
     # The weights of each epoch (schedules), then weights edited during a pause: after the
     # progress callback, which holds a paused run before the next batch.
     schedule = weight_schedule(project, epochs)
+    # Gradient diagnostics add to an epoch's logs: before the callbacks that report them.
+    diagnostics = gradient_diagnostics(project, feed.training_rows, reporter, started.heads,
+                                       complete=complete)
     callbacks: list[keras.callbacks.Callback] = [
-        complete, progress, schedule, LiveLossWeights(control, schedule, reporter)]
-    callbacks += _settings_callbacks(project, has_validation=feed.val_samples > 0,
-                                     out_dir=out_dir)
+        complete, *diagnostics, progress, schedule, LiveLossWeights(control, schedule, reporter)]
+    stopping = settings_callbacks(project, has_validation=feed.val_samples > 0,
+                                  out_dir=out_dir, complete=complete)
+    callbacks += stopping
     if save_each_epoch and out_dir is not None:
         callbacks.append(EpochFiles(Path(out_dir), started.heads, complete=complete))
+    if tracking is not None:  # MLflow, TensorBoard: last, so they log every column
+        callbacks += tracking.callbacks(started.heads, complete)
 
     t0 = time.perf_counter()
     history: dict[str, list[float]] = {}
@@ -128,6 +140,7 @@ def _train(project: Project, data: Dataset | StreamingDataset, reporter: Reporte
         # An epoch that a stop cut short is left out, weights included.
         history = complete.finish(
             {k: [float(v) for v in values] for k, values in fit.history.items()})
+        restore_best(stopping)  # the best epoch's weights, even when a stop cut one short
     epochs_run = len(history.get("loss", []))
 
     if out_dir is not None:
@@ -137,7 +150,8 @@ def _train(project: Project, data: Dataset | StreamingDataset, reporter: Reporte
         if epochs_run > 0:
             save_model_atomic(model, out_dir / "model.keras")
     reporter(TrainingFinished(history=history, stopped=control.stop_requested,
-                              elapsed=time.perf_counter() - t0, epochs_run=epochs_run))
+                              elapsed=time.perf_counter() - t0, epochs_run=epochs_run,
+                              early_stop=early_stop_outcome(stopping) if epochs_run else None))
     return TrainingResult(history=history, model=model, stopped=control.stop_requested,
                           device=device, epochs_run=epochs_run)
 
@@ -179,34 +193,6 @@ def _fit_inputs(project: Project, data: Dataset | StreamingDataset) -> _FitInput
               "validation_batch_size": settings.batch_size, "shuffle": False}
     return _FitInputs(kwargs, train.num_samples, val.num_samples if val is not None else 0,
                       lambda: [(train.x, train.y, train_w.y)])
-
-
-def _settings_callbacks(project: Project, *, has_validation: bool,
-                        out_dir: Path | None) -> list[keras.callbacks.Callback]:
-    """Early stopping and checkpointing as the project's training settings ask."""
-    settings = project.training
-    callbacks: list[keras.callbacks.Callback] = []
-    early = settings.early_stopping
-    if early.enabled:
-        _check_monitor("Early stopping", early.monitor, has_validation)
-        callbacks.append(keras.callbacks.EarlyStopping(
-            monitor=early.monitor, patience=early.patience,
-            restore_best_weights=early.restore_best_weights))
-    checkpoint = settings.checkpointing
-    if checkpoint.enabled and out_dir is not None:
-        _check_monitor("Checkpointing", checkpoint.monitor, has_validation)
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
-        callbacks.append(keras.callbacks.ModelCheckpoint(
-            str(Path(out_dir) / "checkpoint.keras"), monitor=checkpoint.monitor,
-            save_best_only=checkpoint.save_best_only))
-    return callbacks
-
-
-def _check_monitor(what: str, monitor: str, has_validation: bool) -> None:
-    if monitor.startswith("val_") and not has_validation:
-        raise TrainingError(
-            f"{what} watches '{monitor}', but there is no validation data (the validation "
-            f"split is 0). Set a validation split above 0 or watch '{monitor[4:]}' instead.")
 
 
 @contextmanager

@@ -28,7 +28,8 @@ SCRIPT_NAMES = frozenset({
     "normalization_layers", "layer_values", "labelled", "read_table", "table_arrays",
     "column_numbers", "class_ids", "one_hot_rows", "one_hot_numbers", "EMPTY_CELLS", "is_empty",
     "CLASS_NAMES", "DATA_FILE", "DELIMITER", "INPUT_COLUMNS", "TARGET_COLUMNS", "INPUT_DTYPES",
-    "replica_count", "sum_over_replicas", "loss_values", "HeadWeights", "LossWeightSchedule",
+    "replica_count", "sum_over_replicas", "loss_values", "HeadMeans", "HeadWeights",
+    "LossWeightSchedule",
     "training_strategy", "training_devices", "GradientBalancing", "strategy",
 })
 

@@ -34,6 +34,12 @@ from mogui.engine.export.codegen.losses import (
 )
 from mogui.engine.export.codegen.model import model_section
 from mogui.engine.export.codegen.shared import definitions
+from mogui.engine.export.codegen.stopping import (
+    stopping_callbacks,
+    stopping_report,
+    stopping_section,
+    stopping_settings,
+)
 from mogui.engine.plain_keras import batches, history, scaling
 
 #: The definitions of :mod:`mogui.engine.plain_keras.scaling` a script with Normalization
@@ -89,6 +95,7 @@ def generate_script(project: Project, project_dir: Path | None = None, *,
         model_section(project),
         compile_section(project),
         balancing_section(project),
+        stopping_section(project),
         definitions(history, "history_columns", "history_csv"),
         RUN_SECTION,
         _main(project),
@@ -148,37 +155,18 @@ def _settings(project: Project) -> str:
         lines.append("# Weight of each term the joint loss returns (missing terms weigh 1).")
         lines.append(f"TERM_WEIGHTS = {lit(dict(project.joint_loss.term_weights))}")
     lines += balancing_settings(project)
+    lines += stopping_settings(project)
     return "\n".join(lines) + "\n"
 
 
 def _callbacks(project: Project) -> list[str]:
-    settings = project.training
     lines = ["    callbacks = [HeadLossLogger()]"]
     if uses_schedule(project):
         lines += [
             "    # Each epoch's loss weights, from the base weights and the schedules.",
             "    callbacks.append(LossWeightSchedule(BASE_WEIGHTS, HEAD_SCHEDULES, EPOCHS))",
         ]
-    early = settings.early_stopping
-    if early.enabled:
-        lines += [
-            "    callbacks.append(",
-            "        keras.callbacks.EarlyStopping(",
-            f"            monitor={lit(early.monitor)}, patience={early.patience}, "
-            f"restore_best_weights={early.restore_best_weights}",
-            "        )",
-            "    )",
-        ]
-    checkpoint = settings.checkpointing
-    if checkpoint.enabled:
-        lines += [
-            "    callbacks.append(",
-            "        keras.callbacks.ModelCheckpoint(",
-            f'            str(out_dir / "checkpoint.keras"), monitor={lit(checkpoint.monitor)}, '
-            f"save_best_only={checkpoint.save_best_only}",
-            "        )",
-            "    )",
-        ]
+    lines += stopping_callbacks(project)
     return lines
 
 
@@ -221,6 +209,7 @@ def _main(project: Project) -> str:
         "        callbacks=callbacks,",
         "        verbose=0,",
         "    )",
+        *stopping_report(project),
         '    history_text = history_csv(history.history, LOSS_HEADS)',
         '    (out_dir / "history.csv").write_text(history_text, encoding="utf-8")',
         '    model.save(out_dir / "model.keras")',
