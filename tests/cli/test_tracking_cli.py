@@ -91,10 +91,12 @@ def test_tensorboard_logs_go_to_a_folder_named_after_the_run(logged):
 
 
 def test_mlflow_tracking_uri_names_the_store_and_an_experiment_can_be_chosen(
-        logged, tmp_path, monkeypatch, capsys):
+        tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(cli, "_run_child", run_here)
-    store = logged["folder"] / "runs" / "mlflow.db"
+    # A store of its own, first opened here: MLflow puts the artifacts of an experiment made
+    # in a store named by MLFLOW_TRACKING_URI in ./mlruns of the folder it was opened from.
+    store = tmp_path / "elsewhere.db"
     monkeypatch.setenv(URI_VARIABLE, f"sqlite:///{store}")
     code, out, err = _main(["train", str(_project(tmp_path)), "--mlflow-experiment", "elsewhere",
                             "--epochs", "1"], capsys)
@@ -102,8 +104,9 @@ def test_mlflow_tracking_uri_names_the_store_and_an_experiment_can_be_chosen(
     assert "MLflow: experiment 'elsewhere'" in out and str(store) in out
     assert not (tmp_path / "runs" / "mlflow.db").exists()  # not the default store
     (run_dir,) = (tmp_path / "runs" / "project").iterdir()
-    client = logged["client"]
+    client = MlflowClient(f"sqlite:///{store}")
     (run,) = client.search_runs([client.get_experiment_by_name("elsewhere").experiment_id])
+    assert Path(run.info.artifact_uri.removeprefix("file://")).is_relative_to(tmp_path)
     assert run.info.run_name == run_dir.name and run.info.status == "FINISHED"
     assert [m.value for m in client.get_metric_history(run.info.run_id, "loss")] == \
         pytest.approx(_history(run_dir / "history.csv")["loss"], abs=1e-6)
