@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from mogui.core.events import BatchEnded, TrainingStarted
+from mogui.engine.plain_keras.multi_head import HeadLossModel
 from mogui.engine.training import batch_values
 from mogui.engine.training.progress import ProgressCallback, TrainingControl
 
@@ -110,3 +111,25 @@ def test_a_short_last_batch_shares_the_point_before_it(every_batch):
     assert [bool(e.batch_values) for e in batches] == [True, True, False, True]
     expected = (batches[3].logs["loss"] * 52 - batches[1].logs["loss"] * 32) / 20
     assert batches[3].batch_values["loss"] == pytest.approx(expected, rel=1e-4)
+
+
+def test_a_mogui_models_heads_have_batch_values_that_average_to_the_epoch(every_batch):
+    """Each head's loss of a mogui model (one tracker for all heads) has a value per batch;
+    weighted by the batches' rows they average to the epoch's figure."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((6,), name="x")
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    model = HeadLossModel(inputs, {"reg": keras.layers.Dense(2, name="reg")(hidden),
+                                   "cls": keras.layers.Dense(1, activation="sigmoid",
+                                                             name="cls")(hidden)})
+    model.compile(keras.optimizers.SGD(0.05),
+                  loss={"reg": keras.losses.MeanSquaredError(),
+                        "cls": keras.losses.BinaryCrossentropy()})
+    x, y = _data(60, seed=2)  # batches of 16, 16, 16 and 12
+    events = _fit_batches(model, x, y, batch=16, epochs=1)
+    rows = np.array([16, 16, 16, 12])
+    for key in ("reg_loss", "cls_loss"):
+        values = np.array([e.batch_values[key] for e in events])
+        assert len(values) == 4 and len(set(values.round(6))) == 4  # each batch its own
+        assert (values * rows).sum() / rows.sum() == pytest.approx(
+            model.history.history[key][0], rel=1e-5)

@@ -8,7 +8,20 @@ lists, checked against every Keras release by ``tests/engine/test_keras_metrics.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import keras
+
+from mogui.engine.plain_keras.multi_head import HeadMeans
+
+
+class MeanSlot(NamedTuple):
+    """Where a logged mean keeps its total and count: the variables, and the position in them
+    (``None``: the variables are scalars)."""
+
+    total: keras.Variable
+    count: keras.Variable
+    index: int | None = None
 
 
 def is_plain_mean(metric: object) -> bool:
@@ -17,15 +30,23 @@ def is_plain_mean(metric: object) -> bool:
             and type(metric).result is keras.metrics.Mean.result)
 
 
-def mean_trackers(model: keras.Model) -> dict[str, keras.metrics.Mean]:
-    """The model's plain-mean trackers by the log key Keras reports them under."""
-    found: dict[str, keras.metrics.Mean] = {}
+def mean_trackers(model: keras.Model) -> dict[str, MeanSlot]:
+    """Where each of the model's plain means (losses and compiled metrics) keeps its total
+    and count, by the log key it is reported under. A model of mogui's keeps its heads'
+    losses in one :class:`HeadMeans`: a slot per head shown."""
+    found: dict[str, MeanSlot] = {}
     for metric in model.metrics:
         name = metric.name
         if is_plain_mean(metric) and (name == "loss" or name.endswith("_loss")):
-            found[name] = metric
+            found[name] = MeanSlot(metric.total, metric.count)
+        elif isinstance(metric, HeadMeans):
+            found.update({key: MeanSlot(metric.total, metric.count, i)
+                          for i, (head, key) in enumerate(zip(metric.heads, metric.keys,
+                                                              strict=True))
+                          if head in metric.shown and key.endswith("_loss")})
         else:
-            found.update(compiled_metrics(metric))
+            found.update({key: MeanSlot(m.total, m.count)
+                          for key, m in compiled_metrics(metric).items()})
     return found
 
 
