@@ -6,8 +6,9 @@ machines join by running the same command with the same ``--storage``. This proc
 line per finished trial, rewrites ``trials.csv``, ``pareto.csv`` and ``pareto.png`` in
 ``--out`` after each (:mod:`mogui.core.sweep_results`) and prints the front at the end.
 Ctrl+C stops the workers cleanly: their trials are queued again, and running the same
-command again resumes the sweep. Exit codes as in :mod:`mogui.cli`: every bad input exits 2
-with one line, before anything is written.
+command again resumes the sweep. With ``--mlflow`` the sweep is an MLflow run and each trial a
+run nested under it (:mod:`mogui.runner.sweep_tracking`). Exit codes as in :mod:`mogui.cli`:
+every bad input exits 2 with one line, before anything is written.
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from mogui.cli_runs import project_file
+from mogui.cli_tracking import add_tracking_arguments, tracking_problem, wants_mlflow
 from mogui.cli_trust import check_trust
 from mogui.core.balancing import BALANCING_METHODS
 from mogui.core.data_paths import missing_data
 from mogui.core.errors import MoguiError
+from mogui.core.mlflow_runs import finish_sweep_run
 from mogui.core.project import Project
 from mogui.core.runs import plural
 from mogui.core.sweep_results import (
@@ -39,6 +43,7 @@ from mogui.core.sweep_results import (
     write_manifest,
     write_results,
 )
+from mogui.core.tracking import TrackingError, TrackingOptions, mlflow_options
 from mogui.core.trust import project_code
 from mogui.core.validation import ProjectError
 from mogui.runner.parent import ChildProcessError, describe_exit
@@ -227,12 +232,18 @@ def sweep_command(args: argparse.Namespace, load: Load, input_error: InputError)
                      f"{unreadable.rsplit('; ', 1)[0]}. Correct the data path in {path.name}.")
     if (refused := check_trust(project, args)) is not None:
         return refused
+    if (problem := tracking_problem(args, project, plan.project_path)) is not None:
+        return _fail(problem)
     manifest = plan.manifest(str(path.resolve()))
     if (problem := _folder_problem(plan.folder, manifest)) is not None:
         return _fail(problem)
     # Optuna (and below, matplotlib) load only when a sweep runs: `mogui --help` stays quick.
     from mogui.runner.sweep_study import SweepStudy, check_search, open_storage, storage_path
+    from mogui.runner.sweep_tracking import keep_sweep_run, open_sweep_run
 
+    options = _mlflow_options(args, plan)
+    parent: str | None = None
+    new = False
     try:
         storage = None
         journal = storage_path(plan.storage, plan.folder)
@@ -242,24 +253,67 @@ def sweep_command(args: argparse.Namespace, load: Load, input_error: InputError)
         elif journal.parent != plan.folder and not journal.parent.is_dir():
             return _fail(f"The journal file '{journal}' cannot be made: its folder does not "
                          "exist. Give a --storage path in an existing folder.")
+        if options is not None:  # before --out is written: a store that fails leaves it be
+            parent, new = open_sweep_run(options, plan, storage)
         plan.folder.mkdir(parents=True, exist_ok=True)
         write_manifest(plan.folder, manifest)
         sweep = SweepStudy(storage or open_storage(plan.storage, plan.folder), plan)
-    except SweepError as exc:
+        if options is not None and parent is not None:
+            keep_sweep_run(sweep.storage, plan, options, parent)
+    except (SweepError, TrackingError, OSError) as exc:
+        _end_sweep_run(options, parent, "failed", plan)
+        if isinstance(exc, OSError):
+            return _fail(f"The sweep's files cannot be written in '{plan.folder}': "
+                         f"{exc.strerror or exc}. Choose a folder you can write to for --out.")
         return _fail(str(exc))
-    except OSError as exc:
-        return _fail(f"The sweep's files cannot be written in '{plan.folder}': "
-                     f"{exc.strerror or exc}. Choose a folder you can write to for --out.")
+    notes = []
+    if options is not None and parent is not None:
+        plan = replace(plan, tracking=options, tracking_parent=parent)
+        notes.append(f"MLflow: experiment '{options.experiment}', run '{plan.folder.name}' "
+                     f"({'new' if new else 'continued'}) in {masked(options.mlflow_uri or '')};"
+                     " each trial is a run nested under it.")
     if args.retry_failed and (again := sweep.retry_failed()):
         print(f"Queued the {len(again)} failed trial(s) again: "
               + ", ".join(str(n) for n in again))
-    return _run(plan, sweep, workers, [item.source for item in project_code(project)],
-                input_error)
+    status = "failed"
+    try:
+        code, stopped = _run(plan, sweep, workers, [item.source for item in
+                                                    project_code(project)], input_error, notes)
+        status = "complete" if code == EXIT_OK else "stopped" if stopped else "failed"
+    except KeyboardInterrupt:
+        status = "stopped"
+        raise
+    finally:
+        _end_sweep_run(options, parent, status, plan)
+    return code
+
+
+def _mlflow_options(args: argparse.Namespace, plan: SweepPlan) -> TrackingOptions | None:
+    """Where ``--mlflow`` logs the sweep (``None``: it is not logged)."""
+    if not wants_mlflow(args):
+        return None
+    experiment = getattr(args, "mlflow_experiment", None)
+    return mlflow_options(plan.project, plan.project_path,
+                          experiment=experiment.strip() if experiment else None)
+
+
+def _end_sweep_run(options: TrackingOptions | None, run_id: str | None, status: str,
+                   plan: SweepPlan) -> None:
+    """End the sweep's MLflow run with ``status`` and its result files as artifacts."""
+    if options is None or run_id is None:
+        return
+    try:
+        finish_sweep_run(options, run_id, status, [plan.folder / name for name in
+                                                   (TRIALS_FILE, PARETO_FILE, PARETO_PLOT)])
+    except Exception as exc:  # noqa: BLE001 - the sweep's own files are what counts
+        print(f"mogui: the sweep's MLflow run could not be ended: {' '.join(str(exc).split())}",
+              file=sys.stderr)
 
 
 def _run(plan: SweepPlan, sweep: Any, workers: int, allowed: list[str],
-         input_error: InputError) -> int:
-    """Run the missing trials in ``workers`` processes, printing and rewriting as they end."""
+         input_error: InputError, notes: Sequence[str] = ()) -> tuple[int, bool]:
+    """Run the missing trials in ``workers`` processes, printing and rewriting as they end;
+    the exit code, and whether the sweep was stopped (Ctrl+C)."""
     from mogui.runner.sweep_plot import write_front_plot
     from mogui.runner.sweep_pool import WorkerPool, outcome_error
 
@@ -279,6 +333,8 @@ def _run(plan: SweepPlan, sweep: Any, workers: int, allowed: list[str],
     missing = sweep.missing()
     count = min(workers, missing)
     printer.header(sweep.started(), missing, count)
+    for note in notes:
+        print(note, flush=True)
     invalid, problems, stopped = False, [], False
     if count:
         asked: list[bool] = []
@@ -313,9 +369,9 @@ def _run(plan: SweepPlan, sweep: Any, workers: int, allowed: list[str],
         trials = rewrite()
         stopped = bool(asked)
     if invalid:
-        return EXIT_INVALID
+        return EXIT_INVALID, stopped
     printer.front(trials)
-    return _final_code(plan, sweep, trials, problems, stopped)
+    return _final_code(plan, sweep, trials, problems, stopped), stopped
 
 
 def _worker_end(index: int, outcome: Any, error: BaseException | None, pool: Any, sweep: Any,
@@ -409,5 +465,6 @@ def add_sweep_parser(sub: Any, project_help: str, trust_help: str) -> argparse.A
                        help=f"the study's name in the storage (default {DEFAULT_STUDY})")
     sweep.add_argument("--retry-failed", action="store_true",
                        help="run the trials that failed again (with the same parameters)")
+    add_tracking_arguments(sweep, tensorboard=False)
     sweep.add_argument("--trust", action="store_true", help=trust_help)
     return sweep

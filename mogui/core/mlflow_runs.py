@@ -181,3 +181,36 @@ def finish_sweep_run(options: TrackingOptions, run_id: str, status: str,
     if options.mlflow_uri is None:
         raise ValueError("these options log nothing to MLflow")
     MlflowRun(_client(options.mlflow_uri), run_id).finish(status, files)
+
+
+def resume_sweep_run(options: TrackingOptions, run_id: str) -> bool:
+    """Mark the sweep's run ``run_id`` running again, so that a resumed sweep (or another
+    machine's part of it) nests its trials under it; False when the store holds no such run
+    in ``options.experiment``. :class:`TrackingError` when the store cannot be reached."""
+    uri = options.mlflow_uri
+    if uri is None:
+        raise ValueError("these options log nothing to MLflow")
+    try:
+        client = _client(uri)
+        experiment = _experiment_id(client, options)
+    except TrackingError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any store failure is one plain line
+        raise TrackingError(
+            f"The sweep cannot be logged to MLflow at '{uri}': {_reason(exc)} Check the store "
+            "(MLFLOW_TRACKING_URI), or run the sweep without --mlflow.") from None
+    try:
+        info = client.get_run(run_id).info
+    except Exception:  # noqa: BLE001 - not in this store (another machine's own, say)
+        return False
+    if info.experiment_id != experiment or info.lifecycle_stage == "deleted":
+        return False
+    try:
+        client.update_run(run_id, status="RUNNING")
+        if "mogui.status" in client.get_run(run_id).data.tags:
+            client.delete_tag(run_id, "mogui.status")
+    except Exception as exc:  # noqa: BLE001
+        raise TrackingError(
+            f"The sweep's MLflow run {run_id} cannot be continued at '{uri}': "
+            f"{_reason(exc)} Check the store, or run the sweep without --mlflow.") from None
+    return True

@@ -7,7 +7,9 @@ sweep as ``mogui sweep`` in a child process (:mod:`mogui.qt.sweep_process`) and 
 :class:`~mogui.qt.sweep_view.SweepView` on its folder, live. The project runs as the editor
 shows it: an unsaved project (or unsaved changes) is saved to a copy for the sweep. Its code
 runs only if the user has trusted it here (then the sweep gets ``--trust``); a project whose
-code is not trusted, or that Start would refuse to train, does not start.
+code is not trusted, or that Start would refuse to train, does not start. With the preference
+"Log runs to MLflow" on (Edit ▸ Run tracking) the sweep gets ``--mlflow``, and the dialog says
+where its trials are logged.
 """
 
 from __future__ import annotations
@@ -37,11 +39,13 @@ from mogui.core.readiness import CANNOT_TRAIN
 from mogui.core.recovery import data_dir
 from mogui.core.runs import plural
 from mogui.core.sweep_results import MANIFEST_FILE, SweepManifest, read_manifest
+from mogui.core.tracking import URI_VARIABLE, experiment_name, mlflow_missing, tracking_uri
 from mogui.core.trust import project_code
 from mogui.qt import error_dialog
 from mogui.qt.document import ProjectDocument
 from mogui.qt.process_runner import SpareChild
 from mogui.qt.readiness import start_blocker
+from mogui.qt.settings import MLFLOW_KEY, tracking_enabled
 from mogui.qt.sweep_process import SweepProcess, SweepRequest, project_copy_path, project_file
 from mogui.qt.sweep_view import SweepView
 from mogui.qt.sweep_watch import read_sweep
@@ -146,6 +150,7 @@ class SweepDialog(QDialog):
         form.addRow("Storage:", self.storage_edit)
         form.addRow("Output folder:", out_row)
         self.note = QLabel(objectName="sweepNote", wordWrap=True)
+        self.tracking_label = QLabel(objectName="sweepTracking", wordWrap=True)
         self.problem_label = QLabel(objectName="sweepProblem", wordWrap=True)
         self.problem_label.setStyleSheet("color: #c62828;")
 
@@ -165,6 +170,7 @@ class SweepDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.note)
+        layout.addWidget(self.tracking_label)
         layout.addWidget(self.problem_label)
         layout.addLayout(buttons)
         self.resize(640, 0)
@@ -242,6 +248,41 @@ class SweepDialog(QDialog):
                               "it as the editor shows it now.")
         else:
             self.note.setText("")
+        tracking = self.tracking_note()
+        self.tracking_label.setText(tracking)
+        self.tracking_label.setVisible(bool(tracking))
+
+    # -- run tracking -----------------------------------------------------------------------
+    def logs_to_mlflow(self) -> bool:
+        """Whether the sweep is logged to MLflow: the preference is on and MLflow is here."""
+        if not tracking_enabled(MLFLOW_KEY):
+            return False
+        return mlflow_missing(self._mlflow_uri()) is None
+
+    def tracking_note(self) -> str:
+        """Where the sweep's trials are logged to MLflow ("" when the preference is off)."""
+        if not tracking_enabled(MLFLOW_KEY):
+            return ""
+        document = self.document
+        uri = self._mlflow_uri()
+        if (missing := mlflow_missing(uri)) is not None:
+            return missing.replace(", or train without --mlflow.", " to log the sweep; "
+                                   "until then it runs without being logged.")
+        text = (f"Logged to MLflow (Edit ▸ Run tracking): the sweep as a run in experiment "
+                f"'{experiment_name(document.project, document.path)}' at {uri}, each trial "
+                "as a run nested under it.")
+        if self._reads_copy() and not os.environ.get(URI_VARIABLE):
+            text += " Save the project first to log it with the project's other runs."
+        return text
+
+    def _reads_copy(self) -> bool:
+        return self.document.path is None or self.document.dirty
+
+    def _mlflow_uri(self) -> str:
+        """The MLflow store ``mogui sweep`` logs to: the one of the file it reads."""
+        out = self.out_folder() or default_out_folder(self.document)
+        path = project_copy_path(out) if self._reads_copy() else Path(self.document.path)
+        return tracking_uri(self.document.project, path.absolute())
 
     # -- answers ----------------------------------------------------------------------------
     def build_request(self) -> SweepRequest:
@@ -258,11 +299,16 @@ class SweepDialog(QDialog):
         path = project_file(document.project, document.path, document.dirty, out)
         # The user's consent: code there is trusted here (no banner), so the sweep may run it.
         trust = bool(project_code(document.project)) and not document.untrusted_code
+        mlflow = self.logs_to_mlflow()
+        # A copy is named after its folder: the experiment is named after the project still.
+        experiment = experiment_name(document.project, document.path) \
+            if mlflow and self._reads_copy() else ""
         return SweepRequest(project=path, out=out, trials=self.trials_spin.value(),
                             epochs=self.epochs_spin.value(), workers=self.workers_spin.value(),
                             search=tuple(search),
                             objective="" if objective == DEFAULT_OBJECTIVE else objective,
-                            storage=self.storage_edit.text().strip(), trust=trust)
+                            storage=self.storage_edit.text().strip(), trust=trust,
+                            mlflow=mlflow, mlflow_experiment=experiment)
 
     def accept_start(self) -> bool:
         """Start as set: gives :attr:`request` and closes, or says why not."""

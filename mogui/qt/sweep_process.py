@@ -44,6 +44,9 @@ class SweepRequest:
     objective: str = ""
     storage: str = ""
     trust: bool = False
+    #: Log the sweep and its trials to MLflow (``--mlflow``), in this experiment when given.
+    mlflow: bool = False
+    mlflow_experiment: str = ""
 
     def arguments(self) -> list[str]:
         """The command line after ``python -m mogui``."""
@@ -57,6 +60,10 @@ class SweepRequest:
             args += ["--objective", self.objective]
         if self.storage:
             args += ["--storage", self.storage]
+        if self.mlflow:
+            args.append("--mlflow")
+            if self.mlflow_experiment:
+                args += ["--mlflow-experiment", self.mlflow_experiment]
         if self.trust:
             args.append("--trust")
         return args

@@ -24,6 +24,7 @@ from mogui.core.errors import MoguiError
 from mogui.core.log_keys import monitor_problem
 from mogui.core.project import Balancing, Project
 from mogui.core.sweep_results import Direction, SweepManifest
+from mogui.core.tracking import TrackingOptions, trial_options
 
 #: The range each head's loss weight is drawn from (log-uniformly).
 WEIGHT_RANGE = (0.01, 100.0)
@@ -109,6 +110,19 @@ class SweepPlan:
     space: SearchSpace
     objectives: tuple[str, ...]
     directions: tuple[Direction, ...]
+    #: How trials are logged (``--mlflow``): each an MLflow run nested under the sweep's run
+    #: ``tracking_parent``; ``None``: not logged.
+    tracking: TrackingOptions | None = None
+    tracking_parent: str | None = None
+
+    def trial_tracking(self, number: int, params: Mapping[str, float | str]
+                       ) -> TrackingOptions | None:
+        """How trial ``number`` is logged: a run ``trial-<number>`` under the sweep's, with
+        its searched values as ``param_<name>`` parameters (the columns of ``trials.csv``)."""
+        if self.tracking is None:
+            return None
+        return trial_options(self.tracking, self.tracking_parent, number,
+                             {f"param_{name}": value for name, value in params.items()})
 
     def manifest(self, project_label: str) -> SweepManifest:
         """The sweep's ``sweep.json``; ``project_label`` names the project (its path)."""

@@ -2,7 +2,8 @@
 :data:`mogui.runner.jobs.JOBS`). It loads the project's data once, then claims trials from the
 study and trains each in a run folder of its own (``<sweep folder>/runs/trial-<number>``, a
 normal run: ``project.json`` with the trial's settings, ``run.json``, ``history.csv``,
-``model.keras``) until the sweep has its trials or it is cancelled.
+``model.keras``) until the sweep has its trials or it is cancelled. With ``--mlflow`` each
+trial is also an MLflow run nested under the sweep's (:meth:`SweepPlan.trial_tracking`).
 
 Events sent to the parent (:mod:`mogui.runner.sweep_plan`): ``TrialStarted``, ``TrialEpoch``
 and ``TrialEnded``. A cancelled worker stops its trial after the batch in progress, marks it
@@ -21,6 +22,7 @@ from mogui.core.jobs import JobCancelled, JobHandle
 from mogui.core.run_store import RunRecorder, create_run
 from mogui.core.runs import RunStatus
 from mogui.engine.data import Dataset, StreamingDataset, load_data
+from mogui.engine.export import tracked_training
 from mogui.engine.training import TrainingControl, configure_devices, run_training
 from mogui.runner.sweep_plan import (
     MAX_FAILURES_IN_A_ROW,
@@ -115,8 +117,13 @@ def _train_trial(handle: JobHandle, plan: SweepPlan, params: dict[str, float | s
             handle.report(TrialEpoch(number, event.epoch, plan.epochs, dict(event.logs)))
 
     try:
-        result = run_training(project, data, report, control, epochs=plan.epochs,
-                              out_dir=record.folder, save_each_epoch=True)
+        with tracked_training(plan.trial_tracking(number, params), project, plan.project_dir,
+                              record.folder, plan.epochs) as tracking:
+            result = run_training(project, data, report, control, epochs=plan.epochs,
+                                  out_dir=record.folder, save_each_epoch=True,
+                                  tracking=tracking)
+            if tracking is not None:  # "stopped" only when the trial is run again
+                tracking.stopped = result.stopped and result.epochs_run < plan.epochs
     except Exception as exc:  # noqa: BLE001 - a trial's failure is its result
         recorder.finish(RunStatus.FAILED, " ".join(str(exc).split()))
         return TrialEnded(number, "FAIL", params, run=run, error=str(exc) or type(exc).__name__)
