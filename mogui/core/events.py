@@ -95,6 +95,9 @@ class GradientsSampled:
     #: "<a>__<b>" -> cosine between the two heads' gradients (a before b in training order);
     #: NaN when either gradient is zero.
     cosines: dict[str, float]
+    seconds: float = 0.0  # what this sample took
+    #: Seconds spent sampling so far ÷ seconds of the training steps so far (0 before any).
+    share: float = 0.0
 
 
 TrainingEvent = (

@@ -272,8 +272,11 @@ class GradientView(QWidget):
         else:
             last = self._samples[-1]
             text = (f"{len(self._samples)} sample{'s' if len(self._samples) > 1 else ''}, "
-                    f"every {self._every} steps; the heatmap shows the last: epoch "
-                    f"{last.epoch + 1}, batch {last.batch + 1} (step {last.step}).")
+                    f"every {self._every} steps; the heatmap shows the last (epoch "
+                    f"{last.epoch + 1}, batch {last.batch + 1}, step {last.step}; "
+                    f"{1000 * last.seconds:.0f} ms).")
+            if last.step > 0:
+                text += f" Sampling has added {last.share:.0%} to the training steps' time."
         self.status_label.setText(text)
 
     # -- drawing ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import pytest
 from mogui import cli
 from tests.cli.test_bad_inputs import base, run_here, snapshot, write_project
 from tests.cli.test_cli import run_cli
+from tests.engine.data_builders import JOINT_WITH_MASK
 
 COLUMNS = ["gradnorm_size", "gradnorm_kind", "gradcos_size__kind"]
 
@@ -106,3 +107,20 @@ def test_without_the_options_nothing_is_sampled(tmp_path, monkeypatch, capsys):
     assert code == 0, err
     assert "Gradient diagnostics" not in stdout
     assert not any(column in _rows(tmp_path / "run")[0] for column in COLUMNS)
+
+
+def test_a_joint_loss_of_one_value_fails_the_run_with_a_plain_message(tmp_path, monkeypatch,
+                                                                     capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "_run_child", run_here)
+    project = base()
+    project["loss_mode"] = "joint"
+    project["joint_loss"] = {"source": JOINT_WITH_MASK}  # returns one value
+    path = write_project(tmp_path, project)
+    code, _, err = _run(["train", str(path), "--out", str(tmp_path / "run"),
+                         "--grad-diagnostics"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith("mogui: joint loss: loss() returns one value, but gradient "
+                          "diagnostics compare each head's term")
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert record["status"] == "failed" and "gradient diagnostics" in record["message"]

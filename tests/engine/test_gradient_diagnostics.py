@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mogui.core.errors import TrainingError
+from mogui.core.errors import CustomCodeError, TrainingError
 from mogui.core.events import EpochEnded, GradientsSampled
 from mogui.core.project import HeadSpec, LayerSpec
 from mogui.engine.data import Dataset
@@ -191,8 +191,12 @@ def test_heads_without_shared_layers_are_refused_plainly():
     model.compile(optimizer="adam", loss={"a": MSE(), "b": MSE()})
     rows = {"x": np.zeros((4, 3), "float32")}, {h: np.zeros((4, 1), "float32") for h in "ab"}
     probe = GradientProbe(model, (*rows, None), ["a", "b"])
-    with pytest.raises(TrainingError, match="no layer is trained by two heads' losses"):
+    with pytest.raises(TrainingError) as caught:
         probe.trace()
+    assert str(caught.value) == (
+        "Gradient diagnostics compare the heads' gradients on the layers they share, but no "
+        "layer is trained by two heads' losses. Give the heads a shared trunk or switch "
+        "gradient diagnostics off.")
 
 
 def _data(n: int) -> Dataset:
@@ -222,6 +226,7 @@ def test_a_run_samples_every_n_steps_and_writes_the_epoch_columns():
         assert set(sample.norms) == {"size", "kind"} and set(sample.cosines) == {"size__kind"}
         assert set(sample.block_norms["kind"]) == {"hidden"}
         assert -1.0 <= sample.cosines["size__kind"] <= 1.0
+        assert sample.seconds > 0 and (sample.share > 0) == (sample.step > 0)
         assert pickle.loads(pickle.dumps(sample)) == sample  # it crosses the pipe
     epochs = [e for e in events if isinstance(e, EpochEnded)]
     for epoch, sample in zip(epochs, samples, strict=True):
@@ -273,8 +278,10 @@ def test_a_joint_loss_returning_one_value_cannot_be_diagnosed():
     project.joint_loss.source = ("from keras import ops\n\n\ndef loss(y_true, y_pred):\n"
                                  "    return ops.mean(ops.square(y_true['size'] - "
                                  "y_pred['size']))\n")
-    with pytest.raises(TrainingError, match="return one term per head"):
+    with pytest.raises(CustomCodeError) as caught:
         run_training(project, _data(32), lambda _event: None)
+    assert str(caught.value).startswith("joint loss: loss() returns one value, but gradient "
+                                        "diagnostics compare each head's term; return a dict")
 
 
 def test_epoch_figures_leave_out_undefined_cosines():

@@ -29,7 +29,8 @@ def sample(step: int, steps: int = 10, scale: float = 1.0,
     return GradientsSampled(
         epoch=step // steps, batch=step % steps, step=step, norms=norms,
         block_norms={head: {"conv": 0.6 * n, "dense": 0.8 * n} for head, n in norms.items()},
-        cosines=dict(zip(("box__kind", "box__size", "kind__size"), cosines, strict=True)))
+        cosines=dict(zip(("box__kind", "box__size", "kind__size"), cosines, strict=True)),
+        seconds=0.061, share=0.034)
 
 
 @pytest.fixture
@@ -52,7 +53,9 @@ def test_the_heatmap_shows_the_last_samples_cosines(view):
     np.testing.assert_allclose(view.matrix(), expected)
     assert view.cell_texts() == ["1.00", "0.25", "−1.00", "0.25", "1.00", "–", "−1.00", "–",
                                  "1.00"]
-    assert "2 samples" in view.status_label.text() and "step 5" in view.status_label.text()
+    status = view.status_label.text()
+    assert status == ("2 samples, every 5 steps; the heatmap shows the last (epoch 1, batch 6, "
+                      "step 5; 61 ms). Sampling has added 3% to the training steps' time.")
     assert view.describe(0, 2) == "box · size: cosine −1.00 at epoch 1, batch 6 (step 5)"
     assert view.image.isVisible()
 
@@ -120,14 +123,14 @@ def test_the_settings_switch_diagnostics_on_undoably_and_refuse_zero_steps(qtbot
     assert not check.isChecked() and not spin.isEnabled() and "Off" in group.note.text()
     check.setChecked(True)
     settings = document.project.training.gradient_diagnostics
-    assert settings.enabled and spin.isEnabled() and "about 3% of training time" in \
+    assert settings.enabled and spin.isEnabled() and "roughly 3% more training time" in \
         group.note.text()
     spin.setValue(0)
     assert document.project.training.gradient_diagnostics.every == 50
     assert "must be >= 1" in group.error_text() and "still 50" in group.error_text()
     spin.setValue(5)
     assert document.project.training.gradient_diagnostics.every == 5 and not group.error_text()
-    assert "30% of training time; sample less often" in group.note.text()
+    assert "roughly 31% more training time; sample less often" in group.note.text()
     document.undo_stack.undo()
     document.undo_stack.undo()
     assert not document.project.training.gradient_diagnostics.enabled

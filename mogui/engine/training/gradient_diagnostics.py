@@ -24,6 +24,7 @@ probe batch has its label).
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -33,11 +34,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mogui.core.errors import TrainingError
+from mogui.core.errors import CustomCodeError, MoguiError, TrainingError
 from mogui.core.events import GradientsSampled, Reporter
 from mogui.core.log_keys import gradcos_key, gradnorm_key, pair_name
 from mogui.core.project import Project
 from mogui.engine.plain_keras.gradient_step import flat_rows, shared_indices
+from mogui.engine.plain_keras.multi_head import JointLossModel
 from mogui.engine.training.complete_epochs import CompleteEpochs
 
 Rows = tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]
@@ -78,11 +80,16 @@ class GradientProbe:
         self._order = list(heads)
         self.heads: list[str] = []  # the heads with a loss term, in ``heads`` order
         self.blocks: list[str] = []  # the layers that own shared variables, in model order
+        self._problem: MoguiError | None = None  # why nothing can be compared (tracing)
         self._function = tf.function(self._compute, reduce_retracing=True)
 
     def trace(self) -> None:
-        """Compile the computation now (it finds the heads and the shared layers)."""
+        """Compile the computation now (it finds the heads and the shared layers); raise
+        :class:`TrainingError` when they cannot be compared."""
+        self._problem = None
         self._function.get_concrete_function(*self._data)
+        if self._problem is not None:  # raised here, not in the traced code: plain words
+            raise self._problem
 
     def sample(self) -> GradientSample:
         """The figures on the model's current weights."""
@@ -115,20 +122,29 @@ class GradientProbe:
             terms, _ = model.loss_terms(y, y_pred, weights)
             heads = sorted(terms, key=self._position)
             losses = [tf.cast(terms[head], "float32") * scale for head in heads]
+        nothing = tf.zeros((0, 0)), tf.zeros((0, 0))
+        if len(heads) < 2 and isinstance(model, JointLossModel):
+            self._problem = CustomCodeError(
+                "loss() returns one value, but gradient diagnostics compare each head's term; "
+                "return a dict of terms keyed by head name (e.g. {'bbox': box_loss, "
+                "'classification': class_loss}), or switch gradient diagnostics off",
+                "joint loss")
+            return nothing
         if len(heads) < 2:
-            raise TrainingError(
-                f"Gradient diagnostics compare the gradients of two or more heads, but "
-                f"{len(heads)} loss term{'s' if len(heads) != 1 else ''} came out of the loss "
-                "(a joint loss must return a dict of terms keyed by head). Give another head a "
-                "loss, return one term per head, or switch gradient diagnostics off.")
+            have = "1 head has" if heads else "no head has"
+            self._problem = TrainingError(
+                f"Gradient diagnostics compare the gradients of two or more heads, but {have} "
+                "a loss. Give another head a loss or switch gradient diagnostics off.")
+            return nothing
         gradients = [tape.gradient(loss, values) for loss in losses]
         del tape
         shared = shared_indices(gradients)
         if not shared:
-            raise TrainingError(
+            self._problem = TrainingError(
                 "Gradient diagnostics compare the heads' gradients on the layers they share, "
                 "but no layer is trained by two heads' losses. Give the heads a shared trunk "
                 "or switch gradient diagnostics off.")
+            return nothing
         owners = _owners(model)
         shared_variables = [variables[i] for i in shared]
         owner_of = [owners.get(id(v), _layer_of(v)) for v in shared_variables]
@@ -171,6 +187,11 @@ class GradientDiagnostics(keras.callbacks.Callback):
         self.epoch = 0
         self.samples: list[GradientSample] = []  # this epoch's
         self.last: GradientSample | None = None
+        #: Seconds spent sampling, and in the training steps themselves (pauses, validation
+        #: and the other callbacks' work at a batch's end left out).
+        self.sampling_seconds = 0.0
+        self.step_seconds = 0.0
+        self._step_began = 0.0
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.probe = GradientProbe(self.model, probe_rows(self.rows(), self.batch_size),
@@ -182,17 +203,23 @@ class GradientDiagnostics(keras.callbacks.Callback):
         self.samples = []
 
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
-        if self.probe is None or self.step % self.every:
-            return
-        sample = self.probe.sample()
-        self.samples.append(sample)
-        self.last = sample
-        self.reporter(GradientsSampled(epoch=self.epoch, batch=batch, step=self.step,
-                                       norms=sample.norms, block_norms=sample.block_norms,
-                                       cosines=sample.cosines))
+        if self.probe is not None and self.step % self.every == 0:
+            began = time.perf_counter()
+            sample = self.probe.sample()
+            seconds = time.perf_counter() - began
+            self.sampling_seconds += seconds
+            self.samples.append(sample)
+            self.last = sample
+            share = self.sampling_seconds / self.step_seconds if self.step_seconds else 0.0
+            self.reporter(GradientsSampled(
+                epoch=self.epoch, batch=batch, step=self.step, norms=sample.norms,
+                block_norms=sample.block_norms, cosines=sample.cosines, seconds=seconds,
+                share=share))
+        self._step_began = time.perf_counter()
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self.step += 1
+        self.step_seconds += time.perf_counter() - self._step_began
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if logs is None or (self.complete is not None and self.complete.cut_short(epoch)):
