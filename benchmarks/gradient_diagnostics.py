@@ -1,4 +1,4 @@
-"""What gradient diagnostics cost per training step at the default sampling (every 50 steps).
+"""What gradient diagnostics cost per training step at the default (automatic) sampling.
 
 Trains each case with :func:`mogui.engine.training.run_training` (what the app's and the
 CLI's child process run) with ``training.gradient_diagnostics`` on and off, in alternating
@@ -16,7 +16,7 @@ heads) and the demo with many heads (``tests/many_heads.py``: regression and cla
 heads on the same trunk).
 
     python benchmarks/gradient_diagnostics.py [--heads 8 40] [--samples 2048]
-                                              [--epochs 4] [--rounds 5] [--every 50]
+                                              [--epochs 4] [--rounds 5] [--every N]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from mogui.engine.training import device_description, run_training  # noqa: E402
 from tests.many_heads import many_heads_project  # noqa: E402
 
 
-def step_time(project: Project, data: object, diagnostics: bool, every: int
+def step_time(project: Project, data: object, diagnostics: bool, every: int | None
               ) -> tuple[float, int, int]:
     """Mean seconds per training step after the first epoch; the steps and samples counted."""
     project = project.model_copy(deep=True)
@@ -62,7 +62,7 @@ def step_time(project: Project, data: object, diagnostics: bool, every: int
     return sum(intervals) / len(intervals), len(intervals), samples[0]
 
 
-def compare(name: str, project: Project, rounds: int, every: int) -> None:
+def compare(name: str, project: Project, rounds: int, every: int | None) -> None:
     data = load_data(project)
     on, off, ratios = [], [], []
     counted = (0, 0)
@@ -89,14 +89,17 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=2048, help="rows of demo data")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--every", type=int, default=50)
+    parser.add_argument("--every", type=int, default=None,
+                        help="steps between samples (default: the automatic interval, "
+                        "max(50, 3 x heads))")
     args = parser.parse_args()
     demo = load_example("bbox_classification")
     demo.data.samples = args.samples
     demo.training.epochs = args.epochs
     print(f"Steps of {demo.training.batch_size} rows, 64 x 64 images, {args.samples} rows "
           f"(validation 20 %), epochs 2–{args.epochs} of {args.rounds} rounds, "
-          f"on {device_description()}; diagnostics every {args.every} steps.\n")
+          f"on {device_description()}; diagnostics every "
+          f"{args.every or 'max(50, 3 x heads)'} steps.\n")
     print("| case | heads | ms per step, off | ms per step, on | ratio | samples in steps | "
           "a sample, in steps | every, for 10 % |")
     print("|---|---|---|---|---|---|---|---|")

@@ -26,8 +26,9 @@ def add_gradient_arguments(parser: argparse.ArgumentParser) -> None:
                         "gradnorm_<head> and gradcos_<a>__<b> columns in history.csv (see "
                         "docs/experiments.md)")
     parser.add_argument("--grad-every", metavar="N",
-                        help="sample every N training steps (default: the project's setting, "
-                        "50 if it has none); implies --grad-diagnostics")
+                        help="sample every N training steps (default: the project's setting; "
+                        "automatic if it has none: at least 50 steps apart, at most a tenth "
+                        "of the training time); implies --grad-diagnostics")
 
 
 def apply_gradient_options(project: Project, args: argparse.Namespace) -> str | None:
@@ -55,9 +56,8 @@ def describe_gradients(project: Project) -> list[str]:
     settings = project.training.gradient_diagnostics
     if not settings.enabled:
         return []
-    every = settings.every
-    return [f"Gradient diagnostics: every {every} step{'s' if every > 1 else ''}, on a probe "
-            f"batch of {project.training.batch_size} training rows"]
+    return [f"Gradient diagnostics: {settings.describe()}, on a probe batch of "
+            f"{project.training.batch_size} training rows"]
 
 
 def gradient_columns_line(project: Project, history: dict[str, Any], folder: Path

@@ -245,13 +245,27 @@ class Balancing(_Model):
         return {**BALANCING_METHODS[self.method].defaults, **self.params}
 
 
+#: Automatic gradient sampling: at least this many training steps apart, and spaced so that
+#: sampling takes at most this share of the training steps' time.
+AUTO_SAMPLE_EVERY = 50
+AUTO_SAMPLE_SHARE = 0.10
+
+
 class GradientDiagnostics(_Model):
     """Each head's gradient on the shared trunk, sampled while training: norms per trunk layer
     and in all, and the cosine between every two heads' gradients."""
 
     enabled: bool = False
-    every: int = Field(50, ge=1, description="sample every this many training steps (the "
-                       "first step included)")
+    every: int | None = Field(None, ge=1, description="sample every this many training steps "
+                              "(the first step included); null: automatic, at least 50 steps "
+                              "apart and at most a tenth of the training time")
+
+    def describe(self) -> str:
+        """How often samples are taken, in words."""
+        if self.every is None:
+            return (f"automatically: at least {AUTO_SAMPLE_EVERY} steps apart, spaced to take at "
+                    f"most {AUTO_SAMPLE_SHARE:.0%} of the training time")
+        return f"every {self.every} step{'s' if self.every > 1 else ''}"
 
 
 class TrainingSettings(_Model):

@@ -33,6 +33,10 @@ def cost_note(project: Project) -> str:
     """What sampling will roughly cost the project's training."""
     settings = project.training.gradient_diagnostics
     heads = len(project.loss_heads())
+    if settings.every is None:
+        return ("Each sample costs a forward pass and a backward pass per head on one batch; "
+                f"Auto spaces them {settings.describe().removeprefix('automatically: ')}. The "
+                "Gradients view shows them, and what they cost.")
     share = sample_steps(heads) / settings.every
     advice = "; sample less often to save time" if share > 0.1 else ""
     return (f"Each sample costs a forward pass and a backward pass per head on one batch: with "
@@ -55,11 +59,13 @@ class GradientSettingsGroup(QGroupBox):
             "While training, sample each head's gradient on the shared trunk: its norm per "
             "layer and in all, and the cosine between every two heads' gradients "
             "(gradnorm_<head>, gradcos_<a>__<b> in history.csv)")
-        self.every = spin_editor(self._committer("every", int))
+        self.every = spin_editor(self._committer("every", _every), 0, 1_000_000)
+        self.every.widget.setSpecialValueText("Auto")  # 0: the automatic interval
         self.every.widget.setObjectName("setting_gradient_diagnostics_every")
         self.every.widget.setAccessibleName("Sample every N steps")
         self.every.widget.setToolTip("Training steps from one sample to the next (the first "
-                                     "step is always sampled)")
+                                     "step is always sampled); Auto: at least 50 steps apart, "
+                                     "at most a tenth of the training time")
         self.every.error_label.setObjectName("error_gradient_diagnostics_every")
         self.note = QLabel(self, objectName="gradientNote")
         self.note.setWordWrap(True)
@@ -94,6 +100,7 @@ class GradientSettingsGroup(QGroupBox):
         def commit(value: Any) -> None:
             value = kind(value)
             text = (f"Gradient diagnostics: {'on' if value else 'off'}" if name == "enabled"
+                    else "Gradient diagnostics at the automatic interval" if value is None
                     else f"Gradient diagnostics every {value} steps")
 
             def mutate(project: Project) -> None:
@@ -103,6 +110,7 @@ class GradientSettingsGroup(QGroupBox):
             refused = self._document.edit_field(text, f"{_PATH}.{name}", mutate)
             if refused:
                 kept = getattr(self._document.project.training.gradient_diagnostics, name)
+                kept = "Auto" if kept is None else kept
                 reasons = "; ".join(p.message for p in refused)
                 editor().report(f"Every {reasons}. Not applied: still {kept}.")
             else:
@@ -120,7 +128,7 @@ class GradientSettingsGroup(QGroupBox):
         project = self._document.project
         settings = project.training.gradient_diagnostics
         self.enabled.show_value(settings.enabled)
-        self.every.show_value(settings.every)
+        self.every.show_value(settings.every or 0)
         self.every.widget.setEnabled(settings.enabled)
         self.note.setText(cost_note(project) if settings.enabled else
                           "Off: switch on to see whether the heads help or fight each other "
@@ -130,3 +138,8 @@ class GradientSettingsGroup(QGroupBox):
         self.problem_label.setText(" ".join(f"Gradient diagnostics: {p.removeprefix('is ')}."
                                             for p in problems))
         self.problem_label.setVisible(bool(problems))
+
+
+def _every(value: Any) -> int | None:
+    """The number box's value as the setting: 0 (shown as "Auto") is the automatic interval."""
+    return None if int(value) == 0 else int(value)

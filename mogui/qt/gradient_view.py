@@ -82,7 +82,7 @@ class GradientView(QWidget):
         self._samples: list[GradientsSampled] = []
         self._steps = 0
         self._epoch_count = 0
-        self._every: int | None = None
+        self._every: str | None = None
         self._blocks: list[str] = []
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._texts: list[pg.TextItem] = []
@@ -181,9 +181,10 @@ class GradientView(QWidget):
         self._show_status()
         self._redraw()
 
-    def set_sampling(self, every: int | None) -> None:
-        """How often the run samples (``None``: diagnostics are off for it)."""
-        self._every = every
+    def set_sampling(self, how: str | None) -> None:
+        """How often the run samples, in words, e.g. "every 50 steps" (``None``: diagnostics
+        are off for it)."""
+        self._every = how
         self._show_status()
 
     def add_sample(self, event: GradientsSampled) -> None:
@@ -266,13 +267,13 @@ class GradientView(QWidget):
             text = ("Gradient diagnostics are off for this run: switch them on under Settings "
                     "▸ Gradient diagnostics, then start a run.")
         elif not self._samples:
-            text = (f"Each head's gradient on the shared trunk, every {self._every} steps on "
+            text = (f"Each head's gradient on the shared trunk, {self._every}, on "
                     "a fixed batch of training rows; the first sample comes with the first "
                     "step.")
         else:
             last = self._samples[-1]
             text = (f"{len(self._samples)} sample{'s' if len(self._samples) > 1 else ''}, "
-                    f"every {self._every} steps; the heatmap shows the last (epoch "
+                    f"{self._every}; the heatmap shows the last (epoch "
                     f"{last.epoch + 1}, batch {last.batch + 1}, step {last.step}; "
                     f"{1000 * last.seconds:.0f} ms).")
             if last.step > 0:

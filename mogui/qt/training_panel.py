@@ -254,7 +254,7 @@ class TrainingPanel(QWidget):
         self._weights = project_weights(project)
         self._set_heads([h.name for h in project.loss_heads()], self._epochs)
         diagnostics = project.training.gradient_diagnostics
-        self.gradient_view.set_sampling(diagnostics.every if diagnostics.enabled else None)
+        self.gradient_view.set_sampling(diagnostics.describe() if diagnostics.enabled else None)
         self.status_label.setText("Preparing data and building the model…")
         self.progress.setRange(0, 0)
         self.progress.setFormat("Starting…")

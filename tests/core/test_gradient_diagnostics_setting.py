@@ -14,12 +14,21 @@ from mogui.core.validation import ProjectError, check_project, parse_project
 PATH = "training.gradient_diagnostics.enabled"
 
 
-def test_off_by_default_every_50_steps_and_kept_in_the_file():
+def test_off_by_default_at_the_automatic_interval_and_kept_in_the_file():
     project = load_example("bbox_classification")
-    assert project.training.gradient_diagnostics == GradientDiagnostics(enabled=False, every=50)
+    assert project.training.gradient_diagnostics == GradientDiagnostics(enabled=False,
+                                                                        every=None)
     project.training.gradient_diagnostics = GradientDiagnostics(enabled=True, every=7)
     again = Project.model_validate(json.loads(project.to_json()))
     assert again.training.gradient_diagnostics == GradientDiagnostics(enabled=True, every=7)
+
+
+def test_the_interval_is_described_in_words():
+    assert GradientDiagnostics(enabled=True).describe() == (
+        "automatically: at least 50 steps apart, spaced to take at most 10% of the training "
+        "time")
+    assert GradientDiagnostics(enabled=True, every=7).describe() == "every 7 steps"
+    assert GradientDiagnostics(enabled=True, every=1).describe() == "every 1 step"
 
 
 def test_every_must_be_at_least_one_step():

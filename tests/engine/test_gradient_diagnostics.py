@@ -26,6 +26,7 @@ from mogui.engine.losses import make_training_model
 from mogui.engine.plain_keras.multi_head import HeadLossModel
 from mogui.engine.training import run_training
 from mogui.engine.training.gradient_diagnostics import (
+    GradientDiagnostics,
     GradientProbe,
     GradientSample,
     epoch_figures,
@@ -308,3 +309,30 @@ def test_many_heads_get_every_pair_in_training_order():
     assert list(sample.cosines) == [f"{a}__{b}" for i, a in enumerate(order)
                                     for b in order[i + 1:]]
     assert all(norm > 0 for norm in sample.norms.values())
+
+
+def test_automatic_sampling_keeps_its_share_of_the_training_time():
+    """Automatic: at least 50 steps apart, and as far apart as keeps the samples' time within
+    a tenth of the steps' time (hand-worked: a 0.2 s sample, 10 ms steps -> 200 steps)."""
+    callback = GradientDiagnostics(lambda: [], 16, None, lambda event: None, ["a", "b"])
+    callback.step = 30
+    callback._recent = [0.5, 50]  # 10 ms a step since the last sample
+    callback._space_automatically(0.2)
+    assert callback._next == 30 + 200
+    assert callback._recent == [0.0, 0]  # the next spacing goes by the steps after this one
+    callback._recent = [0.5, 50]
+    callback._space_automatically(0.01)  # cheap: the fewest steps apart
+    assert callback._next == 30 + 50
+    callback._space_automatically(5.0)  # nothing timed yet
+    assert callback._next == 30 + 50
+
+
+def test_an_automatic_run_samples_the_first_step_and_not_again_before_50():
+    project = _diagnosed(every=3, epochs=3)
+    project.training.gradient_diagnostics.every = None  # automatic
+    events: list[object] = []
+    result = run_training(project, _data(64), events.append)  # 9 steps in all
+    samples = [e for e in events if isinstance(e, GradientsSampled)]
+    assert [s.step for s in samples] == [0]
+    assert len(result.history["gradnorm_size"]) == 3  # later epochs repeat the last sample
+    assert len(set(result.history["gradnorm_size"])) == 1

@@ -40,7 +40,7 @@ def view(qtbot):
     widget.resize(900, 400)
     widget.show()
     widget.reset(HEADS, 3, head_colours(HEADS), steps_per_epoch=10)
-    widget.set_sampling(5)
+    widget.set_sampling("every 5 steps")
     return widget
 
 
@@ -112,8 +112,8 @@ def test_the_loss_plots_leave_gradient_columns_alone():
     assert classify_key("val_box_loss", heads) == ("box", True, True)
 
 
-def test_the_settings_switch_diagnostics_on_undoably_and_refuse_zero_steps(qtbot,
-                                                                         demo_project):
+def test_the_settings_switch_diagnostics_on_undoably_with_an_automatic_interval(qtbot,
+                                                                               demo_project):
     document = ProjectDocument(demo_project)
     group = GradientSettingsGroup(document)
     qtbot.addWidget(group)
@@ -123,14 +123,18 @@ def test_the_settings_switch_diagnostics_on_undoably_and_refuse_zero_steps(qtbot
     assert not check.isChecked() and not spin.isEnabled() and "Off" in group.note.text()
     check.setChecked(True)
     settings = document.project.training.gradient_diagnostics
-    assert settings.enabled and spin.isEnabled() and "roughly 3% more training time" in \
-        group.note.text()
-    spin.setValue(0)
-    assert document.project.training.gradient_diagnostics.every == 50
-    assert "must be >= 1" in group.error_text() and "still 50" in group.error_text()
+    assert settings.enabled and settings.every is None and spin.text() == "Auto"
+    assert "Auto spaces them at least 50 steps apart, spaced to take at most 10% of the " \
+        "training time" in group.note.text()
     spin.setValue(5)
     assert document.project.training.gradient_diagnostics.every == 5 and not group.error_text()
     assert "roughly 31% more training time; sample less often" in group.note.text()
+    spin.setValue(0)  # back to Auto
+    assert document.project.training.gradient_diagnostics.every is None
+    assert spin.text() == "Auto" and not group.error_text()
+    assert spin.minimum() == 0  # nothing below Auto can be typed
+    document.undo_stack.undo()
+    assert document.project.training.gradient_diagnostics.every == 5
     document.undo_stack.undo()
     document.undo_stack.undo()
     assert not document.project.training.gradient_diagnostics.enabled

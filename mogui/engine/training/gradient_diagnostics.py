@@ -1,6 +1,8 @@
 """Gradient diagnostics: each head's gradient on the shared trunk, sampled while training.
 
-Every ``every`` training steps (the first one included) :class:`GradientDiagnostics`
+Every ``every`` training steps (the first one included; automatically: at least 50 steps
+apart, and as far apart as keeps sampling within a tenth of the time the training steps take,
+as measured on the run) :class:`GradientDiagnostics`
 differentiates each head's own loss — the value logged as ``<head>_loss``: its built-in or
 custom loss, unweighted, averaged over the rows that have its label — with respect to the
 shared variables, those that two or more heads' losses reach (found as the gradient-based
@@ -37,7 +39,7 @@ import tensorflow as tf
 from mogui.core.errors import CustomCodeError, MoguiError, TrainingError
 from mogui.core.events import GradientsSampled, Reporter
 from mogui.core.log_keys import gradcos_key, gradnorm_key, pair_name
-from mogui.core.project import Project
+from mogui.core.project import AUTO_SAMPLE_EVERY, AUTO_SAMPLE_SHARE, Project
 from mogui.engine.plain_keras.gradient_step import flat_rows, shared_indices
 from mogui.engine.plain_keras.multi_head import JointLossModel
 from mogui.engine.training.complete_epochs import CompleteEpochs
@@ -172,7 +174,7 @@ class GradientDiagnostics(keras.callbacks.Callback):
     an epoch's logs.
     """
 
-    def __init__(self, rows: Callable[[], Iterable[Rows]], batch_size: int, every: int,
+    def __init__(self, rows: Callable[[], Iterable[Rows]], batch_size: int, every: int | None,
                  reporter: Reporter, heads: Sequence[str], *,
                  complete: CompleteEpochs | None = None) -> None:
         super().__init__()
@@ -192,6 +194,10 @@ class GradientDiagnostics(keras.callbacks.Callback):
         self.sampling_seconds = 0.0
         self.step_seconds = 0.0
         self._step_began = 0.0
+        #: Seconds and number of the training steps since the last sample, the first step
+        #: (which builds the training graph) left out: what automatic spacing goes by.
+        self._recent = [0.0, 0]
+        self._next = 0  # the step of the next automatic sample
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.probe = GradientProbe(self.model, probe_rows(self.rows(), self.batch_size),
@@ -202,11 +208,27 @@ class GradientDiagnostics(keras.callbacks.Callback):
         self.epoch = epoch
         self.samples = []
 
+    def _due(self) -> bool:
+        if self.every is not None:
+            return self.step % self.every == 0
+        return self.step >= self._next
+
+    def _space_automatically(self, seconds: float) -> None:
+        """The next automatic sample: far enough that sampling stays within its share of the
+        time the training steps take (measured on this run), and at least the fewest steps."""
+        spent, steps = self._recent
+        step = spent / steps if steps else 0.0
+        spacing = math.ceil(seconds / (AUTO_SAMPLE_SHARE * step)) if step > 0 else 0
+        self._next = self.step + max(AUTO_SAMPLE_EVERY, spacing)
+        self._recent = [0.0, 0]
+
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
-        if self.probe is not None and self.step % self.every == 0:
+        if self.probe is not None and self._due():
             began = time.perf_counter()
             sample = self.probe.sample()
             seconds = time.perf_counter() - began
+            if self.every is None:
+                self._space_automatically(seconds)
             self.sampling_seconds += seconds
             self.samples.append(sample)
             self.last = sample
@@ -218,8 +240,12 @@ class GradientDiagnostics(keras.callbacks.Callback):
         self._step_began = time.perf_counter()
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        seconds = time.perf_counter() - self._step_began
+        if self.step > 0:
+            self._recent[0] += seconds
+            self._recent[1] += 1
         self.step += 1
-        self.step_seconds += time.perf_counter() - self._step_began
+        self.step_seconds += seconds
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if logs is None or (self.complete is not None and self.complete.cut_short(epoch)):
