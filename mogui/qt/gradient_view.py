@@ -95,7 +95,7 @@ class GradientView(QWidget):
         self.series_combo = QComboBox(self, objectName="gradientSeries")
         self.series_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.series_combo.setMinimumContentsLength(18)
+        self.series_combo.setMinimumContentsLength(8)
         self.series_combo.currentIndexChanged.connect(lambda _index: self._redraw_series())
         self.log_check = QCheckBox("Log scale", self, objectName="gradientLogScale")
         self.log_check.setChecked(True)
