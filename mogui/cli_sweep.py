@@ -14,7 +14,6 @@ every bad input exits 2 with one line, before anything is written.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -29,6 +28,7 @@ from mogui.core.balancing import BALANCING_METHODS
 from mogui.core.data_paths import missing_data
 from mogui.core.errors import MoguiError
 from mogui.core.mlflow_runs import finish_sweep_run
+from mogui.core.paths import unwritable_folder
 from mogui.core.project import Project
 from mogui.core.runs import plural
 from mogui.core.sweep_results import (
@@ -85,13 +85,9 @@ def _pairs(values: dict[str, Any], names: Sequence[str]) -> str:
 
 def _unusable_folder(out: Path) -> str | None:
     """Why ``--out`` cannot hold a sweep (checked before anything is written)."""
-    existing = next((p for p in [out, *out.parents] if p.exists()), None)
-    if existing is not None and not existing.is_dir():
-        return (f"The output folder '{out}' cannot be made: '{existing}' is a file. Choose "
-                "another --out.")
-    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
-        return (f"The output folder '{out}' cannot be written: '{existing}' is not writable. "
-                "Choose a folder you can write to.")
+    if (problem := unwritable_folder(out, "The output folder",
+                                     "Choose another --out, a folder you can write to.")):
+        return problem
     if out.is_dir() and not (out / MANIFEST_FILE).is_file():
         others = sorted(p.name for p in out.iterdir())
         if others:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +40,7 @@ from mogui.cli_trust import check_trust
 from mogui.core.balancing import BALANCING_METHODS, WEIGHT_SCHEDULES, parameter_problems
 from mogui.core.events import EpochEnded, StateChanged, TrainingStarted
 from mogui.core.jobs import JobCancelled
+from mogui.core.paths import unwritable_folder
 from mogui.core.project import Balancing, Project
 from mogui.core.run_store import RunRecorder, RunStoreError, create_run, runs_dir
 from mogui.core.runs import RUN_FILE, RunStatus
@@ -172,14 +172,8 @@ def describe_balancing(project: Project) -> str:
 
 def _unwritable(folder: Path) -> str | None:
     """Why the run's files cannot be written to ``folder`` (checked before any training)."""
-    existing = next((p for p in [folder, *folder.parents] if p.exists()), None)
-    if existing is not None and not existing.is_dir():
-        return (f"The output folder '{folder}' cannot be made: '{existing}' is a file. Choose "
-                "another --out.")
-    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
-        return (f"The output folder '{folder}' cannot be written: '{existing}' is not writable. "
-                "Choose a folder you can write to.")
-    return None
+    return unwritable_folder(folder, "The output folder",
+                             "Choose another --out, a folder you can write to.")
 
 
 def _not_a_run_folder(folder: Path) -> str | None:

@@ -59,3 +59,17 @@ def read_problem(path: str | os.PathLike[str], exc: OSError | UnicodeDecodeError
         return (f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position "
                 f"{exc.start}); save it as UTF-8")
     return path_problem(path, kind) or f"cannot be read ({exc.strerror or exc})"
+
+
+def unwritable_folder(folder: str | os.PathLike[str], name: str, fix: str) -> str | None:
+    """Why files cannot be written in ``folder`` (made when missing), as a sentence whose
+    subject is ``name`` (e.g. "The output folder") and which ends with ``fix``; ``None`` when
+    nothing is wrong with it."""
+    folder = Path(folder)
+    existing = next((p for p in [folder, *folder.parents] if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        return (f"{name} '{folder}' cannot be made: '{existing}' is a file, not a folder. "
+                f"{fix}")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        return f"{name} '{folder}' cannot be written: '{existing}' is not writable. {fix}"
+    return None

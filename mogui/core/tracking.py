@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mogui.core.errors import MoguiError
+from mogui.core.paths import unwritable_folder
 from mogui.core.project import Project
 from mogui.core.run_store import runs_dir
 
@@ -126,15 +127,8 @@ def _installed(name: str) -> bool:
 
 def folder_problem(folder: Path, option: str) -> str | None:
     """Why logs cannot be written to ``folder`` (given as ``option``), or ``None``."""
-    folder = Path(folder)
-    existing = next((p for p in [folder, *folder.parents] if p.exists()), None)
-    if existing is not None and not existing.is_dir():
-        return (f"{option} '{folder}' cannot be used: '{existing}' is a file, not a folder. "
-                "Give a folder (it is made if missing).")
-    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
-        return (f"{option} '{folder}' cannot be written: '{existing}' is not writable. Give a "
-                "folder you can write to.")
-    return None
+    return unwritable_folder(folder, option, "Give a folder you can write to (it is made if "
+                             "missing).")
 
 
 def run_params(project: Project, epochs: int | None = None) -> dict[str, str]:
