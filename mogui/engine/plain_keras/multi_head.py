@@ -14,11 +14,18 @@ to :meth:`MultiHeadModel.balance_with` combines the heads' losses instead of the
 the weight each head's loss gets in a step is logged as ``weight_<head>`` (mean over the
 epoch's steps). Under ``tf.distribute`` every head's loss is this replica's share of its mean
 over the whole batch, so the replicas' gradients add up to the one-device gradient.
+
+Inside the compiled steps the heads' losses and weights leave the graph as one vector each,
+not one scalar per head: every tensor a step returns costs the same host-side work whatever
+its size, which at 40 heads was a fifth of a step. The model's train and test functions turn
+the vectors back into one log value per head, so callbacks, ``fit``'s history and
+``evaluate`` see ``<head>_loss`` and ``weight_<head>`` as usual.
 """
 
 import inspect
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -110,6 +117,11 @@ class HeadMeans(keras.metrics.Metric):
         self.total.assign_add(stacked * weight)
         self.count.assign_add(weight)
 
+    @property
+    def packed_key(self):
+        """The log key of every head's mean as one vector (see :meth:`packed_result`)."""
+        return f"{self.name}:vector"
+
     def result(self):
         means = ops.divide_no_nan(self.total, self.count)
         return {
@@ -117,6 +129,17 @@ class HeadMeans(keras.metrics.Metric):
             for i, (head, key) in enumerate(zip(self.heads, self.keys, strict=True))
             if head in self.shown
         }
+
+    def packed_result(self):
+        """Every head's mean as one vector, under :attr:`packed_key`."""
+        return {self.packed_key: ops.divide_no_nan(self.total, self.count)}
+
+    def unpack(self, vector, logs):
+        """Add the shown heads' means from ``vector`` (a :meth:`packed_result`) to ``logs``."""
+        values = np.asarray(vector, dtype="float64").reshape(-1).tolist()
+        for value, head, key in zip(values, self.heads, self.keys, strict=True):
+            if head in self.shown:
+                logs[key] = value
 
     def reset_state(self):
         self.total.assign(ops.zeros_like(self.total))
@@ -281,8 +304,65 @@ class MultiHeadModel(keras.Model):
     def test_step(self, data):
         # Weights are logged for training steps only: no val_weight_<head>.
         logs = super().test_step(data)
-        weights = set(self.weight_tracker.keys)
+        weights = {*self.weight_tracker.keys, self.weight_tracker.packed_key}
         return {key: value for key, value in logs.items() if key not in weights}
+
+    def head_trackers(self):
+        """The trackers whose values leave compiled steps as one vector each."""
+        trackers = (getattr(self, "term_tracker", None), getattr(self, "weight_tracker", None))
+        return [t for t in trackers if t is not None]
+
+    def get_metrics_result(self):
+        """Every metric's result; inside a compiled step the per-head means are one vector
+        per tracker (see :meth:`unpack_logs`)."""
+        if tf.executing_eagerly():
+            return super().get_metrics_result()
+        packed = {id(t): t for t in self.head_trackers()}
+        results = {}
+        for metric in self.metrics:
+            tracker = packed.get(id(metric))
+            result = tracker.packed_result() if tracker is not None else metric.result()
+            if isinstance(result, dict):
+                results.update(result)
+            else:
+                results[metric.name] = result
+        return results
+
+    def unpack_logs(self, logs):
+        """A step's logs with each tracker's vector turned back into one value per head."""
+        if not isinstance(logs, dict):
+            return logs
+        trackers = {t.packed_key: t for t in self.head_trackers()}
+        if not any(key in trackers for key in logs):
+            return logs
+        out = {}
+        for key, value in logs.items():
+            if key in trackers:
+                trackers[key].unpack(value, out)
+            else:
+                out[key] = value
+        return out
+
+    def make_train_function(self, force=False):
+        super().make_train_function(force)
+        self.train_function = self._unpacking(self.train_function)
+        return self.train_function
+
+    def make_test_function(self, force=False):
+        super().make_test_function(force)
+        self.test_function = self._unpacking(self.test_function)
+        return self.test_function
+
+    def _unpacking(self, step_function):
+        """``step_function`` returning :meth:`unpack_logs` of its logs (once wrapped only)."""
+        if step_function is None or getattr(step_function, "unpacks_head_logs", False):
+            return step_function
+
+        def unpacked(iterator):
+            return self.unpack_logs(step_function(iterator))
+
+        unpacked.unpacks_head_logs = True
+        return unpacked
 
     @property
     def metrics(self):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ from mogui.core.project import ColumnMap, HeadSpec, InputSpec, Project
 from mogui.core.tasks import Task
 from mogui.engine.data.dataset import Dataset
 from mogui.engine.data.masking import MISSING_LABEL
-from mogui.engine.plain_keras.table_columns import is_empty
+from mogui.engine.plain_keras.table_columns import EMPTY_CELLS, is_empty
 
 
 @dataclass
@@ -31,6 +31,13 @@ class Chunk:
 
     start: int
     rows: list[list[str]]
+    _columns: list[tuple[str, ...]] | None = field(default=None, repr=False)
+
+    def column(self, index: int) -> tuple[str, ...]:
+        """The cells of one column (the chunk is transposed once, on the first call)."""
+        if self._columns is None:
+            self._columns = list(zip(*self.rows, strict=True))
+        return self._columns[index]
 
 
 def read_header(path: Path, delimiter: str = ",") -> list[str]:
@@ -135,16 +142,19 @@ class ChunkConverter:
 
     # -- columns ---------------------------------------------------------------------------
     def _cells(self, column: str, chunk: Chunk) -> np.ndarray:
-        i = self.index[column]
-        return np.array([row[i].strip() for row in chunk.rows], dtype=str)
+        return np.char.strip(np.asarray(chunk.column(self.index[column]), dtype=str))
 
     def _numbers(self, column: str, chunk: Chunk) -> np.ndarray:
-        i = self.index[column]
-        cells = ["nan" if is_empty(row[i]) else row[i].strip() for row in chunk.rows]
-        try:
-            return np.array(cells, dtype=np.float64)
+        try:  # whole column at once; empty cells (rare outside targets) take the second try
+            return np.array(chunk.column(self.index[column]), dtype=np.float64)
         except ValueError:
-            for offset, cell in enumerate(cells):
+            pass
+        cells = np.asarray(chunk.column(self.index[column]), dtype=str)
+        cells = np.where(empty_cells(cells), "nan", cells)
+        try:
+            return cells.astype(np.float64)
+        except ValueError:
+            for offset, cell in enumerate(cells.tolist()):
                 try:
                     float(cell)
                 except ValueError:
@@ -160,20 +170,20 @@ class ChunkConverter:
             raise DataError(f"'{m.name}' maps {len(m.columns)} columns with category names; "
                             "category names come from exactly one column.")
         column = m.columns[0]
-        cells = self._cells(column, chunk)
+        names, where = np.unique(self._cells(column, chunk), return_inverse=True)
         lookup = {name: i for i, name in enumerate(m.classes)}
-        ids = np.full(len(cells), MISSING_LABEL, dtype=np.int32)
-        for offset, cell in enumerate(cells):
-            if cell not in lookup and is_empty(cell):
-                continue
-            if cell not in lookup:
+        ids_of_names = np.full(len(names), MISSING_LABEL, dtype=np.int32)
+        for n, name in enumerate(names.tolist()):
+            if name in lookup:
+                ids_of_names[n] = lookup[name]
+            elif not is_empty(name):
+                offset = int(np.flatnonzero(where == n)[0])
                 raise DataError(
-                    f"Column '{column}' of '{self.path.name}' holds '{cell}' on line "
+                    f"Column '{column}' of '{self.path.name}' holds '{name}' on line "
                     f"{chunk.start + offset + 2}, which is not one of the classes listed for "
                     f"'{m.name}' ({', '.join(m.classes)}). Add it to the classes or fix the "
                     "cell.")
-            ids[offset] = lookup[cell]
-        return ids
+        return ids_of_names[where.reshape(-1)]
 
     def _input(self, m: ColumnMap, chunk: Chunk) -> np.ndarray:
         spec = self.project.inputs[self.project.input_names.index(m.name)]
@@ -205,6 +215,11 @@ class ChunkConverter:
         if head.task == Task.MULTICLASS_ONEHOT and len(m.columns) == 1 and head.units > 1:
             return one_hot_float_ids(values[:, 0], head)
         return values.astype(np.float32)
+
+
+def empty_cells(cells: np.ndarray) -> np.ndarray:
+    """Which cells of a string array hold no value (see :func:`is_empty`)."""
+    return np.isin(np.char.lower(np.char.strip(cells)), sorted(EMPTY_CELLS))
 
 
 def _reshape_input(spec: InputSpec, values: np.ndarray, m: ColumnMap) -> np.ndarray:
