@@ -1,9 +1,10 @@
 """Training batches in a new order every epoch, the same orders for the same seed.
 
 ``fit(x, y, shuffle=True)`` on arrays repeats one order in every epoch once a seed is set
-(Keras 3 on TensorFlow: its permutation op restarts from the same seed each epoch). Here the
-row order comes from a tf.data shuffle that reshuffles on each pass, seeded, and each batch is
-gathered from the arrays in one step, as Keras does for arrays.
+(Keras 3 on TensorFlow: its permutation op restarts from the same seed each epoch). Here each
+pass draws one permutation of all rows from a seeded random generator whose state carries on
+from pass to pass, cuts it into batches of row numbers, and gathers each batch from the arrays
+in one step, as Keras does for arrays.
 """
 
 import math
@@ -32,10 +33,26 @@ def epoch_batches(x, y, sample_weight, batch_size, seed, shuffle=True):
     """
     arrays = (x, y) if sample_weight is None else (x, y, sample_weight)
     rows = len(next(iter(x.values())))
-    order = tf.data.Dataset.range(rows)
-    if shuffle:
-        order = order.shuffle(rows, seed=seed, reshuffle_each_iteration=True)
-    order = order.batch(batch_size)
+    full = rows // batch_size * batch_size
+
+    def in_batches(rows_in_order):
+        """The row numbers of one pass cut into batches (the last one may be short)."""
+        batches = tf.data.Dataset.from_tensor_slices(
+            tf.reshape(rows_in_order[:full], [-1, batch_size])
+        )
+        if full < rows:
+            batches = batches.concatenate(tf.data.Dataset.from_tensors(rows_in_order[full:]))
+        return batches
+
+    generator = tf.random.Generator.from_seed(seed) if shuffle else None
+
+    def row_order(_):
+        if generator is None:
+            return tf.range(rows, dtype=tf.int64)
+        return tf.argsort(generator.uniform_full_int([rows], dtype=tf.int64), stable=True)
+
+    # One order per pass: the generator's state carries on, so every epoch's order differs.
+    order = tf.data.Dataset.range(1).map(row_order).flat_map(in_batches)
     whole = tf.data.Dataset.from_tensors(arrays).repeat()
 
     def gather(rows_of_batch, data):
@@ -43,4 +60,6 @@ def epoch_batches(x, y, sample_weight, batch_size, seed, shuffle=True):
 
     batches = tf.data.Dataset.zip((order, whole)).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
     batches = batches.apply(tf.data.experimental.assert_cardinality(math.ceil(rows / batch_size)))
-    return batches.prefetch(tf.data.AUTOTUNE)
+    batches = batches.prefetch(tf.data.AUTOTUNE)
+    batches.row_order_generator = generator  # its state variable lives as long as the batches
+    return batches

@@ -42,6 +42,14 @@ def as_float32(tensor):
     return tensor
 
 
+def as_number(value):
+    """A scalar log value as a Python float; other values as they are."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
 def replica_count():
     """How many replicas train at once (``tf.distribute``); 1 on one device."""
     return tf.distribute.get_strategy().num_replicas_in_sync
@@ -340,7 +348,7 @@ class MultiHeadModel(keras.Model):
             if key in trackers:
                 trackers[key].unpack(value, out)
             else:
-                out[key] = value
+                out[key] = as_number(value)
         return out
 
     def make_train_function(self, force=False):

@@ -36,6 +36,9 @@ from mogui.engine.data.sources.table import ChunkConverter, check_columns, iter_
 from mogui.engine.plain_keras.images import decode_image
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
+#: Decoded images per record of a disk cache: reading a record per image costs more than most
+#: of the images take to decode.
+DISK_CACHE_RECORD = 256
 
 
 class ImageFolder(StreamingDataset):
@@ -158,7 +161,10 @@ class ImageFolder(StreamingDataset):
             data = data.map(load, num_parallel_calls=tf.data.AUTOTUNE)
         else:  # decoded once, in file order; later epochs read the cache and shuffle it
             data = data.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-            data = data.cache(self._cache_file() if source.cache == "disk" else "")
+            if source.cache == "disk":
+                data = data.batch(DISK_CACHE_RECORD).cache(self._cache_file()).unbatch()
+            else:
+                data = data.cache("")
             if shuffle:
                 data = data.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
         data = data.batch(batch_size)
