@@ -35,7 +35,7 @@ ALWAYS = [
     (head_loss, ("MASKED_MEAN", "LOGIT_METRICS", "head_metrics")),
     (history, ("history_columns", "history_csv")),
     (batches, ("needed_weights", "epoch_batches")),
-    (multi_head, ("MultiHeadModel",)),
+    (multi_head, ("as_number", "MultiHeadModel")),
 ]
 DEMO = [(demo_shapes, ("SHAPE_CLASSES", "NOISE_AMPLITUDE", "_shape_masks", "_bounding_boxes",
                        "draw_shapes", "make_demo_arrays", "demo_target"))]

@@ -168,3 +168,16 @@ def test_weights_edited_in_a_pause_are_sent_at_resume(qtbot, panel, monkeypatch)
     assert record["weight_changes"] == [{"epoch": changes[0].epoch + 1,
                                          "batch": changes[0].batch + 1,
                                          "weights": {"bbox": 0.25}}]
+
+
+def test_a_hidden_view_draws_its_curves_when_it_is_shown(qtbot):
+    widget = WeightView()
+    qtbot.addWidget(widget)
+    widget.reset(HEADS, 4, head_colours(HEADS), {"box": 2.0, "kind": 1.0})
+    widget.add_epoch(EpochEnded(0, {"weight_box": 0.5, "weight_kind": 1.0}, 1.0))
+    assert len(widget._curves["box"].getData()[0] or []) == 0  # hidden: not drawn yet
+    assert widget.weights("box") == [0.5]
+    widget.show()
+    qtbot.waitExposed(widget)
+    x, y = widget._curves["box"].getData()
+    assert list(x) == [1.0] and list(y) == [0.5]

@@ -63,8 +63,8 @@ def _custom_head_losses(project: Project) -> str:
 
 #: What every script copies from :mod:`mogui.engine.plain_keras.multi_head`: the reduction
 #: of a term (per replica), the live weights and the base model.
-MODEL_BASE = ("replica_count", "sum_over_replicas", "reduce_term", "HeadMeans", "HeadWeights",
-              "MultiHeadModel")
+MODEL_BASE = ("as_number", "replica_count", "sum_over_replicas", "reduce_term", "HeadMeans",
+              "HeadWeights", "MultiHeadModel")
 
 
 def losses_section(project: Project) -> str:
