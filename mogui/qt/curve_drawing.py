@@ -9,6 +9,8 @@ are drawn again; a plot's y range changes only when its data leave it or shrink 
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 
@@ -25,6 +27,9 @@ from mogui.qt.loss_curves import (
 from mogui.qt.plot_refresh import TurnRefresher
 
 LEGEND_LIMIT = 8  # a plot with more training curves shown has no legend: the head table names them
+#: Longest a timed refresh renders curves (seconds); the rest wait for the plot's next turn,
+#: so a plot of 40 heads' curves never holds the GUI thread for a whole frame with its paint.
+RENDER_BUDGET_S = 0.005
 
 
 class CurveDrawing:
@@ -128,8 +133,15 @@ class CurveDrawing:
         for plot in self._all_plots():
             self._refresh_plot(plot, refit=True)
 
-    def _refresh_plot(self, plot: pg.PlotWidget, refit: bool = False) -> None:
-        """Draw the plot's changed curves; ``refit`` sets its y ranges even if the data fit."""
+    def _refresh_in_turn(self, plot: pg.PlotWidget) -> None:
+        """A timed refresh: at most :data:`RENDER_BUDGET_S` of rendering, the curves that
+        have waited longest first; the plot keeps its turn for the curves left."""
+        self._refresh_plot(plot, budget=RENDER_BUDGET_S)
+
+    def _refresh_plot(self, plot: pg.PlotWidget, refit: bool = False,
+                      budget: float | None = None) -> None:
+        """Draw the plot's changed curves; ``refit`` sets its y ranges even if the data fit;
+        with ``budget`` (seconds) stop rendering after that long and mark the plot again."""
         self._refresher.drawn(plot)
         mine = [curve for curve in self._curves.values()
                 if curve.view == self._view and self._plot_of(curve) is plot]
@@ -139,9 +151,16 @@ class CurveDrawing:
         if self._legend_stale:
             self._rebuild_legends()
         log = self._is_log(plot)
-        for curve in mine:
-            if (curve.buffer.n != curve.drawn or curve.stale) and self._shown(curve):
-                self._render(curve, log)
+        due = [curve for curve in mine
+               if (curve.buffer.n != curve.drawn or curve.stale) and self._shown(curve)]
+        deadline = None if budget is None else time.perf_counter() + budget
+        if deadline is not None:
+            due.sort(key=lambda curve: curve.drawn - curve.buffer.n)  # most behind first
+        for done, curve in enumerate(due, start=1):
+            self._render(curve, log)  # at least one curve a turn, so every turn moves on
+            if deadline is not None and done < len(due) and time.perf_counter() > deadline:
+                self._refresher.mark(plot)
+                break
         for view in self._views_of(plot):
             if view.isVisible():
                 self._update_markers(view, log)

@@ -125,7 +125,7 @@ class LossPlots(CurveQueries, CurveDrawing, QWidget):
         self.metrics = MetricGrid(self)
         self._total_view = add_right_view(self.loss_plot, "total", TOTAL_COLOUR)
         self._markers: dict[int, PointMarkers] = {}
-        self._refresher = TurnRefresher([], self._refresh_plot, self)
+        self._refresher = TurnRefresher([], self._refresh_in_turn, self)
         self._set_up_plot(self.loss_plot)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.loss_plot)

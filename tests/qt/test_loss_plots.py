@@ -87,6 +87,23 @@ def test_redraw_happens_on_the_timer(qtbot, plots: LossPlots):
     qtbot.waitUntil(lambda: plots.curve_points("loss") == 1, timeout=1000)
 
 
+def test_a_timed_refresh_stops_at_its_budget_and_finishes_in_later_turns(qtbot, monkeypatch):
+    import mogui.qt.curve_drawing as drawing
+
+    widget = LossPlots()
+    qtbot.addWidget(widget)
+    heads = [f"h{i}" for i in range(12)]
+    widget.reset(heads)
+    monkeypatch.setattr(drawing, "RENDER_BUDGET_S", 0.0)  # one curve per turn, then stop
+    widget.add_batches([_batch(0, 0, loss=1.0, **{f"{h}_loss": 0.5 for h in heads})])
+    widget._refresh_in_turn(widget.loss_plot)
+    names = ["loss", *(f"{h}_loss" for h in heads)]
+    drawn = [name for name in names if widget.curve_points(name) == 1]
+    assert len(drawn) == 1, drawn  # the budget was spent after the first curve
+    qtbot.waitUntil(lambda: all(widget.curve_points(name) == 1 for name in names),
+                    timeout=10000)  # the plot kept its turn until every curve was drawn
+
+
 def test_epoch_view_has_dashed_validation_curves(plots: LossPlots):
     plots.add_epoch(EpochEnded(0, {"loss": 2.0, "bbox_loss": 1.0, "val_loss": 2.5,
                                    "val_bbox_loss": 1.2}, elapsed=1.0))
