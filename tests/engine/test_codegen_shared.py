@@ -16,6 +16,7 @@ from mogui.engine.plain_keras import (
     batches,
     demo_shapes,
     head_loss,
+    head_trackers,
     history,
     masking,
     multi_head,
@@ -35,7 +36,8 @@ ALWAYS = [
     (head_loss, ("MASKED_MEAN", "LOGIT_METRICS", "head_metrics")),
     (history, ("history_columns", "history_csv")),
     (batches, ("needed_weights", "epoch_batches")),
-    (multi_head, ("as_number", "MultiHeadModel")),
+    (head_trackers, ("as_number", "HeadMeans", "HeadWeights")),
+    (multi_head, ("MultiHeadModel",)),
 ]
 DEMO = [(demo_shapes, ("SHAPE_CLASSES", "NOISE_AMPLITUDE", "_shape_masks", "_bounding_boxes",
                        "draw_shapes", "make_demo_arrays", "demo_target"))]

@@ -12,21 +12,18 @@ from typing import Any
 
 import keras
 
+from mogui.engine.plain_keras.head_trackers import as_number
+
 
 def plain_logs(logs: dict[str, Any] | None) -> dict[str, Any]:
     """``logs`` as Keras' callbacks receive them: sorted by key, nested dicts flattened, each
     value a Python float where it converts to one (left as it is otherwise)."""
     plain: dict[str, Any] = {}
     for key, value in sorted((logs or {}).items()):
-        if type(value) is float:
-            plain[key] = value
-        elif isinstance(value, dict):
+        if isinstance(value, dict):
             plain.update(plain_logs(value))
         else:
-            try:
-                plain[key] = float(value)
-            except (TypeError, ValueError):
-                plain[key] = value
+            plain[key] = value if type(value) is float else as_number(value)
     return plain
 
 

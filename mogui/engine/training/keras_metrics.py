@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import keras
 
-from mogui.engine.plain_keras.multi_head import HeadMeans
+from mogui.engine.plain_keras.head_trackers import HeadMeans
 
 
 class MeanSlot(NamedTuple):

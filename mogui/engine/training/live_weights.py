@@ -1,7 +1,7 @@
 """Loss weights that change during a run: each head's schedule, and weights edited while it
 runs (usually while paused), applied before the next batch and reported.
 
-The weights are the model's :class:`~mogui.engine.plain_keras.multi_head.HeadWeights`
+The weights are the model's :class:`~mogui.engine.plain_keras.head_trackers.HeadWeights`
 variables; :class:`~mogui.engine.plain_keras.loss_balancing.LossWeightSchedule` (which the
 exported script uses too) sets them as every epoch begins; :class:`LiveLossWeights` hands it
 the weights a :class:`TrainingControl` holds.

@@ -28,7 +28,7 @@ SCRIPT_NAMES = frozenset({
     "normalization_layers", "layer_values", "labelled", "read_table", "table_arrays",
     "column_numbers", "class_ids", "one_hot_rows", "one_hot_numbers", "EMPTY_CELLS", "is_empty",
     "CLASS_NAMES", "DATA_FILE", "DELIMITER", "INPUT_COLUMNS", "TARGET_COLUMNS", "INPUT_DTYPES",
-    "replica_count", "sum_over_replicas", "loss_values", "HeadMeans", "HeadWeights",
+    "replica_count", "sum_over_replicas", "loss_values", "HeadMeans", "HeadWeights", "as_number",
     "LossWeightSchedule",
     "training_strategy", "training_devices", "GradientBalancing", "strategy",
 })
