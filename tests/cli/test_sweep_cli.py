@@ -101,15 +101,20 @@ def brute_force_front(table: list[dict[str, str]]) -> list[str]:
 
 
 def wait_for(condition: Callable[[], Any], what: str, process: subprocess.Popen) -> Any:
-    """Poll ``condition`` (files another process writes) until it gives something true."""
+    """Check ``condition`` (files another process writes) until it gives something true.
+
+    Between checks it waits on the sweep itself, so its end is seen at once; only the files
+    are looked at again after a short while (nothing signals their writes)."""
     deadline = time.monotonic() + DEADLINE_S
     while time.monotonic() < deadline:
         if (value := condition()) and value is not None:
             return value
-        if process.poll() is not None:
-            raise AssertionError(f"the sweep ended ({process.returncode}) before {what}: "
-                                 f"{process.communicate()}")
-        time.sleep(0.02)
+        try:
+            process.wait(timeout=0.02)
+        except subprocess.TimeoutExpired:
+            continue
+        raise AssertionError(f"the sweep ended ({process.returncode}) before {what}: "
+                             f"{process.communicate()}")
     raise AssertionError(f"timed out waiting for {what}")
 
 
