@@ -20,6 +20,7 @@ from mogui.engine.plain_keras import (
     history,
     masking,
     multi_head,
+    reduction,
     split,
 )
 from mogui.engine.training import history_columns
@@ -35,13 +36,14 @@ ALWAYS = [
     (split, ("split_rows", "split_arrays")),
     (head_loss, ("MASKED_MEAN", "LOGIT_METRICS", "head_metrics")),
     (history, ("history_columns", "history_csv")),
-    (batches, ("needed_weights", "epoch_batches")),
+    (batches, ("needed_weights", "packed_weights", "epoch_batches")),
     (head_trackers, ("as_number", "HeadMeans", "HeadWeights")),
+    (reduction, ("replica_count", "sum_over_replicas", "reduce_term", "reduce_terms")),
     (multi_head, ("MultiHeadModel",)),
 ]
 DEMO = [(demo_shapes, ("SHAPE_CLASSES", "NOISE_AMPLITUDE", "_shape_masks", "_bounding_boxes",
                        "draw_shapes", "make_demo_arrays", "demo_target"))]
-JOINT = [(multi_head, ("as_float32", "reduce_term", "JointLossModel"))]
+JOINT = [(multi_head, ("as_float32", "JointLossModel"))]
 PER_HEAD = [(multi_head, ("HeadLossModel",))]
 CUSTOM_HEAD = [(head_loss, ("HeadLoss",))]
 

@@ -24,13 +24,28 @@ def needed_weights(sample_weight):
     return sample_weight
 
 
+def packed_weights(sample_weight):
+    """Per-head sample weights as one float32 ``(rows, heads)`` matrix, a column per head in
+    the order of the sorted head names, which is how a multi-head model reads it.
+
+    A step then takes one weight tensor, not one per head: every tensor a compiled step takes
+    costs host-side work whatever its size.
+    """
+    heads = sorted(sample_weight)
+    columns = [np.asarray(sample_weight[head], "float32").reshape(-1) for head in heads]
+    return np.stack(columns, axis=1)
+
+
 def epoch_batches(x, y, sample_weight, batch_size, seed, shuffle=True):
     """``(x, y, sample_weight)`` batches for ``fit`` (``(x, y)`` when ``sample_weight`` is
-    ``None``): dicts of arrays, sliced by row.
+    ``None``): ``x`` and ``y`` dicts of arrays, sliced by row; per-head sample weights as one
+    matrix (see :func:`packed_weights`).
 
     With ``shuffle`` the rows are visited in a new order every epoch; the orders depend only on
     ``seed``. The last batch of an epoch may be short, as in ``fit(batch_size=...)``.
     """
+    if isinstance(sample_weight, dict):
+        sample_weight = packed_weights(sample_weight)
     arrays = (x, y) if sample_weight is None else (x, y, sample_weight)
     rows = len(next(iter(x.values())))
     full = rows // batch_size * batch_size

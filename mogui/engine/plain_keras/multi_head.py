@@ -19,7 +19,8 @@ Inside the compiled steps the heads' losses and weights leave the graph as one v
 not one scalar per head: every tensor a step returns costs the same host-side work whatever
 its size, which at 40 heads was a fifth of a step. The model's train and test functions turn
 the vectors back into one log value per head, so callbacks, ``fit``'s history and
-``evaluate`` see ``<head>_loss`` and ``weight_<head>`` as usual.
+``evaluate`` see ``<head>_loss`` and ``weight_<head>`` as usual. For the same reason the
+heads' sample weights may come in as one matrix, a column per head (``packed_weights``).
 """
 
 import inspect
@@ -29,6 +30,12 @@ import tensorflow as tf
 from keras import ops
 
 from mogui.engine.plain_keras.head_trackers import HeadMeans, HeadWeights, as_number
+from mogui.engine.plain_keras.reduction import (
+    reduce_term,
+    reduce_terms,
+    replica_count,
+    sum_over_replicas,
+)
 
 
 def make_joint_loss():
@@ -41,45 +48,6 @@ def as_float32(tensor):
     if keras.backend.standardize_dtype(tensor.dtype) in ("float16", "bfloat16", "float64"):
         return ops.cast(tensor, "float32")
     return tensor
-
-
-def replica_count():
-    """How many replicas train at once (``tf.distribute``); 1 on one device."""
-    return tf.distribute.get_strategy().num_replicas_in_sync
-
-
-def sum_over_replicas(value):
-    """``value`` summed over the replicas inside a replica's step; as it is on one device.
-
-    No gradient flows through the sum."""
-    context = tf.distribute.get_replica_context()
-    if replica_count() == 1 or context is None:
-        return value
-    return context.all_reduce("sum", ops.stop_gradient(value))
-
-
-def reduce_term(value, weight):
-    """A loss term as this replica's share of its mean over the batch's labelled rows.
-
-    One value per sample (more are averaged per sample) is summed over this replica's rows,
-    each times its sample weight (0 for a row without a label), and divided by the weights
-    of all replicas' rows: the shares add up to the mean over the labelled rows of the whole
-    batch. A scalar is taken as the mean over its replica's rows and divided by the number of
-    replicas. On one device: the scalar, or the mean over the labelled rows.
-    """
-    value = ops.cast(ops.convert_to_tensor(value), "float32")
-    if len(value.shape) == 0:
-        return value / replica_count()
-    if len(value.shape) > 1:
-        value = ops.mean(ops.reshape(value, (ops.shape(value)[0], -1)), axis=-1)
-    if weight is None:  # every row labelled
-        if replica_count() == 1:
-            return ops.mean(value)
-        count = sum_over_replicas(ops.cast(ops.shape(value)[0], "float32"))
-        return ops.divide_no_nan(ops.sum(value), count)
-    weight = ops.reshape(ops.cast(ops.convert_to_tensor(weight), "float32"), (-1,))
-    count = sum_over_replicas(ops.sum(weight))
-    return ops.divide_no_nan(ops.sum(value * weight), count)
 
 
 def loss_values(loss, y_true, y_pred):
@@ -125,6 +93,56 @@ class MultiHeadModel(keras.Model):
         if isinstance(values, list | tuple):
             return dict(zip(self.head_names, values, strict=True))
         return {self.head_names[0]: values}
+
+    def weight_matrix(self, sample_weight, heads=None):
+        """The sample weights of ``heads`` (default: all, sorted by name) as one float32
+        ``(batch, heads)`` matrix, or None without weights.
+
+        ``sample_weight`` is a dict (or tuple in output order) of per-head weights, where a
+        head left out weighs 1, or a matrix packed as ``packed_weights`` packs it: a column per
+        head, in the order of the sorted head names. A single column weighs every head.
+        """
+        heads = list(heads if heads is not None else sorted(self.head_names))
+        if sample_weight is None:
+            return None
+        if isinstance(sample_weight, dict | list | tuple):
+            given = {
+                head: ops.reshape(ops.cast(value, "float32"), (-1,))
+                for head, value in self.by_head(sample_weight, "sample_weight").items()
+                if value is not None
+            }
+            if not given:
+                return None
+            ones = ops.ones_like(next(iter(given.values())))
+            return ops.stack([given.get(head, ones) for head in heads], axis=1)
+        matrix = ops.cast(ops.convert_to_tensor(sample_weight), "float32")
+        if len(matrix.shape) == 1:
+            matrix = ops.reshape(matrix, (-1, 1))
+        columns = sorted(self.head_names)
+        if matrix.shape[-1] == 1:
+            return ops.repeat(matrix, len(heads), axis=1)
+        if len(matrix.shape) != 2 or matrix.shape[-1] != len(columns):
+            raise ValueError(
+                f"sample weights of shape {tuple(matrix.shape)} do not fit {len(columns)} heads: "
+                "give a dict of per-head weights or one column per head, sorted by head name"
+            )
+        if heads == columns:
+            return matrix
+        return ops.take(matrix, [columns.index(head) for head in heads], axis=1)
+
+    def head_sample_weights(self, sample_weight):
+        """The sample weights keyed by head (see :meth:`weight_matrix`); ``{}`` without."""
+        if sample_weight is None or isinstance(sample_weight, dict | list | tuple):
+            return {} if sample_weight is None else self.by_head(sample_weight, "sample_weight")
+        heads = sorted(self.head_names)
+        columns = ops.unstack(self.weight_matrix(sample_weight, heads), len(heads), axis=1)
+        return dict(zip(heads, columns, strict=True))
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        # Keras' compiled metrics take one weight array per head.
+        if sample_weight is not None and not isinstance(sample_weight, dict | list | tuple):
+            sample_weight = self.head_sample_weights(sample_weight)
+        return super().compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
     def loss_terms(self, y, y_pred, sample_weight=None):
         """The unweighted terms keyed by head and their weighted total (no regularization)."""
@@ -337,12 +355,12 @@ class HeadLossModel(MultiHeadModel):
     def loss_terms(self, y, y_pred, sample_weight=None):
         y_true = self.by_head(y, "y")
         preds = self.by_head(y_pred, "y_pred")
-        weights = {} if sample_weight is None else self.by_head(sample_weight, "sample_weight")
-        terms = {
-            head: reduce_term(loss_values(loss, y_true[head], preds[head]), weights.get(head))
+        values = {
+            head: loss_values(loss, y_true[head], preds[head])
             for head, loss in self.head_losses.items()
             if loss is not None
         }
+        terms = reduce_terms(values, self.weight_matrix(sample_weight, list(values)))
         total = sum(self.head_weights[head] * value for head, value in terms.items())
         return terms, total
 
@@ -402,9 +420,7 @@ class JointLossModel(MultiHeadModel):
             k: as_float32(ops.convert_to_tensor(v))
             for k, v in self.by_head(y_pred, "y_pred").items()
         }
-        weights = {}
-        if sample_weight is not None:
-            weights = self.by_head(sample_weight, "sample_weight")
+        weights = self.head_sample_weights(sample_weight)
         mask = None
         if self.wants_mask:
             batch = ops.shape(next(iter(preds.values())))[0]

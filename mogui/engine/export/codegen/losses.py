@@ -20,7 +20,7 @@ from mogui.engine.losses import (
     OPTIMIZERS,
     head_outputs_logits,
 )
-from mogui.engine.plain_keras import head_loss, head_trackers, multi_head
+from mogui.engine.plain_keras import head_loss, head_trackers, multi_head, reduction
 
 #: Registers a copied class so that the script's ``model.keras`` reloads where it is imported.
 REGISTER = '@keras.saving.register_keras_serializable(package="exported")\n'
@@ -61,16 +61,19 @@ def _custom_head_losses(project: Project) -> str:
     return "\n\n".join(parts)
 
 
-#: What every script copies from :mod:`mogui.engine.plain_keras.multi_head`: the reduction
-#: of a term (per replica), the live weights and the base model.
-MODEL_BASE = ("replica_count", "sum_over_replicas", "reduce_term", "MultiHeadModel")
+#: What every script copies from :mod:`mogui.engine.plain_keras.reduction`: a term as a
+#: mean over the labelled rows (per replica).
+REDUCTION = ("replica_count", "sum_over_replicas", "reduce_term", "reduce_terms")
+#: What every script copies from :mod:`mogui.engine.plain_keras.multi_head`: the base model.
+MODEL_BASE = ("MultiHeadModel",)
 #: What every script copies from :mod:`mogui.engine.plain_keras.head_trackers`.
 TRACKERS = ("as_number", "HeadMeans", "HeadWeights")
 
 
 def losses_section(project: Project) -> str:
     """Custom loss code and the model class that sums the heads' losses."""
-    base = definitions(head_trackers, *TRACKERS) + "\n\n" + definitions(multi_head, *MODEL_BASE)
+    base = "\n\n".join((definitions(head_trackers, *TRACKERS),
+                         definitions(reduction, *REDUCTION), definitions(multi_head, *MODEL_BASE)))
     if project.loss_mode == "joint":
         return (
             banner("joint loss") + "\n"
