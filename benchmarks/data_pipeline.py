@@ -4,14 +4,14 @@ Writes a table and a folder of PNG images to a temporary folder, then reads epoc
 batches of ``(x, y, sample_weight)`` through the pipeline training uses, with no model, so the
 figures measure input only. Batches are read inside a ``tf.function``, as Keras' training
 function reads them, so Python's per-batch cost of an eager loop is not counted. Prints
-samples/second and the streamed/in-memory ratio: the best of three epochs, and for image
-folders with a cache (``memory``, ``disk``) the first epoch (which decodes and fills the
-cache) and the best of the next three (which read it). The machine's load average is printed
-before and after: the figures mean little on a busy machine. The CPU time per sample (all
+samples/second and the streamed/in-memory ratio: the best of ``--repeats`` epochs, and for
+image folders with a cache (``memory``, ``disk``) the first epoch (which decodes and fills the
+cache) and the best of the next ``--repeats`` (which read it). The machine's load average is
+printed before and after: the figures mean little on a busy machine. The CPU time per sample (all
 threads of this process) is printed too; it depends far less on what else the machine runs,
 and divided by the cores it bounds what the pipeline can reach.
 
-    python benchmarks/data_pipeline.py [--rows 20000] [--images 2000] [--batch 64]
+    python benchmarks/data_pipeline.py [--rows 20000] [--images 2000] [--batch 64] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -81,12 +81,13 @@ def rate(batches, samples: int, repeats: int = 2, name: str = "") -> float:  # n
 
 
 def compare(name: str, project, folder: Path, batch: int,  # noqa: ANN001
-            caches: tuple[str, ...] = ()) -> None:
+            caches: tuple[str, ...] = (), repeats: int = 5) -> None:
     streamed = open_source(project, folder)
     rows, _none = streamed.split(0.0, seed=0)
     memory = streamed.take(streamed.num_samples)
-    fast = rate(in_memory_batches(project, memory, batch), memory.num_samples, 3, "memory")
-    slow = rate(streamed.batches(project, rows, batch, shuffle=True), rows.count, 3, "streamed")
+    fast = rate(in_memory_batches(project, memory, batch), memory.num_samples, repeats, "memory")
+    slow = rate(streamed.batches(project, rows, batch, shuffle=True), rows.count, repeats,
+                "streamed")
     print(f"{name:<14} {rows.count:>7} samples  in memory {fast:>10.0f}/s  "
           f"streamed {slow:>10.0f}/s  ratio {slow / fast:.2f}  (CPU µs/sample: in memory "
           f"{CPU_US['memory']:.1f}, streamed {CPU_US['streamed']:.1f})")
@@ -95,9 +96,9 @@ def compare(name: str, project, folder: Path, batch: int,  # noqa: ANN001
         cached = open_source(project, folder)
         pipeline = cached.batches(project, rows, batch, shuffle=True)
         first = epochs(pipeline, rows.count, 1, "first")[0]
-        later = max(epochs(pipeline, rows.count, 3, "later"))
+        later = max(epochs(pipeline, rows.count, repeats, "later"))
         print(f"{'  cache ' + cache:<14} {rows.count:>7} samples  epoch 1 {first:>10.0f}/s "
-              f"(ratio {first / fast:.2f})  epochs 2-4 {later:>10.0f}/s (ratio "
+              f"(ratio {first / fast:.2f})  epochs 2-{repeats + 1} {later:>10.0f}/s (ratio "
               f"{later / fast:.2f}; CPU µs/sample {CPU_US['later']:.1f})")
         project.data.cache = "none"
 
@@ -116,17 +117,20 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=2000)
     parser.add_argument("--pixels", type=int, default=64)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="passes measured per pipeline (the best counts)")
     args = parser.parse_args()
     load_before = _load()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         path = write_table(folder, args.rows, missing_size=tuple(range(0, args.rows, 10)))
         compare("CSV", table_project(csv_source(path, streaming="always")), folder,
-                args.batch)
+                args.batch, repeats=args.repeats)
         write_image_folder(folder, args.images, pixels=args.pixels)
         project = image_project(args.pixels)
         project.data.streaming = "always"
-        compare("image folder", project, folder, args.batch, caches=("memory", "disk"))
+        compare("image folder", project, folder, args.batch, caches=("memory", "disk"),
+                repeats=args.repeats)
     print(f"(CPU threads: {os.cpu_count()}; load average before {load_before}, after "
           f"{_load()}; numbers vary with disk cache and load)")
 

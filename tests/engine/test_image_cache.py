@@ -1,11 +1,14 @@
-"""A streamed image folder's disk cache lives as long as the pipeline that reads it, even when
-the source that made the pipeline is let go."""
+"""Streamed image folders: batches hold the same images as the folder loaded in memory, with
+or without a cache, and a cache lives as long as the pipeline that reads it."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
+import tensorflow as tf
 
 from mogui.engine.data.sources import open_source
+from mogui.engine.plain_keras.images import decode_image, decode_pixels
 from tests.engine.data_builders import image_project, write_image_folder
 
 
@@ -29,3 +32,41 @@ def test_a_pipeline_keeps_its_cache_after_its_source_is_let_go(tmp_path):
     np.testing.assert_array_equal(first, expected)
     np.testing.assert_array_equal(second, expected)
     assert folder is not None and any(folder.iterdir())
+
+
+def _rows_by_image(batches) -> dict:  # noqa: ANN001
+    """Each streamed image (as bytes) -> its sample-weight row, checking dtypes on the way."""
+    seen = {}
+    for x, _y, w in batches:
+        assert x["image"].dtype == "float32" and w.dtype == "float32"
+        for image, weights in zip(x["image"].numpy(), w.numpy(), strict=True):
+            seen[image.tobytes()] = tuple(weights)
+    return seen
+
+
+@pytest.mark.parametrize("cache", ["none", "memory", "disk"])
+def test_streamed_batches_hold_the_images_loaded_in_memory_and_a_weight_matrix(tmp_path, cache):
+    write_image_folder(tmp_path, 24, pixels=20, missing_shape=(2, 5))  # resized to 16x16
+    project = image_project(16)
+    project.data.scale = "symmetric"
+    in_memory = open_source(project, tmp_path)  # decoded one by one, as floats
+    project.data.streaming, project.data.cache = "always", cache
+    source = open_source(project, tmp_path)
+    rows, _none = source.split(0.0, seed=0)
+    batches = source.batches(project, rows, 8, shuffle=True, seed=3)
+    for _epoch in range(2):  # the first fills a cache, the second reads it
+        seen = _rows_by_image(batches)
+        expected = {image.tobytes(): (1.0, 0.0 if i in (2, 5) else 1.0)  # columns: bbox, shape
+                    for i, image in enumerate(in_memory.x["image"])}
+        assert seen == expected
+
+
+def test_a_resized_image_is_rounded_to_whole_pixel_values():
+    # Bilinear 2x2 -> 1x1 samples the middle: the mean of the four pixels, 11.75 -> 12.
+    png = tf.io.encode_png(np.array([[[10], [11]], [[12], [14]]], dtype=np.uint8))
+    pixels = decode_pixels(png, (1, 1, 1), resize=True)
+    assert pixels.dtype == tf.uint8 and pixels.numpy().tolist() == [[[12]]]
+    unit = decode_image(png, (1, 1, 1), resize=True)
+    assert unit.numpy().tolist() == [[[pytest.approx(12 / 255)]]]
+    same_size = decode_pixels(png, (2, 2, 1), resize=True)
+    assert same_size.numpy()[..., 0].tolist() == [[10, 11], [12, 14]]

@@ -126,7 +126,7 @@ def predict_script(project: Project) -> str:
     parts = [
         _HEADER.format(project=project.name.replace('"""', "'''"), data=data),
         definitions(table_columns, *TABLE_DEFINITIONS),
-        definitions(images, "decode_image"),
+        definitions(images, "decode_pixels", "scale_pixels", "decode_image"),
         definitions(prediction, *PREDICTION_DEFINITIONS),
         _MAIN,
     ]

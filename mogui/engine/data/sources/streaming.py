@@ -23,6 +23,7 @@ import tensorflow as tf
 from mogui.core.project import Project
 from mogui.engine.data.dataset import Dataset
 from mogui.engine.data.masking import prepare_masked_targets
+from mogui.engine.plain_keras.batches import packed_weights
 
 #: Files (or decoded images) larger than this stream when the source's streaming is "auto".
 AUTO_STREAM_BYTES = 256 * 1024 * 1024
@@ -137,14 +138,15 @@ class StreamingDataset(ABC):
                 shuffle: bool = False, seed: int = 0) -> Any:
         """A ``tf.data.Dataset`` of ``(x, y, sample_weight)`` batches with prefetch.
 
-        Shuffling permutes the rows inside each chunk, with a new order every epoch.
+        Shuffling permutes the rows inside each chunk, with a new order every epoch. The heads'
+        sample weights are one matrix (``packed_weights``).
         """
-        example = self._prepared(project, self.take(1))
-        signature = tuple({k: tf.TensorSpec((None, *v.shape[1:]), tf.as_dtype(v.dtype))
-                           for k, v in part.items()} for part in example)
+        example = self._packed(self._prepared(project, self.take(1)))
+        signature = tf.nest.map_structure(
+            lambda v: tf.TensorSpec((None, *v.shape[1:]), tf.as_dtype(v.dtype)), example)
         epoch = [0]
 
-        def prepared() -> Iterator[tuple[dict, dict, dict]]:
+        def prepared() -> Iterator[tuple[dict, dict, np.ndarray]]:
             rng = np.random.default_rng([seed, epoch[0]])
             epoch[0] += 1
             for start, chunk in self.iter_chunks():
@@ -155,9 +157,9 @@ class StreamingDataset(ABC):
                     chunk = chunk.subset(keep)
                 if shuffle:
                     chunk = chunk.subset(rng.permutation(chunk.num_samples))
-                yield self._prepared(project, chunk)
+                yield self._packed(self._prepared(project, chunk))
 
-        def generate() -> Iterator[tuple[dict, dict, dict]]:
+        def generate() -> Iterator[tuple[dict, dict, np.ndarray]]:
             yield from read_ahead(prepared())
 
         data = tf.data.Dataset.from_generator(generate, output_signature=signature)
@@ -165,6 +167,11 @@ class StreamingDataset(ABC):
         steps = math.ceil(selection.count / batch_size)
         data = data.apply(tf.data.experimental.assert_cardinality(steps))
         return data.prefetch(tf.data.AUTOTUNE)
+
+    @staticmethod
+    def _packed(prepared: tuple[dict, dict, dict]) -> tuple[dict, dict, np.ndarray]:
+        x, y, weights = prepared
+        return x, y, packed_weights(weights)
 
     def _prepared(self, project: Project, chunk: Dataset
                   ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
