@@ -48,6 +48,7 @@ from mogui.core.io import example_names, example_path, load_project
 from mogui.core.jobs import JobCancelled
 from mogui.core.paths import path_problem
 from mogui.core.project import Project
+from mogui.core.run_store import RunFolderError
 from mogui.core.tracking import TrackingError
 from mogui.core.trust import project_code
 from mogui.core.validation import ProjectError
@@ -376,7 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _is_input_error(exc: Exception) -> bool:
     return isinstance(exc, ProjectError | BuildError | CustomCodeError | DataError | ExportError
-                      | ModelFileError | DeviceError | TimedOut | TrackingError)
+                      | ModelFileError | DeviceError | TimedOut | TrackingError | RunFolderError)
 
 
 def _one_line(text: str) -> str:

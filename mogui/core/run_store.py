@@ -62,6 +62,10 @@ class RunStoreError(MoguiError):
     """A run folder cannot be made, written, read or deleted; the message says why."""
 
 
+class RunFolderError(RunStoreError):
+    """A run folder someone named is not one, or its files cannot be read (bad input)."""
+
+
 def runs_dir(project: Project, project_path: Path | None) -> Path:
     """The folder that holds the runs of ``project`` (saved at ``project_path``, or untitled)."""
     if project_path is not None:
@@ -401,7 +405,7 @@ def load_run(folder: Path) -> Run:
     """The run in ``folder`` with the project it trained (``project.json``), for export."""
     info = read_run_info(folder)
     if info.status is None:
-        raise RunStoreError(f"The run folder '{folder}' cannot be read: {info.problem}.")
+        raise RunFolderError(f"The run folder '{folder}' cannot be read: {info.problem}.")
     return Run(project=run_project(folder), document_id="", folder=Path(folder),
                project_path=info.project_path, started_at=info.started_at or datetime.now(),
                status=info.status, epochs_completed=info.epochs_completed,
@@ -415,7 +419,9 @@ def run_project(folder: Path) -> Project:
     try:
         return load_project(path, strict=False)
     except ProjectError as exc:
-        raise RunStoreError(f"The project the run trained cannot be read: {exc}") from None
+        raise RunFolderError(f"The project the run in '{folder}' trained cannot be read: "
+                             f"{exc}. The run folder is damaged: restore its {PROJECT_FILE} "
+                             "or train the project again.") from None
 
 
 def recorded_project_path(folder: Path) -> Path | None:
@@ -427,7 +433,7 @@ def delete_run(folder: Path) -> None:
     """Delete one run folder; refuses a folder without ``run.json`` and a run still training."""
     folder = Path(folder)
     if folder.is_symlink() or not (folder / RUN_FILE).is_file():
-        raise RunStoreError(f"'{folder}' is not a mogui run folder (it holds no {RUN_FILE}), "
+        raise RunFolderError(f"'{folder}' is not a mogui run folder (it holds no {RUN_FILE}), "
                             "so it was not deleted.")
     if read_run_info(folder).status == RunStatus.RUNNING:
         raise RunStoreError(f"The run in '{folder}' is still training; stop it before "

@@ -3,6 +3,8 @@ predictions; every bad input exits 2 with one line and changes no file."""
 
 from __future__ import annotations
 
+import shutil
+
 import csv
 import json
 from collections.abc import Callable
@@ -185,7 +187,20 @@ PREDICT_CASES = [
     ("unknown-class-in-targets", predict(
         "--data", "odd.csv", "--out", "p.csv", prepare=lambda f: (f / "odd.csv").write_text(
             "area,year,price,category\n50,1990,80,castle\n")), ("'castle'", "not one of")),
+    ("run-project-unreadable", lambda f: ["predict", "houses.json", "--run", "broken-run",
+                                          "--data", "houses.csv", "--out", "p.csv"]
+     if _broken_run(f) else [], ("project.json", "broken-run")),
 ]
+
+
+def _broken_run(folder: Path) -> bool:
+    """A copy of the trained run whose ``project.json`` is cut short."""
+    broken = folder / "broken-run"
+    if not broken.exists():
+        shutil.copytree(folder / "run", broken)
+        text = (broken / "project.json").read_text(encoding="utf-8")
+        (broken / "project.json").write_text(text[: len(text) // 2], encoding="utf-8")
+    return True
 
 
 @pytest.mark.parametrize("build, words", [pytest.param(b, w, id=i) for i, b, w in INIT_CASES])
