@@ -38,7 +38,7 @@ from mogui.cli_tracking import (
 )
 from mogui.cli_trust import check_trust
 from mogui.core.balancing import BALANCING_METHODS, WEIGHT_SCHEDULES, parameter_problems
-from mogui.core.events import EpochEnded, StateChanged, TrainingStarted
+from mogui.core.events import EarlyStop, EpochEnded, StateChanged, TrainingStarted
 from mogui.core.jobs import JobCancelled
 from mogui.core.paths import unwritable_folder
 from mogui.core.project import Balancing, Project
@@ -224,12 +224,15 @@ def train_command(args: argparse.Namespace, load: Load, run_child: RunChild) -> 
         print(line, flush=True)
     recorder, table = RunRecorder(run), EpochTable(sys.stdout, shows_weights(project))
     stop_lines: list[str] = []
+    restored: list[int] = []  # the epoch whose weights the model ends with, when restored
 
     def on_event(event: object) -> None:
         table(event)
         recorder(event)
         if (line := early_stop_line(event)) is not None:
             stop_lines.append(line)
+        if isinstance(event, EarlyStop) and event.restored_epoch is not None:
+            restored.append(event.restored_epoch)
 
     request = TrainRequest(project, path.parent.absolute(), out_dir, args.epochs,
                            baseline=True, tracking=tracking)
@@ -245,7 +248,8 @@ def train_command(args: argparse.Namespace, load: Load, run_child: RunChild) -> 
         recorder.finish(RunStatus.FAILED, one_line(str(exc)))
         raise
     recorder.finish(RunStatus.STOPPED if summary.stopped else RunStatus.FINISHED)
-    _print_baseline(project, summary.baseline, summary.history, summary.has_validation)
+    _print_baseline(project, summary.baseline, summary.history, summary.has_validation,
+                    restored[-1] if restored else None)
     for line in stop_lines:
         print(line)
     if (line := gradient_columns_line(project, summary.history, out_dir)) is not None:
@@ -263,8 +267,10 @@ _BASELINE_LOSSES = {"regression": "mse", "multiclass": "sparse_categorical_cross
 
 
 def _print_baseline(project: Project, baseline: dict[str, float],
-                    history: dict[str, list[float]], has_validation: bool) -> None:
-    """Compare each head's final validation loss with always predicting the training mean."""
+                    history: dict[str, list[float]], has_validation: bool,
+                    restored_epoch: int | None = None) -> None:
+    """Compare each head's validation loss with always predicting the training mean: of the
+    last epoch, or of ``restored_epoch`` (counted from 1) when the model ends with its weights."""
     if not baseline or project.loss_mode != "per_output":
         return
     prefix = "val_" if has_validation else ""
@@ -272,13 +278,19 @@ def _print_baseline(project: Project, baseline: dict[str, float],
     for head in project.loss_heads():
         key = f"{prefix}{head.name}_loss" if len(project.loss_heads()) > 1 else f"{prefix}loss"
         comparable = head.loss.kind == _BASELINE_LOSSES[head.task.value]
-        if comparable and history.get(key) and head.name in baseline:
-            final, base = history[key][-1], baseline[head.name]
+        values = history.get(key) or []
+        if comparable and values and head.name in baseline:
+            at = restored_epoch - 1 if restored_epoch and restored_epoch <= len(values) else -1
+            final, base = values[at], baseline[head.name]
             lines.append(f"  {head.name}: {final:.4f} vs {base:.4f} "
                          f"({final / base:.1%} of the baseline)")
     if lines:
         split = "validation" if has_validation else "training"
-        print(f"Final {split} loss vs predicting the training mean:")
+        epochs = max((len(v) for v in history.values()), default=0)
+        restored = restored_epoch is not None and restored_epoch < epochs
+        which = f"Epoch {restored_epoch}'s (the weights the model holds)" if restored \
+            else "Final"
+        print(f"{which} {split} loss vs predicting the training mean:")
         print("\n".join(lines))
 
 
