@@ -63,5 +63,19 @@ def runs_command(args: argparse.Namespace, load: Load) -> int:
         cells = [f"{when:<19}", f"{status:<24}"]
         if info.readable:
             cells += [plural(info.epochs_completed, "epoch"), info.losses_text()]
+            cells += [balancing] if (balancing := _balancing_cell(info.folder)) else []
         print("  ".join([*cells, info.folder.name]))
     return EXIT_OK
+
+
+def _balancing_cell(folder: Path) -> str:
+    """How the run weighed its heads, from the project it trained: ``balancing uw`` or with
+    the method's settings, ``balancing dwa (temperature 2)``; ``""`` when it kept no project."""
+    if not (folder / PROJECT_FILE).is_file():
+        return ""
+    try:
+        balancing = run_project(folder).training.balancing
+    except MoguiError:
+        return "balancing unknown (its project.json cannot be read)"
+    settings = ", ".join(f"{name} {value:g}" for name, value in balancing.settings().items())
+    return f"balancing {balancing.method}" + (f" ({settings})" if settings else "")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from mogui.core.io import load_example, save_project
+from mogui.core.io import load_example, load_project, save_project
+from mogui.core.run_store import create_run
 
 QUIET = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
 
@@ -138,6 +139,7 @@ def test_train_keeps_each_run_in_its_own_folder_and_runs_lists_them(tmp_path, sm
     assert listed.returncode == 0, listed.stderr
     [row] = [ln for ln in listed.stdout.splitlines() if ln.endswith(folder.name)]
     assert "finished" in row and "1 epoch" in row and "bbox" in row
+    assert "balancing equal" in row  # the fixed weighted sum the run trained with
 
     # The project changes after the run: the export of the run is still of what trained.
     trained_name = json.loads(small_project.read_text())["name"]
@@ -174,3 +176,18 @@ def test_runs_lists_damaged_runs_and_refuses_a_bad_project_path(tmp_path, small_
     assert "does not exist" in run_cli("runs", "no_such_project.json", cwd=tmp_path).stderr
     done = run_cli("export", "--from-run", str(damaged), "--out", "x", cwd=tmp_path)
     assert done.returncode == 2 and "Give the project to export" in done.stderr
+
+
+def test_runs_shows_how_each_run_balanced_its_heads(tmp_path, small_project):
+    project = load_project(small_project)
+    project.training.balancing.method = "dwa"
+    project.training.balancing.params = {"temperature": 2.0}
+    run = create_run(project, small_project)  # a run record and its project, as train makes
+    damaged = create_run(project, small_project, folder=tmp_path / "runs" / "small" / "cut")
+    (damaged.folder / "project.json").write_text("{cut")
+    done = run_cli("runs", str(small_project), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    [row] = [ln for ln in done.stdout.splitlines() if ln.endswith(run.folder.name)]
+    assert "balancing dwa (temperature 2)" in row
+    [row] = [ln for ln in done.stdout.splitlines() if ln.endswith("cut")]
+    assert "balancing unknown" in row
