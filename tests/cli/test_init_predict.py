@@ -3,10 +3,9 @@ predictions; every bad input exits 2 with one line and changes no file."""
 
 from __future__ import annotations
 
-import shutil
-
 import csv
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
