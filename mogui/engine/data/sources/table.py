@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -62,27 +63,38 @@ def iter_chunks(path: Path, delimiter: str, chunk_rows: int) -> Iterator[Chunk]:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle, delimiter=delimiter)
             width = len(next(reader, []))
-            rows: list[list[str]] = []
-            for row in reader:
-                if not row or (len(row) == 1 and not row[0].strip()):
-                    continue
-                if len(row) != width:
-                    raise DataError(
-                        f"Line {reader.line_num} of '{path.name}' has {len(row)} cells but the "
-                        f"header has {width}. Every row needs one cell per column (leave a "
-                        "cell empty rather than leaving it out).")
-                rows.append(row)
-                if len(rows) >= chunk_rows:
-                    yield Chunk(start, rows)
-                    start += len(rows)
-                    rows = []
-            if rows:
-                yield Chunk(start, rows)
-            elif start == 0:
+            while block := list(islice(reader, chunk_rows)):
+                if set(map(len, block)) != {width}:  # blank lines, or a row of another width
+                    block = [row for row in block if not _blank(row)]
+                    if set(map(len, block)) - {width}:
+                        _raise_first_bad_row(path, delimiter, width)
+                    if not block:
+                        continue
+                yield Chunk(start, block)
+                start += len(block)
+            if start == 0:
                 raise DataError(f"The table '{path.name}' has a header row but no data rows. "
                                 "Add one row per sample below the header.")
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise _unreadable(path, exc) from None
+
+
+def _blank(row: list[str]) -> bool:
+    return not row or (len(row) == 1 and not row[0].strip())
+
+
+def _raise_first_bad_row(path: Path, delimiter: str, width: int) -> None:
+    """Raise the DataError for the first row whose width differs from the header's, naming
+    its line (read again row by row: line numbers count the lines of quoted cells too)."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        next(reader, [])
+        for row in reader:
+            if not _blank(row) and len(row) != width:
+                raise DataError(
+                    f"Line {reader.line_num} of '{path.name}' has {len(row)} cells but the "
+                    f"header has {width}. Every row needs one cell per column (leave a "
+                    "cell empty rather than leaving it out).")
 
 
 def count_rows(path: Path, delimiter: str) -> int:
@@ -145,11 +157,13 @@ class ChunkConverter:
         return np.char.strip(np.asarray(chunk.column(self.index[column]), dtype=str))
 
     def _numbers(self, column: str, chunk: Chunk) -> np.ndarray:
-        try:  # whole column at once; empty cells (rare outside targets) take the second try
-            return np.array(chunk.column(self.index[column]), dtype=np.float64)
-        except ValueError:
-            pass
-        cells = np.asarray(chunk.column(self.index[column]), dtype=str)
+        cells = chunk.column(self.index[column])
+        if "" not in cells:  # whole column at once; empty cells take the string path
+            try:
+                return np.array(cells, dtype=np.float64)
+            except ValueError:
+                pass
+        cells = np.asarray(cells, dtype=str)
         cells = np.where(empty_cells(cells), "nan", cells)
         try:
             return cells.astype(np.float64)
