@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -83,18 +84,19 @@ def _blank(row: list[str]) -> bool:
     return not row or (len(row) == 1 and not row[0].strip())
 
 
-def _raise_first_bad_row(path: Path, delimiter: str, width: int) -> None:
+def _raise_first_bad_row(path: Path, delimiter: str, width: int) -> NoReturn:
     """Raise the DataError for the first row whose width differs from the header's, naming
     its line (read again row by row: line numbers count the lines of quoted cells too)."""
+    fix = "Every row needs one cell per column (leave a cell empty rather than leaving it out)."
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         next(reader, [])
         for row in reader:
             if not _blank(row) and len(row) != width:
-                raise DataError(
-                    f"Line {reader.line_num} of '{path.name}' has {len(row)} cells but the "
-                    f"header has {width}. Every row needs one cell per column (leave a "
-                    "cell empty rather than leaving it out).")
+                raise DataError(f"Line {reader.line_num} of '{path.name}' has {len(row)} cells "
+                                f"but the header has {width}. {fix}")
+    # Not found again: the file changed while it was read.
+    raise DataError(f"A row of '{path.name}' does not have the header's {width} cells. {fix}")
 
 
 def count_rows(path: Path, delimiter: str) -> int:
