@@ -92,10 +92,11 @@ def test_a_heap_someone_else_froze_stays_frozen():
     was_frozen = gc.get_freeze_count() > 0
     gc.freeze()
     try:
-        frozen = gc.get_freeze_count()
+        frozen = gc.get_freeze_count()  # frozen objects may still be freed: it only goes down
+        made_after = [[] for _ in range(1000)]  # frozen only if the heap were frozen again
         with frozen_heap():
             pass
-        assert gc.get_freeze_count() == frozen
+        assert 0 < gc.get_freeze_count() <= frozen and len(made_after) == 1000
     finally:
         if not was_frozen:
             gc.unfreeze()
