@@ -11,14 +11,19 @@ printed before and after: the figures mean little on a busy machine. The CPU tim
 threads of this process) is printed too; it depends far less on what else the machine runs,
 and divided by the cores it bounds what the pipeline can reach. As in training, the objects
 alive when measuring starts are kept out of Python's garbage collections (``frozen_heap``).
+Each kind of input is measured in a process of its own, as each run trains in its own: a
+pipeline that ran before in the same process can slow the next one down (a streamed CSV before
+an image folder doubled the images' CPU time per sample).
 
     python benchmarks/data_pipeline.py [--rows 20000] [--images 2000] [--batch 64] [--repeats 5]
+                                       [--section csv|images]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -121,23 +126,31 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=5,
                         help="passes measured per pipeline (the best counts)")
+    parser.add_argument("--section", choices=("csv", "images"),
+                        help="measure one kind of input only (in this process)")
     args = parser.parse_args()
-    load_before = _load()
+    if args.section is None:
+        load_before = _load()
+        for section in ("csv", "images"):
+            subprocess.run([sys.executable, __file__, *sys.argv[1:], "--section", section],
+                           check=True)
+        print(f"(CPU threads: {os.cpu_count()}; load average before {load_before}, after "
+              f"{_load()}; numbers vary with disk cache and load)")
+        return
     # As in training (``run_training``): the objects alive now stay out of Python's garbage
     # collections, which would otherwise walk TensorFlow's heap every few chunks read.
     with tempfile.TemporaryDirectory() as tmp, frozen_heap():
         folder = Path(tmp)
-        path = write_table(folder, args.rows, missing_size=tuple(range(0, args.rows, 10)))
-        compare("CSV", table_project(csv_source(path, streaming="always")), folder,
-                args.batch, repeats=args.repeats)
+        if args.section == "csv":
+            path = write_table(folder, args.rows, missing_size=tuple(range(0, args.rows, 10)))
+            compare("CSV", table_project(csv_source(path, streaming="always")), folder,
+                    args.batch, repeats=args.repeats)
+            return
         write_image_folder(folder, args.images, pixels=args.pixels)
         project = image_project(args.pixels)
         project.data.streaming = "always"
         compare("image folder", project, folder, args.batch, caches=("memory", "disk"),
                 repeats=args.repeats)
-    print(f"(CPU threads: {os.cpu_count()}; load average before {load_before}, after "
-          f"{_load()}; numbers vary with disk cache and load)")
-
 
 if __name__ == "__main__":
     main()

@@ -37,9 +37,9 @@ from mogui.engine.plain_keras.batches import packed_weights
 from mogui.engine.plain_keras.images import decode_image, decode_pixels, scale_pixels
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
-#: Decoded images per record of a disk cache: reading a record per image costs more than most
-#: of the images take to decode.
-DISK_CACHE_RECORD = 256
+#: Decoded images per record of a cache: reading a record per image costs more than most of
+#: the images take to decode.
+CACHE_RECORD = 256
 
 
 class ImageFolder(StreamingDataset):
@@ -151,11 +151,17 @@ class ImageFolder(StreamingDataset):
         y, weights = prepare_masked_targets(project, {k: v[rows] for k, v in
                                                       self.targets.items()})
         spec, source = self.spec, self.source
+        shape = tuple(spec.shape)
         data = tf.data.Dataset.from_tensor_slices((paths, y, packed_weights(weights)))
 
-        def load(path: Any, targets: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
-            pixels = decode_pixels(tf.io.read_file(path), tuple(spec.shape), source.resize)
-            return {spec.name: tf.ensure_shape(pixels, spec.shape)}, targets, sample_weight
+        def load(paths: Any, targets: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
+            """Read and decode a batch of images (one ``tf.data`` call per batch: a call per
+            image costs more than most small images take to decode)."""
+            pixels = tf.map_fn(
+                lambda path: tf.ensure_shape(
+                    decode_pixels(tf.io.read_file(path), shape, source.resize), shape),
+                paths, fn_output_signature=tf.TensorSpec(shape, tf.uint8))
+            return {spec.name: pixels}, targets, sample_weight
 
         def scaled(x: Any, targets: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
             return {spec.name: scale_pixels(x[spec.name], source.scale)}, targets, sample_weight
@@ -164,16 +170,17 @@ class ImageFolder(StreamingDataset):
         if source.cache == "none":
             if shuffle:
                 data = data.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-            data = data.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+            data = data.batch(batch_size).map(load, num_parallel_calls=tf.data.AUTOTUNE)
         else:  # decoded once, in file order; later epochs read the cache and shuffle it
-            data = data.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-            if source.cache == "disk":
-                data = data.batch(DISK_CACHE_RECORD).cache(self._cache_file()).unbatch()
+            data = data.batch(CACHE_RECORD).map(load, num_parallel_calls=tf.data.AUTOTUNE)
+            if source.cache == "disk":  # records of many images: fewer, larger reads
+                data = data.cache(self._cache_file()).unbatch()
             else:
-                data = data.cache("")
+                data = data.unbatch().cache("")
             if shuffle:
                 data = data.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-        data = data.batch(batch_size).map(scaled, num_parallel_calls=tf.data.AUTOTUNE)
+            data = data.batch(batch_size)
+        data = data.map(scaled, num_parallel_calls=tf.data.AUTOTUNE)
         steps = math.ceil(len(rows) / batch_size)
         data = data.apply(tf.data.experimental.assert_cardinality(steps))
         data = data.prefetch(tf.data.AUTOTUNE)
