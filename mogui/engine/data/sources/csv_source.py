@@ -7,8 +7,9 @@ from pathlib import Path
 
 from mogui.core.project import CsvData, Project
 from mogui.engine.data.dataset import Dataset
+from mogui.engine.data.sources.arrow_table import count_rows, read_chunks
 from mogui.engine.data.sources.streaming import StreamingDataset, concat, should_stream
-from mogui.engine.data.sources.table import ChunkConverter, count_rows, iter_chunks, read_header
+from mogui.engine.data.sources.table import ChunkConverter, read_header
 
 
 class CsvTable(StreamingDataset):
@@ -33,8 +34,10 @@ class CsvTable(StreamingDataset):
         return self._rows
 
     def iter_chunks(self) -> Iterator[tuple[int, Dataset]]:
-        for chunk in iter_chunks(self.path, self.source.delimiter, self.chunk_rows):
-            self.max_rows_held = max(self.max_rows_held, len(chunk.rows))
+        numbers, names = self.converter.column_kinds()
+        for chunk in read_chunks(self.path, self.source.delimiter, self.chunk_rows, numbers,
+                                 names):
+            self.max_rows_held = max(self.max_rows_held, chunk.num_rows)
             yield chunk.start, self.converter.convert(chunk)
 
     def load(self) -> Dataset:

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, Protocol
 
 import numpy as np
 
@@ -27,6 +27,25 @@ from mogui.engine.data.masking import MISSING_LABEL
 from mogui.engine.plain_keras.table_columns import EMPTY_CELLS, is_empty
 
 
+class Rows(Protocol):
+    """Consecutive data rows of a table, read by :func:`iter_chunks` (:class:`Chunk`) or by
+    Arrow (:class:`~mogui.engine.data.sources.arrow_table.ArrowChunk`)."""
+
+    start: int
+
+    @property
+    def num_rows(self) -> int: ...
+
+    def column(self, index: int) -> tuple[str, ...]:
+        """The cells of one column, as written."""
+
+    def numbers(self, index: int) -> np.ndarray | None:
+        """One column as float64 (NaN where empty), or None: read the cells instead."""
+
+    def labels(self, index: int) -> tuple[list[str], np.ndarray]:
+        """One column's distinct names (stripped), and which of them each row holds."""
+
+
 @dataclass
 class Chunk:
     """Consecutive data rows of a table; ``start`` is the index of the first (0-based)."""
@@ -35,11 +54,35 @@ class Chunk:
     rows: list[list[str]]
     _columns: list[tuple[str, ...]] | None = field(default=None, repr=False)
 
+    @property
+    def num_rows(self) -> int:
+        return len(self.rows)
+
     def column(self, index: int) -> tuple[str, ...]:
         """The cells of one column (the chunk is transposed once, on the first call)."""
         if self._columns is None:
             self._columns = list(zip(*self.rows, strict=True))
         return self._columns[index]
+
+    def numbers(self, index: int) -> np.ndarray | None:
+        """One column as float64, or None when a cell is empty or not a number as written."""
+        cells = self.column(index)
+        if "" in cells:
+            return None
+        try:
+            return np.array(cells, dtype=np.float64)
+        except ValueError:
+            return None
+
+    def labels(self, index: int) -> tuple[list[str], np.ndarray]:
+        """One column's distinct stripped cells, and which of them each row holds."""
+        return self.labels_of(self.column(index))
+
+    @staticmethod
+    def labels_of(cells: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        names, where = np.unique(np.char.strip(np.asarray(cells, dtype=str)),
+                                 return_inverse=True)
+        return names.tolist(), where.reshape(-1)
 
 
 def read_header(path: Path, delimiter: str = ",") -> list[str]:
@@ -149,23 +192,25 @@ class ChunkConverter:
                 raise DataError(f"The data settings map columns to head '{m.name}', but the "
                                 f"project has no such head (heads: {project.head_names}).")
 
-    def convert(self, chunk: Chunk) -> Dataset:
+    def convert(self, chunk: Rows) -> Dataset:
         x = {m.name: self._input(m, chunk) for m in self.inputs}
         y = {m.name: self._target(m, chunk) for m in self.targets}
         return Dataset(x=x, y=y)
 
-    # -- columns ---------------------------------------------------------------------------
-    def _cells(self, column: str, chunk: Chunk) -> np.ndarray:
-        return np.char.strip(np.asarray(chunk.column(self.index[column]), dtype=str))
+    def column_kinds(self) -> tuple[list[int], list[int]]:
+        """Indices of the columns read as numbers and of those read as category names."""
+        maps = [*self.inputs, *self.targets]
+        names = sorted({self.index[c] for m in maps if m.classes for c in m.columns})
+        numbers = sorted({self.index[c] for m in maps if not m.classes for c in m.columns}
+                         - set(names))
+        return numbers, names
 
-    def _numbers(self, column: str, chunk: Chunk) -> np.ndarray:
-        cells = chunk.column(self.index[column])
-        if "" not in cells:  # whole column at once; empty cells take the string path
-            try:
-                return np.array(cells, dtype=np.float64)
-            except ValueError:
-                pass
-        cells = np.asarray(cells, dtype=str)
+    # -- columns ---------------------------------------------------------------------------
+    def _numbers(self, column: str, chunk: Rows) -> np.ndarray:
+        numbers = chunk.numbers(self.index[column])
+        if numbers is not None:
+            return numbers
+        cells = np.asarray(chunk.column(self.index[column]), dtype=str)
         cells = np.where(empty_cells(cells), "nan", cells)
         try:
             return cells.astype(np.float64)
@@ -181,15 +226,15 @@ class ChunkConverter:
                     ) from None
             raise
 
-    def _class_ids(self, m: ColumnMap, chunk: Chunk) -> np.ndarray:
+    def _class_ids(self, m: ColumnMap, chunk: Rows) -> np.ndarray:
         if len(m.columns) != 1:
             raise DataError(f"'{m.name}' maps {len(m.columns)} columns with category names; "
                             "category names come from exactly one column.")
         column = m.columns[0]
-        names, where = np.unique(self._cells(column, chunk), return_inverse=True)
+        names, where = chunk.labels(self.index[column])
         lookup = {name: i for i, name in enumerate(m.classes)}
         ids_of_names = np.full(len(names), MISSING_LABEL, dtype=np.int32)
-        for n, name in enumerate(names.tolist()):
+        for n, name in enumerate(names):
             if name in lookup:
                 ids_of_names[n] = lookup[name]
             elif not is_empty(name):
@@ -199,9 +244,9 @@ class ChunkConverter:
                     f"{chunk.start + offset + 2}, which is not one of the classes listed for "
                     f"'{m.name}' ({', '.join(m.classes)}). Add it to the classes or fix the "
                     "cell.")
-        return ids_of_names[where.reshape(-1)]
+        return ids_of_names[where]
 
-    def _input(self, m: ColumnMap, chunk: Chunk) -> np.ndarray:
+    def _input(self, m: ColumnMap, chunk: Rows) -> np.ndarray:
         spec = self.project.inputs[self.project.input_names.index(m.name)]
         if m.classes:
             ids = self._class_ids(m, chunk)
@@ -214,13 +259,13 @@ class ChunkConverter:
                 raise DataError(
                     f"Column '{column}' of '{self.path.name}' is empty or not finite on line "
                     f"{chunk.start + int(empty[0]) + 2} ({empty.size} row(s) in lines "
-                    f"{chunk.start + 2}-{chunk.start + len(chunk.rows) + 1}), but it feeds "
+                    f"{chunk.start + 2}-{chunk.start + chunk.num_rows + 1}), but it feeds "
                     f"input '{m.name}'. Only targets may be left empty: fill the cells or "
                     "remove those rows.")
             columns.append(numbers)
         return _reshape_input(spec, np.stack(columns, axis=1), m)
 
-    def _target(self, m: ColumnMap, chunk: Chunk) -> np.ndarray:
+    def _target(self, m: ColumnMap, chunk: Rows) -> np.ndarray:
         head = self.project.head(m.name)
         if m.classes:
             ids = self._class_ids(m, chunk)
