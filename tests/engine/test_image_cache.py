@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from mogui.engine.data.sources import open_source
+from mogui.engine.data.sources.image_folder import CACHE_RECORD, shuffled_records
 from mogui.engine.plain_keras.images import decode_image, decode_pixels
 from tests.engine.data_builders import image_project, write_image_folder
 
@@ -70,3 +71,41 @@ def test_a_resized_image_is_rounded_to_whole_pixel_values():
     assert unit.numpy().tolist() == [[[pytest.approx(12 / 255)]]]
     same_size = decode_pixels(png, (2, 2, 1), resize=True)
     assert same_size.numpy()[..., 0].tolist() == [[10, 11], [12, 14]]
+
+
+def _shuffled_ids(rows: int, seed: int, epochs: int) -> list[np.ndarray]:
+    """Row ids (0..rows-1, in records of CACHE_RECORD) as shuffled_records orders them."""
+    ids = tf.data.Dataset.range(rows).map(lambda i: ({"i": i}, i, tf.ones((2,)) * 0))
+    records = ids.batch(CACHE_RECORD).cache("")
+    pipeline = shuffled_records(records, -(-rows // CACHE_RECORD), seed)
+    return [np.concatenate([y.numpy() for _x, y, _w in pipeline]) for _ in range(epochs)]
+
+
+def test_cached_records_are_shuffled_across_records_anew_each_epoch():
+    rows = 5 * CACHE_RECORD + 40  # six records, the last one short
+    first, second = _shuffled_ids(rows, seed=3, epochs=2)
+    for order in (first, second):
+        assert sorted(order.tolist()) == list(range(rows))  # every row once
+    assert not np.array_equal(first, second)
+    assert not np.array_equal(first, np.sort(first))
+    # The first batch of 64 holds rows of more than one record, and not in their record order.
+    records = first[:64] // CACHE_RECORD
+    assert len(set(records.tolist())) > 1
+    again, = _shuffled_ids(rows, seed=3, epochs=1)
+    np.testing.assert_array_equal(again, first)  # the same seed, the same order
+    other, = _shuffled_ids(rows, seed=4, epochs=1)
+    assert not np.array_equal(other, first)
+
+
+@pytest.mark.parametrize("cache", ["memory", "disk"])
+def test_cached_batches_are_full_but_the_last_whatever_the_batch_size(tmp_path, cache):
+    write_image_folder(tmp_path, 70, pixels=8)
+    project = image_project(8)
+    project.data.streaming, project.data.cache = "always", cache
+    source = open_source(project, tmp_path)
+    rows, _none = source.split(0.0, seed=0)
+    batches = source.batches(project, rows, 16, shuffle=True, seed=1)
+    for _epoch in range(2):
+        sizes = [int(w.shape[0]) for _x, _y, w in batches]
+        assert sizes == [16, 16, 16, 16, 6]
+    assert int(batches.cardinality()) == 5

@@ -40,6 +40,8 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
 #: Decoded images per record of a cache: reading a record per image costs more than most of
 #: the images take to decode.
 CACHE_RECORD = 256
+#: Cached records whose rows are shuffled together (a new order every epoch).
+SHUFFLE_RECORDS = 4
 
 
 class ImageFolder(StreamingDataset):
@@ -143,7 +145,8 @@ class ImageFolder(StreamingDataset):
         """Decode in parallel with ``tf.data``; shuffle with a bounded buffer.
 
         Images travel as whole 0..255 values (a quarter of the bytes of floats), in the cache
-        too, and are scaled a batch at once; the heads' sample weights are one matrix.
+        too, and are scaled a batch at once; the heads' sample weights are one matrix. A cache
+        holds records of :data:`CACHE_RECORD` images, shuffled by :func:`shuffled_records`.
         """
         rows = np.arange(self.num_samples) if selection.rows is None \
             else np.flatnonzero(selection.rows)
@@ -173,13 +176,10 @@ class ImageFolder(StreamingDataset):
             data = data.batch(batch_size).map(load, num_parallel_calls=tf.data.AUTOTUNE)
         else:  # decoded once, in file order; later epochs read the cache and shuffle it
             data = data.batch(CACHE_RECORD).map(load, num_parallel_calls=tf.data.AUTOTUNE)
-            if source.cache == "disk":  # records of many images: fewer, larger reads
-                data = data.cache(self._cache_file()).unbatch()
-            else:
-                data = data.unbatch().cache("")
+            data = data.cache(self._cache_file() if source.cache == "disk" else "")
             if shuffle:
-                data = data.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-            data = data.batch(batch_size)
+                data = shuffled_records(data, math.ceil(len(rows) / CACHE_RECORD), seed)
+            data = data.rebatch(batch_size)
         data = data.map(scaled, num_parallel_calls=tf.data.AUTOTUNE)
         steps = math.ceil(len(rows) / batch_size)
         data = data.apply(tf.data.experimental.assert_cardinality(steps))
@@ -188,6 +188,22 @@ class ImageFolder(StreamingDataset):
         # a pipeline whose source was let go still finds its cache.
         data._mogui_source = self
         return data
+
+
+def shuffled_records(records: Any, count: int, seed: int) -> Any:
+    """The rows of ``count`` records (batches of rows) in a new order every epoch: the
+    records in a random order, then the rows of every :data:`SHUFFLE_RECORDS` of them in a
+    random order. Each row is moved once per group rather than through a shuffle buffer."""
+
+    def permuted(group: Any, key: Any) -> tuple[Any, Any, Any]:
+        rows = tf.range(tf.shape(group[2])[0])
+        order = tf.random.experimental.stateless_shuffle(rows, seed=tf.stack([key, key // 7]))
+        return tf.nest.map_structure(lambda t: tf.gather(t, order), group)
+
+    records = records.shuffle(count, seed=seed, reshuffle_each_iteration=True)
+    groups = records.rebatch(CACHE_RECORD * SHUFFLE_RECORDS)
+    keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    return tf.data.Dataset.zip(groups, keys).map(permuted, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def _plain(message: str) -> str:
