@@ -4,9 +4,10 @@ Writes a table and a folder of PNG images to a temporary folder, then reads epoc
 batches of ``(x, y, sample_weight)`` through the pipeline training uses, with no model, so the
 figures measure input only. Batches are read inside a ``tf.function``, as Keras' training
 function reads them, so Python's per-batch cost of an eager loop is not counted. Prints
-samples/second and the streamed/in-memory ratio: the best of ``--repeats`` epochs, and for
-image folders with a cache (``memory``, ``disk``) the first epoch (which decodes and fills the
-cache) and the best of the next ``--repeats`` (which read it). The machine's load average is
+samples/second and the streamed/in-memory ratio: the best of ``--repeats`` epochs, taken in
+turn with the other pipelines' epochs, and for image folders with a cache (``memory``,
+``disk``) the first epoch (which decodes and fills the cache) and the best of the next
+``--repeats`` (which read it). The machine's load average is
 printed before and after: the figures mean little on a busy machine. The CPU time per sample (all
 threads of this process) is printed too; it depends far less on what else the machine runs,
 and divided by the cores it bounds what the pipeline can reach. As in training, the objects
@@ -55,10 +56,6 @@ def in_memory_batches(project, data: Dataset, batch: int):  # noqa: ANN001, ANN2
         .prefetch(tf.data.AUTOTUNE)
 
 
-#: CPU microseconds per sample of the last pass measured, by pipeline name.
-CPU_US: dict[str, float] = {}
-
-
 @tf.function
 def read_all(batches):  # noqa: ANN001, ANN201
     """Rows in one pass over ``batches``, read in the graph as a training function reads."""
@@ -68,46 +65,57 @@ def read_all(batches):  # noqa: ANN001, ANN201
     return rows
 
 
-def epochs(batches, samples: int, repeats: int = 2, name: str = "") -> list[float]:  # noqa: ANN001
-    """Samples/second of each of ``repeats`` full passes over the same pipeline (the CPU time
-    per sample of the fastest is kept in :data:`CPU_US` under ``name``)."""
-    rates = []
+def one_epoch(batches, samples: int) -> tuple[float, float]:  # noqa: ANN001
+    """Samples/second and CPU microseconds per sample of one full pass over ``batches``."""
+    start, cpu = time.perf_counter(), time.process_time()
+    seen = int(read_all(batches))
+    wall = time.perf_counter() - start
+    assert seen == samples, (seen, samples)
+    return samples / wall, (time.process_time() - cpu) / samples * 1e6
+
+
+def interleaved(pipelines: dict[str, tuple[object, int]], repeats: int
+                ) -> dict[str, tuple[float, float]]:
+    """The best of ``repeats`` epochs of each pipeline (samples/second, and the CPU
+    microseconds per sample of that epoch), taking one epoch of each in turn, so that a busy
+    moment of the machine slows them alike."""
+    best: dict[str, tuple[float, float]] = {}
     for _ in range(repeats):
-        start, cpu = time.perf_counter(), time.process_time()
-        seen = int(read_all(batches))
-        rates.append(samples / (time.perf_counter() - start))
-        if rates[-1] == max(rates):
-            CPU_US[name] = (time.process_time() - cpu) / samples * 1e6
-        assert seen == samples, (seen, samples)
-    return rates
-
-
-def rate(batches, samples: int, repeats: int = 2, name: str = "") -> float:  # noqa: ANN001
-    """Best samples/second over ``repeats`` full passes."""
-    return max(epochs(batches, samples, repeats, name))
+        for name, (batches, samples) in pipelines.items():
+            measured = one_epoch(batches, samples)
+            if name not in best or measured[0] > best[name][0]:
+                best[name] = measured
+    return best
 
 
 def compare(name: str, project, folder: Path, batch: int,  # noqa: ANN001
             caches: tuple[str, ...] = (), repeats: int = 5) -> None:
+    """Print the streamed (and cached) rates against the same data in memory."""
     streamed = open_source(project, folder)
     rows, _none = streamed.split(0.0, seed=0)
     memory = streamed.take(streamed.num_samples)
-    fast = rate(in_memory_batches(project, memory, batch), memory.num_samples, repeats, "memory")
-    slow = rate(streamed.batches(project, rows, batch, shuffle=True), rows.count, repeats,
-                "streamed")
-    print(f"{name:<14} {rows.count:>7} samples  in memory {fast:>10.0f}/s  "
-          f"streamed {slow:>10.0f}/s  ratio {slow / fast:.2f}  (CPU µs/sample: in memory "
-          f"{CPU_US['memory']:.1f}, streamed {CPU_US['streamed']:.1f})")
+    pipelines = {"in memory": (in_memory_batches(project, memory, batch), memory.num_samples),
+                 "streamed": (streamed.batches(project, rows, batch, shuffle=True), rows.count)}
+    first: dict[str, tuple[float, float]] = {}
     for cache in caches:
         project.data.cache = cache
-        cached = open_source(project, folder)
-        pipeline = cached.batches(project, rows, batch, shuffle=True)
-        first = epochs(pipeline, rows.count, 1, "first")[0]
-        later = max(epochs(pipeline, rows.count, repeats, "later"))
-        print(f"{'  cache ' + cache:<14} {rows.count:>7} samples  epoch 1 {first:>10.0f}/s "
-              f"(ratio {first / fast:.2f})  epochs 2-{repeats + 1} {later:>10.0f}/s (ratio "
-              f"{later / fast:.2f}; CPU µs/sample {CPU_US['later']:.1f})")
+        cached = open_source(project, folder).batches(project, rows, batch, shuffle=True)
+        read_all.get_concrete_function(cached)  # traced before, so epoch 1 is reading only
+        first[cache] = one_epoch(cached, rows.count)  # decodes and fills the cache
+        pipelines[f"cache {cache}"] = (cached, rows.count)
         project.data.cache = "none"
+    best = interleaved(pipelines, repeats)
+    fast = best["in memory"][0]
+    print(f"{name:<14} {rows.count:>7} samples  in memory {fast:>10.0f}/s  "
+          f"streamed {best['streamed'][0]:>10.0f}/s  ratio {best['streamed'][0] / fast:.2f}  "
+          f"(CPU µs/sample: in memory {best['in memory'][1]:.1f}, streamed "
+          f"{best['streamed'][1]:.1f})")
+    for cache in caches:
+        later = best[f"cache {cache}"]
+        print(f"{'  cache ' + cache:<14} {rows.count:>7} samples  epoch 1 {first[cache][0]:>10.0f}"
+              f"/s (ratio {first[cache][0] / fast:.2f})  epochs 2-{repeats + 1} "
+              f"{later[0]:>10.0f}/s (ratio {later[0] / fast:.2f}; CPU µs/sample "
+              f"{later[1]:.1f})")
 
 
 def _load() -> str:
