@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from mogui.engine.data.sources import open_source
-from mogui.engine.data.sources.image_folder import CACHE_RECORD, shuffled_records
+from mogui.engine.data.sources.image_cache import CACHE_RECORD, shuffle_rows
 from mogui.engine.plain_keras.images import decode_image, decode_pixels
 from tests.engine.data_builders import image_project, write_image_folder
 
@@ -77,7 +77,8 @@ def _shuffled_ids(rows: int, seed: int, epochs: int) -> list[np.ndarray]:
     """Row ids (0..rows-1, in records of CACHE_RECORD) as shuffled_records orders them."""
     ids = tf.data.Dataset.range(rows).map(lambda i: ({"i": i}, i, tf.ones((2,)) * 0))
     records = ids.batch(CACHE_RECORD).cache("")
-    pipeline = shuffled_records(records, -(-rows // CACHE_RECORD), seed)
+    records = records.shuffle(-(-rows // CACHE_RECORD), seed=seed, reshuffle_each_iteration=True)
+    pipeline = shuffle_rows(records, seed)
     return [np.concatenate([y.numpy() for _x, y, _w in pipeline]) for _ in range(epochs)]
 
 
@@ -109,3 +110,19 @@ def test_cached_batches_are_full_but_the_last_whatever_the_batch_size(tmp_path, 
         sizes = [int(w.shape[0]) for _x, _y, w in batches]
         assert sizes == [16, 16, 16, 16, 6]
     assert int(batches.cardinality()) == 5
+
+
+@pytest.mark.parametrize("cache", ["memory", "disk"])
+def test_epochs_after_the_first_read_the_cache_not_the_files(tmp_path, cache):
+    write_image_folder(tmp_path, CACHE_RECORD + 30, pixels=8)  # two records, one short
+    project = image_project(8)
+    project.data.streaming, project.data.cache = "always", cache
+    source = open_source(project, tmp_path)
+    rows, _none = source.split(0.0, seed=0)
+    batches = source.batches(project, rows, 32, shuffle=True, seed=2)
+    first = _rows_by_image(batches)
+    for image in (tmp_path / "images").iterdir():
+        image.write_bytes(b"gone")  # decoding now would fail
+    assert _rows_by_image(batches) == first
+    if cache == "disk":
+        assert any(source._cache_dir.rglob("records*"))

@@ -26,6 +26,12 @@ from mogui.core.paths import path_problem
 from mogui.core.project import ImageFolderData, InputSpec, Project
 from mogui.engine.data.dataset import Dataset
 from mogui.engine.data.masking import prepare_masked_targets
+from mogui.engine.data.sources.image_cache import (
+    CACHE_RECORD,
+    SHUFFLE_RECORDS,
+    record_rows,
+    shuffle_rows,
+)
 from mogui.engine.data.sources.streaming import (
     RowSelection,
     StreamingDataset,
@@ -37,11 +43,6 @@ from mogui.engine.plain_keras.batches import packed_weights
 from mogui.engine.plain_keras.images import decode_image, decode_pixels, scale_pixels
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
-#: Decoded images per record of a cache: reading a record per image costs more than most of
-#: the images take to decode.
-CACHE_RECORD = 256
-#: Cached records whose rows are shuffled together (a new order every epoch).
-SHUFFLE_RECORDS = 4
 
 
 class ImageFolder(StreamingDataset):
@@ -98,13 +99,15 @@ class ImageFolder(StreamingDataset):
     def num_samples(self) -> int:
         return len(self.files)
 
-    def _cache_file(self) -> str:
-        """A new file in this source's temporary cache folder (removed with the source)."""
+    def _cache_folder(self) -> Path:
+        """A new folder in this source's temporary cache folder (removed with the source)."""
         if self._cache_dir is None:
             self._cache_dir = Path(tempfile.mkdtemp(prefix="mogui-image-cache-"))
             weakref.finalize(self, shutil.rmtree, self._cache_dir, True)
         self._caches += 1
-        return str(self._cache_dir / f"pipeline-{self._caches}")
+        folder = self._cache_dir / f"pipeline-{self._caches}"
+        folder.mkdir()
+        return folder
 
     @property
     def decoded_bytes(self) -> int:
@@ -146,39 +149,60 @@ class ImageFolder(StreamingDataset):
 
         Images travel as whole 0..255 values (a quarter of the bytes of floats), in the cache
         too, and are scaled a batch at once; the heads' sample weights are one matrix. A cache
-        holds records of :data:`CACHE_RECORD` images, shuffled by :func:`shuffled_records`.
+        holds records of ``CACHE_RECORD`` images (see :mod:`.image_cache`).
         """
         rows = np.arange(self.num_samples) if selection.rows is None \
             else np.flatnonzero(selection.rows)
         paths = np.array([str(self.path_of(r)) for r in rows])
         y, weights = prepare_masked_targets(project, {k: v[rows] for k, v in
                                                       self.targets.items()})
+        weights = packed_weights(weights)
         spec, source = self.spec, self.source
         shape = tuple(spec.shape)
-        data = tf.data.Dataset.from_tensor_slices((paths, y, packed_weights(weights)))
 
-        def load(paths: Any, targets: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
+        def decode(paths: Any) -> Any:
             """Read and decode a batch of images (one ``tf.data`` call per batch: a call per
             image costs more than most small images take to decode)."""
-            pixels = tf.map_fn(
+            return tf.map_fn(
                 lambda path: tf.ensure_shape(
                     decode_pixels(tf.io.read_file(path), shape, source.resize), shape),
                 paths, fn_output_signature=tf.TensorSpec(shape, tf.uint8))
-            return {spec.name: pixels}, targets, sample_weight
 
         def scaled(x: Any, targets: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
             return {spec.name: scale_pixels(x[spec.name], source.scale)}, targets, sample_weight
 
-        buffer = min(len(rows), 16 * batch_size)
         if source.cache == "none":
+            data = tf.data.Dataset.from_tensor_slices((paths, y, weights))
             if shuffle:
-                data = data.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-            data = data.batch(batch_size).map(load, num_parallel_calls=tf.data.AUTOTUNE)
-        else:  # decoded once, in file order; later epochs read the cache and shuffle it
-            data = data.batch(CACHE_RECORD).map(load, num_parallel_calls=tf.data.AUTOTUNE)
-            data = data.cache(self._cache_file() if source.cache == "disk" else "")
+                data = data.shuffle(min(len(rows), 16 * batch_size), seed=seed,
+                                    reshuffle_each_iteration=True)
+            data = data.batch(batch_size).map(
+                lambda p, t, w: ({spec.name: decode(p)}, t, w),
+                num_parallel_calls=tf.data.AUTOTUNE)
+        else:  # records of rows in file order, decoded once
+            count = math.ceil(len(rows) / CACHE_RECORD)
+            paths_t, y_t, weights_t = tf.constant(paths), tf.nest.map_structure(
+                tf.constant, y), tf.constant(weights)
+
+            def decode_record(index: Any) -> Any:
+                return decode(tf.gather(paths_t, record_rows(index, len(rows))))
+
+            def record(index: Any) -> tuple[Any, Any, Any]:
+                chosen = record_rows(index, len(rows))
+                targets = tf.nest.map_structure(lambda t: tf.gather(t, chosen), y_t)
+                return {spec.name: decode_record(index)}, targets, tf.gather(weights_t, chosen)
+
+            data = tf.data.Dataset.range(count).map(record,
+                                                    num_parallel_calls=tf.data.AUTOTUNE)
+            if source.cache == "disk":
+                data = data.cache(str(self._cache_folder() / "records"))
+            else:
+                data = data.cache("")
+            if shuffle:  # a disk cache holds a few records in memory, a memory cache all
+                held = SHUFFLE_RECORDS * 2 if source.cache == "disk" else count
+                data = data.shuffle(held, seed=seed, reshuffle_each_iteration=True)
             if shuffle:
-                data = shuffled_records(data, math.ceil(len(rows) / CACHE_RECORD), seed)
+                data = shuffle_rows(data, seed)
             data = data.rebatch(batch_size)
         data = data.map(scaled, num_parallel_calls=tf.data.AUTOTUNE)
         steps = math.ceil(len(rows) / batch_size)
@@ -188,22 +212,6 @@ class ImageFolder(StreamingDataset):
         # a pipeline whose source was let go still finds its cache.
         data._mogui_source = self
         return data
-
-
-def shuffled_records(records: Any, count: int, seed: int) -> Any:
-    """The rows of ``count`` records (batches of rows) in a new order every epoch: the
-    records in a random order, then the rows of every :data:`SHUFFLE_RECORDS` of them in a
-    random order. Each row is moved once per group rather than through a shuffle buffer."""
-
-    def permuted(group: Any, key: Any) -> tuple[Any, Any, Any]:
-        rows = tf.range(tf.shape(group[2])[0])
-        order = tf.random.experimental.stateless_shuffle(rows, seed=tf.stack([key, key // 7]))
-        return tf.nest.map_structure(lambda t: tf.gather(t, order), group)
-
-    records = records.shuffle(count, seed=seed, reshuffle_each_iteration=True)
-    groups = records.rebatch(CACHE_RECORD * SHUFFLE_RECORDS)
-    keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-    return tf.data.Dataset.zip(groups, keys).map(permuted, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def _plain(message: str) -> str:
