@@ -20,12 +20,6 @@ CACHE_RECORD = 256
 SHUFFLE_RECORDS = 4
 
 
-def record_rows(index: Any, rows: int) -> Any:
-    """The row numbers (0-based, among ``rows``) of record ``index``."""
-    start = tf.cast(index, tf.int64) * CACHE_RECORD
-    return tf.range(start, tf.minimum(start + CACHE_RECORD, rows))
-
-
 def shuffle_rows(records: Any, seed: int) -> Any:
     """The rows of ``records`` (batches of ``(x, y, sample_weight)`` rows, already in a
     random order) shuffled within each group of :data:`SHUFFLE_RECORDS` records, anew every

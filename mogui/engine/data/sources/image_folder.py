@@ -29,7 +29,6 @@ from mogui.engine.data.masking import prepare_masked_targets
 from mogui.engine.data.sources.image_cache import (
     CACHE_RECORD,
     SHUFFLE_RECORDS,
-    record_rows,
     shuffle_rows,
 )
 from mogui.engine.data.sources.streaming import (
@@ -160,49 +159,33 @@ class ImageFolder(StreamingDataset):
         spec, source = self.spec, self.source
         shape = tuple(spec.shape)
 
-        def decode(paths: Any) -> Any:
+        def load(paths: Any, targets: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
             """Read and decode a batch of images (one ``tf.data`` call per batch: a call per
             image costs more than most small images take to decode)."""
-            return tf.map_fn(
+            pixels = tf.map_fn(
                 lambda path: tf.ensure_shape(
                     decode_pixels(tf.io.read_file(path), shape, source.resize), shape),
                 paths, fn_output_signature=tf.TensorSpec(shape, tf.uint8))
+            return {spec.name: pixels}, targets, sample_weight
 
         def scaled(x: Any, targets: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
             return {spec.name: scale_pixels(x[spec.name], source.scale)}, targets, sample_weight
 
+        data = tf.data.Dataset.from_tensor_slices((paths, y, weights))
         if source.cache == "none":
-            data = tf.data.Dataset.from_tensor_slices((paths, y, weights))
             if shuffle:
                 data = data.shuffle(min(len(rows), 16 * batch_size), seed=seed,
                                     reshuffle_each_iteration=True)
-            data = data.batch(batch_size).map(
-                lambda p, t, w: ({spec.name: decode(p)}, t, w),
-                num_parallel_calls=tf.data.AUTOTUNE)
+            data = data.batch(batch_size).map(load, num_parallel_calls=tf.data.AUTOTUNE)
         else:  # records of rows in file order, decoded once
-            count = math.ceil(len(rows) / CACHE_RECORD)
-            paths_t, y_t, weights_t = tf.constant(paths), tf.nest.map_structure(
-                tf.constant, y), tf.constant(weights)
-
-            def decode_record(index: Any) -> Any:
-                return decode(tf.gather(paths_t, record_rows(index, len(rows))))
-
-            def record(index: Any) -> tuple[Any, Any, Any]:
-                chosen = record_rows(index, len(rows))
-                targets = tf.nest.map_structure(lambda t: tf.gather(t, chosen), y_t)
-                return {spec.name: decode_record(index)}, targets, tf.gather(weights_t, chosen)
-
-            data = tf.data.Dataset.range(count).map(record,
-                                                    num_parallel_calls=tf.data.AUTOTUNE)
-            if source.cache == "disk":
-                data = data.cache(str(self._cache_folder() / "records"))
-            else:
-                data = data.cache("")
+            data = data.batch(CACHE_RECORD).map(load, num_parallel_calls=tf.data.AUTOTUNE)
+            data = data.cache(str(self._cache_folder() / "records")
+                              if source.cache == "disk" else "")
             if shuffle:  # a disk cache holds a few records in memory, a memory cache all
-                held = SHUFFLE_RECORDS * 2 if source.cache == "disk" else count
-                data = data.shuffle(held, seed=seed, reshuffle_each_iteration=True)
-            if shuffle:
-                data = shuffle_rows(data, seed)
+                held = 2 * SHUFFLE_RECORDS if source.cache == "disk" \
+                    else math.ceil(len(rows) / CACHE_RECORD)
+                data = shuffle_rows(data.shuffle(held, seed=seed, reshuffle_each_iteration=True),
+                                    seed)
             data = data.rebatch(batch_size)
         data = data.map(scaled, num_parallel_calls=tf.data.AUTOTUNE)
         steps = math.ceil(len(rows) / batch_size)
