@@ -119,3 +119,13 @@ def test_a_streamed_table_holds_at_most_chunk_rows_rows(tmp_path):
     assert table.max_rows_held == 16
     kinds = np.array([r[3] for r in ROWS] * 50)
     assert (data.y["kind"][:, 0] == kinds).all() and len(KINDS) == 3
+
+
+def test_cells_read_by_arrow_are_the_cells_as_written(tmp_path):
+    path = _write(tmp_path, ROWS)
+    fast = list(read_chunks(path, ",", 100, [0], [5]))
+    reference = list(read_chunks(path, ",", 100, [0], [5], fast=False))
+    assert isinstance(fast[0], ArrowChunk)
+    assert fast[0].column(5) == reference[0].column(5)  # names, unstripped, empty cells ""
+    assert fast[0].column(5)[3] == " owl " and fast[0].column(5)[4] == ""
+    assert fast[0].column(0) == ("1.0", "4.0", "7.0", "-0.15", "2.0", "3.0", "4.0", "5.0")

@@ -60,9 +60,7 @@ class ArrowChunk:
         return array.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
 
     def labels(self, index: int) -> tuple[list[str], np.ndarray]:
-        array = self._array(index)
-        if not pa.types.is_dictionary(array.type):
-            return Chunk(self.start, []).labels_of(self.column(index))
+        array = self._array(index)  # a column of names is read as a dictionary
         names = [str(name).strip() for name in array.dictionary.to_pylist()]
         return names, array.indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
