@@ -1,20 +1,22 @@
 """Samples per second of streamed CSV and image-folder input against the same data in memory.
 
-Writes a table and a folder of PNG images to a temporary folder, then reads epochs of
-batches of ``(x, y, sample_weight)`` through the pipeline training uses, with no model, so the
-figures measure input only. Batches are read inside a ``tf.function``, as Keras' training
-function reads them, so Python's per-batch cost of an eager loop is not counted. Prints
-samples/second and the streamed/in-memory ratio: the best of ``--repeats`` epochs, taken in
-turn with the other pipelines' epochs, and for image folders with a cache (``memory``,
-``disk``) the first epoch (which decodes and fills the cache) and the best of the next
-``--repeats`` (which read it). The machine's load average is
-printed before and after: the figures mean little on a busy machine. The CPU time per sample (all
-threads of this process) is printed too; it depends far less on what else the machine runs,
-and divided by the cores it bounds what the pipeline can reach. As in training, the objects
-alive when measuring starts are kept out of Python's garbage collections (``frozen_heap``).
-Each kind of input is measured in a process of its own, as each run trains in its own: a
-pipeline that ran before in the same process can slow the next one down (a streamed CSV before
-an image folder doubled the images' CPU time per sample).
+Writes a table and a folder of PNG images to a temporary folder, then reads epochs of batches
+of ``(x, y, sample_weight)`` through the pipelines training uses, streamed and in memory
+(``epoch_batches``), with no model, so the figures measure input only. Batches are read
+inside a ``tf.function``, as Keras' training function reads them, so Python's per-batch cost
+of an eager loop is not counted.
+
+Prints samples/second and the streamed/in-memory ratio: the best of ``--repeats`` epochs,
+taken in turn with the other pipelines' epochs, and for image folders with a cache
+(``memory``, ``disk``) the first epoch (which decodes and fills the cache) and the best of the
+next ``--repeats`` (which read it). The machine's load average is printed before and after:
+the figures mean little on a busy machine. The CPU time per sample (all threads of this
+process) is printed too; it depends far less on what else the machine runs, and divided by
+the cores it bounds what the pipeline can reach. As in training, the objects alive when
+measuring starts are kept out of Python's garbage collections (``frozen_heap``). Each kind of
+input is measured in a process of its own, as each run trains in its own: a pipeline that ran
+before in the same process can slow the next one down (a streamed CSV before an image folder
+doubled the images' CPU time per sample).
 
     python benchmarks/data_pipeline.py [--rows 20000] [--images 2000] [--batch 64] [--repeats 5]
                                        [--section csv|images]
@@ -38,6 +40,7 @@ import tensorflow as tf  # noqa: E402
 from mogui.engine.data.dataset import Dataset  # noqa: E402
 from mogui.engine.data.masking import prepare_masked_targets  # noqa: E402
 from mogui.engine.data.sources import open_source  # noqa: E402
+from mogui.engine.plain_keras.batches import epoch_batches, needed_weights  # noqa: E402
 from mogui.engine.training.runner import frozen_heap  # noqa: E402
 from tests.engine.data_builders import (  # noqa: E402
     csv_source,
@@ -49,11 +52,10 @@ from tests.engine.data_builders import (  # noqa: E402
 
 
 def in_memory_batches(project, data: Dataset, batch: int):  # noqa: ANN001, ANN201
-    """The same data as a tf.data pipeline over arrays already in memory."""
+    """The same data held in memory, in the batches training makes of it (``epoch_batches``:
+    a new row order every epoch, each batch gathered from the arrays in one step)."""
     y, weights = prepare_masked_targets(project, data.y)
-    arrays = tf.data.Dataset.from_tensor_slices((data.x, y, weights))
-    return arrays.shuffle(min(data.num_samples, 16 * batch), seed=0).batch(batch) \
-        .prefetch(tf.data.AUTOTUNE)
+    return epoch_batches(data.x, y, needed_weights(weights), batch, seed=0)
 
 
 @tf.function
