@@ -62,8 +62,8 @@ def in_memory_batches(project, data: Dataset, batch: int):  # noqa: ANN001, ANN2
 def read_all(batches):  # noqa: ANN001, ANN201
     """Rows in one pass over ``batches``, read in the graph as a training function reads."""
     rows = tf.constant(0, tf.int64)
-    for x, _y, _w in batches:
-        rows += tf.cast(tf.shape(next(iter(x.values())))[0], tf.int64)
+    for batch in batches:  # (x, y, sample_weight), or (x, y) where no label is missing
+        rows += tf.cast(tf.shape(next(iter(batch[0].values())))[0], tf.int64)
     return rows
 
 
