@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smoke-test a built bundle as a user would run it: version, training, export of every shipped
+# Smoke-test a built bundle as a user would run it: version, training (a streamed CSV too), export of every shipped
 # example (models, ONNX, the training script), a joint-loss dry run, the trust store and the
 # data folder in the user's usual places, and the window under Xvfb; then print the bundle's
 # size and start-up times. Exit status 0 when every step passed.
@@ -66,6 +66,11 @@ for name in ("bbox_classification", "bbox_classification_joint"):
     if name.endswith("joint"):  # the same project with code no one has trusted yet
         project["joint_loss"]["source"] += "\n# edited\n"
         (out / "edited_joint.mogui.json").write_text(json.dumps(project, indent=2))
+# The table example, streamed: its CSV read chunk by chunk (by Arrow's reader).
+project = json.loads((examples / "houses.json").read_text())
+project["data"]["streaming"] = "always"
+(out / "houses.mogui.json").write_text(json.dumps(project, indent=2))
+(out / "houses.csv").write_bytes((examples / "houses.csv").read_bytes())
 EOF
 shapes=$work/projects/bbox_classification.mogui.json
 joint=$work/projects/bbox_classification_joint.mogui.json
@@ -82,6 +87,12 @@ train() {
   cat "$run/history.csv" && test -s "$run/model.keras"
 }
 step "train 1 epoch (bbox_classification, shrunk)" train
+
+train_table() {
+  "$mogui" train "$work/projects/houses.mogui.json" --epochs 1 --out "$work/houses-run" \
+    && test -s "$work/houses-run/model.keras"
+}
+step "train 1 epoch (houses, the CSV streamed)" train_table
 
 # export NAME [FORMATS]: the shrunk copy when there is one, else the shipped example by name.
 export_example() {
