@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Smoke-test a built bundle as a user would run it: version, training (a streamed CSV too), export of every shipped
-# example (models, ONNX, the training script), a joint-loss dry run, the trust store and the
-# data folder in the user's usual places, and the window under Xvfb; then print the bundle's
-# size and start-up times. Exit status 0 when every step passed.
+# Smoke-test a built bundle as a user would run it: version, training (a streamed CSV too),
+# export of every shipped example (models, ONNX, the training script), a joint-loss dry run, the
+# trust store and the data folder in the user's usual places, and the window under Xvfb; then
+# print the bundle's size and start-up times. Exit status 0 when every step passed.
 #
 #   bash packaging/smoke_test.sh [BUNDLE_FOLDER]     (default: dist/mogui)
 #
