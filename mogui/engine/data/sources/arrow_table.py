@@ -65,12 +65,13 @@ class ArrowChunk:
         return names, array.indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def arrow_chunks(path: Path, delimiter: str, chunk_rows: int, number_columns: Sequence[int],
-                 name_columns: Sequence[int]) -> Iterator[ArrowChunk]:
-    """Data rows in chunks of at most ``chunk_rows``, with the columns at ``number_columns``
-    as float64 and at ``name_columns`` as dictionary strings (a column in both: strings).
-    Raises ``pyarrow.ArrowException`` (or OSError) where Arrow cannot read the table."""
-    width = len(read_header(path, delimiter))
+def arrow_chunks(path: Path, delimiter: str, width: int, chunk_rows: int,
+                 number_columns: Sequence[int], name_columns: Sequence[int]
+                 ) -> Iterator[ArrowChunk]:
+    """Data rows (of a table with ``width`` columns) in chunks of at most ``chunk_rows``, with
+    the columns at ``number_columns`` as float64 and at ``name_columns`` as dictionary strings
+    (a column in both: strings). Raises ``pyarrow.ArrowException`` (or OSError) where Arrow
+    cannot read the table."""
     types: dict[str, pa.DataType] = {f"c{i}": pa.float64() for i in number_columns}
     types.update({f"c{i}": pa.dictionary(pa.int32(), pa.string()) for i in name_columns})
     reader = pa_csv.open_csv(
@@ -95,9 +96,10 @@ def read_chunks(path: Path, delimiter: str, chunk_rows: int, number_columns: Seq
     """The table's data rows in chunks: read by Arrow (``fast``) and, from the row where Arrow
     stops (if it does), by the reference reader, which raises a DataError naming the line."""
     done = 0
-    if fast and len(read_header(path, delimiter)) > 1:  # one column: blank lines are rows
+    width = len(read_header(path, delimiter)) if fast else 0
+    if width > 1:  # one column: blank lines are rows
         try:
-            for chunk in arrow_chunks(path, delimiter, chunk_rows, number_columns,
+            for chunk in arrow_chunks(path, delimiter, width, chunk_rows, number_columns,
                                       name_columns):
                 yield chunk
                 done += chunk.num_rows

@@ -76,12 +76,8 @@ class Chunk:
 
     def labels(self, index: int) -> tuple[list[str], np.ndarray]:
         """One column's distinct stripped cells, and which of them each row holds."""
-        return self.labels_of(self.column(index))
-
-    @staticmethod
-    def labels_of(cells: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        names, where = np.unique(np.char.strip(np.asarray(cells, dtype=str)),
-                                 return_inverse=True)
+        cells = np.char.strip(np.asarray(self.column(index), dtype=str))
+        names, where = np.unique(cells, return_inverse=True)
         return names.tolist(), where.reshape(-1)
 
 
