@@ -9,7 +9,9 @@ of an eager loop is not counted.
 Prints samples/second and the streamed/in-memory ratio: the best of ``--repeats`` epochs,
 taken in turn with the other pipelines' epochs, and for image folders with a cache
 (``memory``, ``disk``) the first epoch (which decodes and fills the cache) and the best of the
-next ``--repeats`` (which read it). The machine's load average is printed before and after:
+next ``--repeats`` (which read it), and what decoding alone costs, with the images' bytes
+already in memory: its processor time per image bounds the rate every core together can
+decode. The machine's load average is printed before and after:
 the figures mean little on a busy machine. The CPU time per sample (all threads of this
 process) is printed too; it depends far less on what else the machine runs, and divided by
 the cores it bounds what the pipeline can reach. As in training, the objects alive when
@@ -41,6 +43,7 @@ from mogui.engine.data.dataset import Dataset  # noqa: E402
 from mogui.engine.data.masking import prepare_masked_targets  # noqa: E402
 from mogui.engine.data.sources import open_source  # noqa: E402
 from mogui.engine.plain_keras.batches import epoch_batches, needed_weights  # noqa: E402
+from mogui.engine.plain_keras.images import decode_pixels  # noqa: E402
 from mogui.engine.training.runner import frozen_heap  # noqa: E402
 from tests.engine.data_builders import (  # noqa: E402
     csv_source,
@@ -91,8 +94,9 @@ def interleaved(pipelines: dict[str, tuple[object, int]], repeats: int
 
 
 def compare(name: str, project, folder: Path, batch: int,  # noqa: ANN001
-            caches: tuple[str, ...] = (), repeats: int = 5) -> None:
-    """Print the streamed (and cached) rates against the same data in memory."""
+            caches: tuple[str, ...] = (), repeats: int = 5) -> float:
+    """Print the streamed (and cached) rates against the same data in memory; return the
+    in-memory rate (samples/second)."""
     streamed = open_source(project, folder)
     rows, _none = streamed.split(0.0, seed=0)
     memory = streamed.take(streamed.num_samples)
@@ -118,6 +122,30 @@ def compare(name: str, project, folder: Path, batch: int,  # noqa: ANN001
               f"/s (ratio {first[cache][0] / fast:.2f})  epochs 2-{repeats + 1} "
               f"{later[0]:>10.0f}/s (ratio {later[0] / fast:.2f}; CPU µs/sample "
               f"{later[1]:.1f})")
+    return fast
+
+
+def decoding_alone(folder: Path, shape: tuple[int, int, int], batch: int, repeats: int,
+                   in_memory: float) -> None:
+    """Print what decoding the images costs without reading their files: the bytes of every
+    image held in memory, decoded a batch per call as the streamed pipeline decodes them.
+    Its processor time per image, spread over every core, bounds what decoding can reach on
+    this machine."""
+    raw = [path.read_bytes() for path in sorted((folder / "images").glob("*.png"))]
+
+    def decode(images):  # noqa: ANN001, ANN202
+        pixels = tf.map_fn(lambda one: tf.ensure_shape(decode_pixels(one, shape), shape),
+                           images, fn_output_signature=tf.TensorSpec(shape, tf.uint8))
+        return {"image": pixels}, pixels
+
+    batches = tf.data.Dataset.from_tensor_slices(raw).batch(batch).map(
+        decode, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    rate, cpu = interleaved({"decode": (batches, len(raw))}, repeats)["decode"]
+    cores = os.cpu_count() or 1
+    bound = cores * 1e6 / cpu
+    print(f"{'  decode only':<14} {len(raw):>7} images   {rate:>10.0f}/s (ratio "
+          f"{rate / in_memory:.2f}; CPU µs/image {cpu:.1f}: {cores} cores busy with nothing "
+          f"else would decode {bound:.0f}/s, ratio {bound / in_memory:.2f})")
 
 
 def _load() -> str:
@@ -159,8 +187,10 @@ def main() -> None:
         write_image_folder(folder, args.images, pixels=args.pixels)
         project = image_project(args.pixels)
         project.data.streaming = "always"
-        compare("image folder", project, folder, args.batch, caches=("memory", "disk"),
-                repeats=args.repeats)
+        in_memory = compare("image folder", project, folder, args.batch,
+                            caches=("memory", "disk"), repeats=args.repeats)
+        decoding_alone(folder, (args.pixels, args.pixels, 1), args.batch, args.repeats,
+                       in_memory)
 
 if __name__ == "__main__":
     main()

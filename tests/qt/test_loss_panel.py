@@ -66,7 +66,7 @@ def test_custom_loss_opens_editor_with_template_and_saves_source(qtbot, panel):
     assert editor.toPlainText() == head.loss.source
     source = "def loss(y_true, y_pred):\n    return ops.mean(ops.abs(y_true - y_pred), axis=-1)\n"
     editor.setPlainText(source)
-    with qtbot.waitSignal(editor.source_committed, timeout=3000):
+    with qtbot.waitSignal(editor.source_committed, timeout=10_000):
         pass
     assert _doc(panel).project.head("bbox").loss.source == source
     assert panel.head_code.error_text == ""

@@ -121,7 +121,7 @@ def test_pause_then_resume(qtbot, panel, document):
     qtbot.waitUntil(lambda: _button(panel, "resumeButton").isEnabled(), timeout=90_000)
     assert "Paused" in panel.status_label.text()
     assert not _button(panel, "pauseButton").isEnabled()
-    qtbot.waitUntil(lambda: panel.plots.curve_points("loss", BATCH_VIEW) > 0, timeout=2000)
+    qtbot.waitUntil(lambda: panel.plots.curve_points("loss", BATCH_VIEW) > 0, timeout=10_000)
     # The pause came after the batches before it (one ordered pipe): deliver and draw them.
     panel.worker.flush_batches()
     panel.plots.refresh()
