@@ -130,7 +130,8 @@ class ImageFolder(StreamingDataset):
         """One image as float32 ``[height, width, channels]``; DataError names a bad file."""
         path = self.path_of(row)
         try:
-            image = _decode(tf, tf.io.read_file(str(path)), self.spec, self.source)
+            image = decode_image(tf.io.read_file(str(path)), tuple(self.spec.shape),
+                                 self.source.resize, self.source.scale)
         except (tf.errors.OpError, OSError) as exc:
             message = _plain(getattr(exc, "message", str(exc)))
             raise DataError(f"The image '{path.name}' cannot be read ({message}). Replace it "
@@ -202,10 +203,6 @@ def _plain(message: str) -> str:
     text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", message.strip())
     text = re.sub(r"\s*\[Op:\w+\](\s*name:\s*\S*)?", "", text)
     return text.splitlines()[0].strip() if text else message
-
-
-def _decode(tf: Any, raw: Any, spec: InputSpec, source: ImageFolderData) -> Any:
-    return decode_image(raw, tuple(spec.shape), source.resize, source.scale)
 
 
 def open_image_folder(project: Project, source: ImageFolderData, folder: Path,

@@ -37,7 +37,8 @@ class Rows(Protocol):
     def num_rows(self) -> int: ...
 
     def column(self, index: int) -> tuple[str, ...]:
-        """The cells of one column, as written."""
+        """The cells of one column as text: as written, or for a column Arrow read as
+        numbers, each number written out (``"1.0"``; ``""`` where empty)."""
 
     def numbers(self, index: int) -> np.ndarray | None:
         """One column as float64 (NaN where empty), or None: read the cells instead."""
