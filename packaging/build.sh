@@ -6,7 +6,7 @@
 #
 # It builds in a virtual environment of its own, build/venv-<tensorflow package>, so the
 # environment you work in is left alone. Settings (environment variables):
-#   MOGUI_TENSORFLOW  tensorflow-cpu (default: CPU only; a 1.3 GB bundle, not 1.7 GB) or tensorflow
+#   MOGUI_TENSORFLOW  tensorflow-cpu (default: CPU only; about 0.4 GB smaller) or tensorflow
 #                     (the same package pip installs for mogui; it can use a GPU only where
 #                     the machine has CUDA and cuDNN of the versions TensorFlow expects)
 #   PYTHON            the Python 3.11+ to build with (default: python3)
