@@ -1,7 +1,7 @@
 """Samples per second of streamed CSV and image-folder input against the same data in memory.
 
-Writes a table and a folder of PNG images to a temporary folder, then reads epochs of batches
-of ``(x, y, sample_weight)`` through the pipelines training uses, streamed and in memory
+Writes a table and a folder of PNG (or JPEG) images to a temporary folder, then reads epochs of
+batches of ``(x, y, sample_weight)`` through the pipelines training uses, streamed and in memory
 (``epoch_batches``), with no model, so the figures measure input only. Batches are read
 inside a ``tf.function``, as Keras' training function reads them, so Python's per-batch cost
 of an eager loop is not counted.
@@ -21,7 +21,7 @@ before in the same process can slow the next one down (a streamed CSV before an 
 doubled the images' CPU time per sample).
 
     python benchmarks/data_pipeline.py [--rows 20000] [--images 2000] [--batch 64] [--repeats 5]
-                                       [--section csv|images]
+                                       [--format png|jpeg] [--section csv|images]
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def decoding_alone(folder: Path, shape: tuple[int, int, int], batch: int, repeat
     image held in memory, decoded a batch per call as the streamed pipeline decodes them.
     Its processor time per image, spread over every core, bounds what decoding can reach on
     this machine."""
-    raw = [path.read_bytes() for path in sorted((folder / "images").glob("*.png"))]
+    raw = [path.read_bytes() for path in sorted((folder / "images").iterdir())]
 
     def decode(images):  # noqa: ANN001, ANN202
         pixels = tf.map_fn(lambda one: tf.ensure_shape(decode_pixels(one, shape), shape),
@@ -162,6 +162,8 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=2000)
     parser.add_argument("--pixels", type=int, default=64)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--format", choices=("png", "jpeg"), default="png",
+                        help="how the benchmark's images are written")
     parser.add_argument("--repeats", type=int, default=5,
                         help="passes measured per pipeline (the best counts)")
     parser.add_argument("--section", choices=("csv", "images"),
@@ -184,7 +186,7 @@ def main() -> None:
             compare("CSV", table_project(csv_source(path, streaming="always")), folder,
                     args.batch, repeats=args.repeats)
             return
-        write_image_folder(folder, args.images, pixels=args.pixels)
+        write_image_folder(folder, args.images, pixels=args.pixels, image_format=args.format)
         project = image_project(args.pixels)
         project.data.streaming = "always"
         in_memory = compare("image folder", project, folder, args.batch,

@@ -116,10 +116,13 @@ def image_project(size: int = 16) -> Project:
 
 
 def write_image_folder(root: Path, n: int = 24, *, pixels: int = 20,
-                       missing_shape: tuple[int, ...] = ()) -> tuple[Path, np.ndarray]:
-    """PNG images of the demo shapes (``pixels`` square) and ``labels.csv`` beside them.
+                       missing_shape: tuple[int, ...] = (), image_format: str = "png"
+                       ) -> tuple[Path, np.ndarray]:
+    """Images of the demo shapes (``pixels`` square; ``image_format`` ``png`` or ``jpeg``) and
+    ``labels.csv`` beside them.
 
-    Returns the labels path and the images as 0..1 floats (n, pixels, pixels, 1).
+    Returns the labels path and the images as 0..1 floats (n, pixels, pixels, 1), as written
+    (a JPEG decodes to slightly different values).
     """
     import tensorflow as tf
 
@@ -127,13 +130,15 @@ def write_image_folder(root: Path, n: int = 24, *, pixels: int = 20,
     folder = root / "images"
     folder.mkdir(parents=True, exist_ok=True)
     as_bytes = np.round(images * 255).astype(np.uint8)
+    encode = tf.io.encode_png if image_format == "png" else tf.io.encode_jpeg
+    suffix = "png" if image_format == "png" else "jpg"
     for i in range(n):
-        tf.io.write_file(str(folder / f"img_{i:03d}.png"), tf.io.encode_png(as_bytes[i]))
+        tf.io.write_file(str(folder / f"img_{i:03d}.{suffix}"), encode(as_bytes[i]))
     path = root / "labels.csv"
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["file", "x_min", "y_min", "x_max", "y_max", "shape"])
         for i in range(n):
             name = "" if i in missing_shape else SHAPE_CLASSES[int(labels[i, 0])]
-            writer.writerow([f"img_{i:03d}.png", *boxes[i].round(4), name])
+            writer.writerow([f"img_{i:03d}.{suffix}", *boxes[i].round(4), name])
     return path, as_bytes.astype(np.float32) / 255.0
