@@ -38,13 +38,15 @@ def _fail(message: str) -> int:
     return EXIT_INVALID
 
 
-def _new_file_problem(path: Path, flag: str, overwrite: bool = False) -> str | None:
-    """Why ``path`` cannot be written as a new file (checked before any work)."""
+def _new_file_problem(path: Path, flag: str, overwrite: bool | None = None) -> str | None:
+    """Why ``path`` cannot be written as a new file (checked before any work); ``overwrite``
+    is the command's ``--overwrite`` (None: the command has none)."""
     if path.is_dir():
         return f"{flag} '{path}' is a folder; give a file name."
     if path.exists() and not overwrite:
-        return (f"{flag} '{path}' exists already; choose another name (or pass --overwrite "
-                "to replace it).")
+        replace = " (or pass --overwrite to replace it)" if overwrite is not None else \
+            " (or move that file away first)"
+        return f"{flag} '{path}' exists already; choose another name{replace}."
     existing = next((p for p in path.parents if p.exists()), None)
     if existing is not None and not existing.is_dir():
         return f"{flag} '{path}' cannot be made: '{existing}' is a file, not a folder."
@@ -165,6 +167,9 @@ def predict_command(args: argparse.Namespace, load: Load, run_child: RunChild) -
     project, path = load(args.project)
     out = Path(args.out).absolute()
     data = Path(args.data)
+    if out.suffix.lower() != ".csv":
+        return _fail(f"--out '{args.out}' should be a CSV file name ending in .csv (e.g. "
+                     "predictions.csv).")
     if (problem := _new_file_problem(out, "--out", args.overwrite)) is not None:
         return _fail(problem)
     if (problem := path_problem(data, "folder" if data.is_dir() else "file")) is not None:

@@ -156,6 +156,9 @@ class PredictDialog(QDialog):
         if out.is_dir():
             return f"'{out}' is a folder; give a file name for the predictions (e.g. " \
                    "predictions.csv)."
+        if out.suffix.lower() != ".csv":
+            return f"'{out.name}' is no .csv file name; the predictions are a CSV table " \
+                   "(e.g. predictions.csv)."
         if out.exists() and out.resolve() == data.resolve():
             return "The predictions would replace the data file itself; choose another file."
         return None

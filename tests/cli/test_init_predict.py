@@ -141,7 +141,7 @@ INIT_CASES = [
                           "--out", "p.json"), ("category names", "regression")),
     ("task-syntax", init("--target", "price", "--task", "price", "--out", "p.json"),
      ("HEAD=TASK",)),
-    ("out-exists", existing("p.json"), ("exists already",)),
+    ("out-exists", existing("p.json"), ("exists already", "move that file away")),
     ("out-not-json", init("--target", "price", "--out", "p.txt"), ("ending in .json",)),
     ("out-is-folder", lambda f: (f / "d.json").mkdir() or init(
         "--target", "price", "--out", "d.json")(f), ("is a folder",)),
@@ -172,6 +172,10 @@ PREDICT_CASES = [
     ("data-missing", predict("--data", "nope.csv", "--out", "p.csv"),
      ("nope.csv", "does not exist")),
     ("out-exists", predict("--data", "houses.csv", "--out", "houses.csv"), ("exists already",)),
+    # Not even with --overwrite: the project (or any other file) never becomes predictions.
+    ("out-is-the-project", predict("--data", "houses.csv", "--out", "houses.json",
+                                   "--overwrite"), ("ending in .csv",)),
+    ("out-not-csv", predict("--data", "houses.csv", "--out", "p.txt"), ("ending in .csv",)),
     ("no-such-run", predict("--data", "houses.csv", "--out", "p.csv", "--run", "elsewhere"),
      ("--run 'elsewhere'", "no run folder")),
     ("no-trained-run", lambda f: ["predict", "houses.json", "--data", "houses.csv", "--out",

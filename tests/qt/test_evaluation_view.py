@@ -193,6 +193,11 @@ def test_predict_writes_class_names_and_a_bad_file_writes_nothing(qtbot, run_lis
     dialog.data_path.set_path(str(new))
     assert not dialog.predict(replace=False)
     assert "exists already" in dialog.error.text()
+    project_file = _path
+    saved = project_file.read_bytes()
+    dialog.out_edit.setText(str(project_file))  # never the project, even if replacing is fine
+    assert not dialog.predict(replace=True)
+    assert "no .csv file name" in dialog.error.text() and project_file.read_bytes() == saved
     dialog.out_edit.setText("")
     assert not dialog.predict() and "Choose where to write" in dialog.error.text()
     dialog.reject()
