@@ -110,7 +110,8 @@ def _run_child(job: str, args: tuple, allowed: Iterable[str] = (),
         stop()
 
     timer = threading.Timer(timeout_s, time_out) if timeout_s is not None else None
-    previous = signal.signal(signal.SIGINT, stop)
+    # Ctrl+C, and a polite end (SIGTERM: kill, timeout, docker stop), stop the job cleanly.
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         child.start_job(job, args, allowed)
         if timer is not None:
@@ -125,7 +126,8 @@ def _run_child(job: str, args: tuple, allowed: Iterable[str] = (),
     finally:
         if timer is not None:
             timer.cancel()
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         for thread in stopping:
             thread.join()
         child.close()

@@ -344,7 +344,7 @@ def _run(plan: SweepPlan, sweep: Any, workers: int, allowed: list[str],
                 pools[0].stop()
 
         pools: list[WorkerPool] = []
-        previous = signal.signal(signal.SIGINT, stop)
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             pools.append(WorkerPool(plan, count, allowed))
             if asked:
@@ -358,7 +358,8 @@ def _run(plan: SweepPlan, sweep: Any, workers: int, allowed: list[str],
                     invalid = _worker_end(index, value, outcome_error(value), pools[0], sweep,
                                           problems, input_error) or invalid
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             for pool in pools:
                 pool.close()
         sweep.fail_stale()

@@ -22,6 +22,7 @@ from multiprocessing.connection import Connection
 
 from mogui.core.jobs import JobCancelled, JobHandle
 from mogui.core.trust import allow_in_process
+from mogui.runner.scratch import use_scratch
 
 
 @dataclass(frozen=True)
@@ -89,11 +90,15 @@ def _listen(commands: Connection, handle: ChildHandle) -> None:
             traceback.print_exc()
 
 
-def serve(commands: Connection, events: Connection, niceness: int = 0) -> None:
+def serve(commands: Connection, events: Connection, niceness: int = 0,
+          scratch: str | None = None) -> None:
     """The child's entry point (``multiprocessing`` target). With ``niceness`` the child runs
-    at a lower OS priority, every thread it starts included."""
+    at a lower OS priority, every thread it starts included; its temporary files go to
+    ``scratch``, which the parent removes (:mod:`mogui.runner.scratch`)."""
     if niceness and hasattr(os, "nice"):
         os.nice(niceness)  # first: the threads TensorFlow starts inherit it
+    if scratch is not None:
+        use_scratch(scratch)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")

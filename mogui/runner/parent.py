@@ -19,6 +19,7 @@ from typing import Any
 from mogui.core.errors import MoguiError
 from mogui.core.jobs import JobCancelled
 from mogui.runner.child import ErrorInfo, serve
+from mogui.runner.scratch import make_scratch, remove_scratch
 
 #: After a cooperative cancel, how long the job may stay silent before it is terminated (a loss
 #: stuck in a loop says nothing; a job finishing its batch, validating and saving reports).
@@ -67,11 +68,14 @@ class ChildProcess:
     def __init__(self, niceness: int = 0) -> None:
         """Start the child; ``niceness`` > 0 runs it below this process's OS priority."""
         self.niceness = niceness
+        #: The child's temporary folder, removed with everything in it once the child ended.
+        self.scratch = make_scratch()
         context = multiprocessing.get_context("spawn")
         command_reader, self._commands = context.Pipe(duplex=False)
         self._events, event_writer = context.Pipe(duplex=False)
         self.process = context.Process(target=serve,
-                                       args=(command_reader, event_writer, niceness),
+                                       args=(command_reader, event_writer, niceness,
+                                             str(self.scratch)),
                                        name="mogui-worker", daemon=True)
         self.process.start()
         command_reader.close()
@@ -173,13 +177,16 @@ class ChildProcess:
         return not self.process.is_alive()
 
     def close(self) -> None:
-        """End the child (if it still runs) and release the pipes."""
+        """End the child (if it still runs), release the pipes and remove its scratch
+        folder."""
         if self.process.is_alive():
             self._stopping.set()
             self.process.kill()
             self.process.join(TERMINATE_GRACE_S)
         self._commands.close()
         self._events.close()
+        if not self.process.is_alive():
+            remove_scratch(self.scratch)
 
 
 def run_to_end(child: ChildProcess, on_event: Callable[[object], None] | None = None) -> Any:

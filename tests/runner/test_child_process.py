@@ -9,6 +9,7 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from mogui.core.jobs import JobCancelled
 from mogui.runner import ChildProcess, ChildProcessError, run_to_end
 from mogui.runner.parent import STOP_GRACE_S, TERMINATE_GRACE_S
 from mogui.runner.requests import TrainRequest
+from mogui.runner.scratch import PREFIX
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +75,9 @@ def test_a_cooperative_stop_ends_the_run_with_its_result(demo_project, tmp_path)
     assert (tmp_path / "run" / "model.keras").is_file()
     child.process.join(60)
     assert child.process.exitcode == 0
+    assert any(child.scratch.iterdir())  # TensorFlow's generated code, not the system's folder
     child.close()
+    assert not child.scratch.exists()
 
 
 @pytest.mark.parametrize(("source", "error", "words"), [
@@ -99,7 +103,8 @@ def test_a_cancelled_child_raises_job_cancelled(demo_project, tmp_path):
     child.close()
 
 
-def test_ctrl_c_stops_mogui_train_stuck_in_user_code(demo_project, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_mogui_train_stuck_in_user_code(demo_project, tmp_path, sig):
     path = tmp_path / "loop.json"
     save_project(_with_loss(demo_project, LOOPS), path)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
@@ -110,11 +115,13 @@ def test_ctrl_c_stops_mogui_train_stuck_in_user_code(demo_project, tmp_path):
     for line in process.stdout:  # the epoch table's header: training has started
         if line.startswith("epoch"):
             break
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sig)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 1, err
     assert "Stopped." in err
     assert "Traceback" not in err
+    # The child's scratch folder went with it.
+    assert not list(Path(tempfile.gettempdir()).glob(f"{PREFIX}{process.pid}-*"))
 
 
 def test_a_child_ends_when_its_parent_goes_away(tmp_path):
