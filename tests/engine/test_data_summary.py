@@ -55,6 +55,30 @@ def test_an_image_folder_with_its_label_table(tmp_path):
     assert summary.column("shape").kind == "text"
 
 
+def test_the_file_column_is_found_from_its_cells_in_a_long_table(tmp_path):
+    labels, _ = write_image_folder(tmp_path, 120, pixels=8)  # 120 distinct names
+    text = labels.read_text().replace("file,", "picture,", 1)
+    labels.write_text(text)
+    summary = summarize_data(tmp_path / "images")
+    assert summary.file_column == "picture" and summary.rows == 120
+
+
+def test_the_input_takes_the_common_size_and_colour_of_the_images(tmp_path):
+    import tensorflow as tf
+
+    _labels, _ = write_image_folder(tmp_path, 40, pixels=12)
+    folder = tmp_path / "images"
+
+    def rewrite(index: int, image: np.ndarray) -> None:
+        tf.io.write_file(str(folder / f"img_{index:03d}.png"), tf.io.encode_png(image))
+
+    rewrite(0, np.zeros((30, 20, 1), np.uint8))  # the first image: another size, grey
+    rewrite(7, np.zeros((30, 20, 1), np.uint8))
+    assert summarize_data(folder).image_shape == (12, 12, 1)  # 38 of 40 are 12x12
+    rewrite(25, np.full((12, 12, 3), (200, 10, 10), np.uint8))  # one in colour
+    assert summarize_data(folder).image_shape == (12, 12, 3)
+
+
 def written(path, content):
     """``path`` holding ``content`` (text or bytes)."""
     if isinstance(content, bytes):

@@ -10,6 +10,7 @@ rest (tasks, features, the default model) is pure Python in :mod:`mogui.core.fro
 from __future__ import annotations
 
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,8 @@ from mogui.engine.data.sources.table import iter_chunks, read_header
 
 #: Delimiters a table's header line is tried with, most likely first.
 DELIMITERS = (",", ";", "\t", "|")
+#: Images looked at for the model input's size and channels.
+SHAPE_SAMPLE = 64
 
 
 def guess_delimiter(path: Path) -> str:
@@ -131,12 +134,13 @@ def find_labels(folder: Path) -> Path:
                     "is found by itself).")
 
 
-def find_file_column(summary: DataSummary) -> str:
-    """The column whose cells name image files."""
-    for column in summary.columns:
-        if column.kind == "text" and column.values and \
-                all(v.lower().endswith(IMAGE_SUFFIXES) for v in column.values[:20]):
-            return column.name
+def find_file_column(summary: DataSummary, rows: list[list[str]]) -> str:
+    """The column whose cells name image files: in ``rows`` (the table's first rows), its
+    first 20 cells that are not empty end in an image suffix; else a column named like one."""
+    for index, name in enumerate(summary.names):
+        cells = [cell for row in rows if index < len(row) and (cell := row[index].strip())]
+        if cells and all(cell.lower().endswith(IMAGE_SUFFIXES) for cell in cells[:20]):
+            return name
     for column in summary.columns:
         if column.name.lower() in ("file", "filename", "file_name", "image", "path"):
             return column.name
@@ -157,16 +161,27 @@ def image_shape(path: Path) -> tuple[int, int, int]:
     return height, width, 1 if channels == 1 else 3
 
 
+def images_shape(folder: Path, files: list[str]) -> tuple[int, int, int]:
+    """(height, width, channels) for the model's input: the most common size among up to
+    :data:`SHAPE_SAMPLE` images spread over ``files`` (the earliest of equally common ones),
+    and RGB when any of them has colour (grey images are converted)."""
+    step = max(1, len(files) // SHAPE_SAMPLE)
+    shapes = [image_shape(folder / name) for name in files[::step][:SHAPE_SAMPLE]]
+    (height, width), _count = Counter(shape[:2] for shape in shapes).most_common(1)[0]
+    return height, width, 3 if any(shape[2] == 3 for shape in shapes) else 1
+
+
 def summarize_image_folder(folder: Path, labels: Path | None = None,
                            file_column: str | None = None,
                            delimiter: str | None = None) -> DataSummary:
     """An image folder's label table summarised (without its file-name column), with the
-    size of its first image."""
+    images' size (:func:`images_shape`)."""
     if (problem := path_problem(folder, "folder")) is not None:
         raise DataError(f"The image folder '{folder}' {problem}.")
     labels = labels or find_labels(folder)
     table = summarize_table(labels, delimiter)
-    column = file_column or find_file_column(table)
+    first = next(iter_chunks(labels, table.delimiter, 64), None)
+    column = file_column or find_file_column(table, first.rows if first else [])
     if column not in table.names:
         raise DataError(f"The table '{labels.name}' has no column '{column}'. Its columns are "
                         f"{', '.join(repr(n) for n in table.names)}.")
@@ -182,7 +197,7 @@ def summarize_image_folder(folder: Path, labels: Path | None = None,
                         f"'{folder.name}': {shown}{more}. Add the files or remove their rows.")
     columns = tuple(c for c in table.columns if c.name != column)
     return DataSummary("image_folder", labels, table.rows, columns, table.delimiter, folder,
-                       column, image_shape(folder / files[0]))
+                       column, images_shape(folder, files))
 
 
 def summarize_data(path: str | Path, *, labels: str | Path | None = None,
