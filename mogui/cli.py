@@ -309,8 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="export the model a run (of 'mogui train' or the app) wrote "
                         "instead of training, with the project that run trained")
     export.add_argument("--data-snapshot", action="store_true",
-                        help="the script of a CSV project loads data.npz (the arrays mogui "
-                        "read, saved beside it) instead of reading the table itself")
+                        help="the script of a CSV or image-folder project loads data.npz "
+                        "(the arrays mogui read, saved beside it) instead of reading the "
+                        "table or the images itself")
     export.add_argument("--trust", action="store_true", help=trust_help)
     export.set_defaults(func=cmd_export)
 

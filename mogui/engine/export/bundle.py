@@ -190,15 +190,17 @@ def _exported_project(project: Project, project_dir: Path | None,
 
 def _write_data_copy(project: Project, project_dir: Path | None, data: Any,
                      folder: Path, data_snapshot: bool = False) -> None:
-    """For image-folder data (and CSV data with ``data_snapshot``): the arrays mogui read, as
+    """With ``data_snapshot`` (CSV and image-folder data): the arrays mogui read, as
     ``data.npz`` for the script."""
-    if project.data.kind in ("demo_shapes", "npz") or \
-            (project.data.kind == "csv" and not data_snapshot):
+    if not data_snapshot or project.data.kind in ("demo_shapes", "npz"):
         return
     if data is None:
         data = load_data(project, project_dir)
-    if isinstance(data, Dataset):  # data streamed from disk is too large to copy
-        np.savez(folder / EXPORTED_DATA, **data.x, **data.y)
+    if not isinstance(data, Dataset):
+        raise ExportError("The project's data is streamed from disk (too large to hold in "
+                          "memory), so no data.npz snapshot is written. Export without the "
+                          "snapshot: the script then reads the data files itself.")
+    np.savez(folder / EXPORTED_DATA, **data.x, **data.y)
 
 
 def _train(project: Project, data: Any, reporter: Reporter | None,

@@ -11,16 +11,26 @@ from __future__ import annotations
 from pathlib import Path
 
 from mogui.core.demo_targets import demo_head_targets
-from mogui.core.project import CsvData, DemoShapesData, HeadSpec, NpzData, Project
+from mogui.core.project import (
+    CsvData,
+    DemoShapesData,
+    HeadSpec,
+    ImageFolderData,
+    NpzData,
+    Project,
+)
 from mogui.core.tasks import Task
 from mogui.engine.data import classification_heads, heads_needing_targets, one_hot_heads
 from mogui.engine.export.codegen.literals import banner, lit
 from mogui.engine.export.codegen.shared import definitions
-from mogui.engine.plain_keras import demo_shapes, masking, split, table_columns
+from mogui.engine.plain_keras import demo_shapes, images, masking, split, table_columns
 
 #: The table reader's definitions, copied into the script of a CSV project.
 TABLE_DEFINITIONS = ("EMPTY_CELLS", "is_empty", "read_table", "column_numbers", "class_ids",
                      "one_hot_rows", "one_hot_numbers", "table_arrays")
+
+#: The image decoder's definitions, copied into the script of an image-folder project.
+IMAGE_DEFINITIONS = ("decode_pixels", "scale_pixels", "decode_image")
 
 #: The demo generator's definitions, copied into the script.
 DEMO_DEFINITIONS = ("SHAPE_CLASSES", "NOISE_AMPLITUDE", "_shape_masks", "_bounding_boxes",
@@ -39,12 +49,15 @@ def resolve_npz_path(project: Project, project_dir: Path | None) -> Path | None:
 
 def data_section(project: Project, project_dir: Path | None, *,
                  data_snapshot: bool = False) -> str:
-    """Constants and functions that load the data: the demo generator, the CSV table itself
-    (unless ``data_snapshot``: then the ``data.npz`` the export writes) or an npz file."""
+    """Constants and functions that load the data: the demo generator, the CSV table or the
+    image folder itself (unless ``data_snapshot``: then the ``data.npz`` the export writes) or
+    an npz file."""
     if isinstance(project.data, DemoShapesData):
         return _demo_section(project, project.data)
     if isinstance(project.data, CsvData) and not data_snapshot:
         return _csv_section(project, project.data, project_dir)
+    if isinstance(project.data, ImageFolderData) and not data_snapshot:
+        return _image_section(project, project.data, project_dir)
     path = resolve_npz_path(project, project_dir)
     return _npz_section(project, path)
 
@@ -57,6 +70,59 @@ def resolve_table_path(source: CsvData, project_dir: Path | None) -> Path:
     return path.resolve()
 
 
+def _target_columns(project: Project, source: CsvData | ImageFolderData) -> dict:
+    """Head -> (columns, class names, units of a one-hot target), as ``table_arrays`` takes
+    them."""
+    targets = {}
+    for m in source.targets:
+        head = project.head(m.name)
+        one_hot = head.task == Task.MULTICLASS_ONEHOT and (
+            bool(m.classes) or (len(m.columns) == 1 and head.units > 1))
+        targets[m.name] = (list(m.columns), list(m.classes), head.units if one_hot else None)
+    return targets
+
+
+def _image_section(project: Project, source: ImageFolderData,
+                   project_dir: Path | None) -> str:
+    spec = project.inputs[project.input_names.index(source.input)]
+    folder, labels = (resolve_table_path(CsvData(path=path), project_dir)
+                      for path in (source.folder, source.labels))
+    return (
+        banner("data") + "\n"
+        "# The project's image folder and label table, read the way mogui reads them: each\n"
+        "# row names an image file and its targets (empty cells are rows without a label);\n"
+        "# images are decoded by mogui's own functions, converted to the input's channels,\n"
+        "# resized and scaled. Every image is held in memory. Change IMAGE_FOLDER and\n"
+        "# LABELS_FILE if you move them.\n\n"
+        f"IMAGE_FOLDER = Path({lit(str(folder))})\n"
+        f"LABELS_FILE = Path({lit(str(labels))})\n"
+        f"DELIMITER = {lit(source.delimiter)}\n"
+        f"FILE_COLUMN = {lit(source.file_column)}\n"
+        f"IMAGE_INPUT = {lit(spec.name)}\n"
+        f"IMAGE_SHAPE = {lit(tuple(spec.shape))}\n"
+        f"RESIZE = {lit(source.resize)}\n"
+        f"SCALE = {lit(source.scale)}\n"
+        "# Head -> (columns, class names, units of a one-hot target)\n"
+        f"TARGET_COLUMNS = {lit(_target_columns(project, source))}\n\n\n"
+        + definitions(table_columns, *TABLE_DEFINITIONS) + "\n\n"
+        + definitions(images, *IMAGE_DEFINITIONS) + "\n\n"
+        "def load_data():\n"
+        '    """Inputs keyed by input name and targets keyed by head name."""\n'
+        "    header, rows = read_table(LABELS_FILE, DELIMITER)\n"
+        "    _, y = table_arrays(header, rows, {}, TARGET_COLUMNS)\n"
+        "    column = header.index(FILE_COLUMN)\n"
+        "    pixels = [\n"
+        "        decode_image(\n"
+        "            tf.io.read_file(str(IMAGE_FOLDER / row[column].strip())),\n"
+        "            IMAGE_SHAPE, RESIZE, SCALE,\n"
+        "        ).numpy()\n"
+        "        for row in rows\n"
+        "    ]\n"
+        f"    x = {{IMAGE_INPUT: np.stack(pixels).astype({lit(spec.dtype)})}}\n"
+        "    return x, y\n"
+    )
+
+
 def _csv_section(project: Project, source: CsvData, project_dir: Path | None) -> str:
     specs = {spec.name: spec for spec in project.inputs}
     inputs = {}
@@ -64,12 +130,7 @@ def _csv_section(project: Project, source: CsvData, project_dir: Path | None) ->
         spec = specs[m.name]
         shape = spec.sized(len(m.columns)) or list(spec.shape)
         inputs[m.name] = (list(m.columns), list(m.classes), shape)
-    targets = {}
-    for m in source.targets:
-        head = project.head(m.name)
-        one_hot = head.task == Task.MULTICLASS_ONEHOT and (
-            bool(m.classes) or (len(m.columns) == 1 and head.units > 1))
-        targets[m.name] = (list(m.columns), list(m.classes), head.units if one_hot else None)
+    targets = _target_columns(project, source)
     dtypes = {spec.name: spec.dtype for spec in project.inputs}
     path = resolve_table_path(source, project_dir)
     return (
@@ -128,7 +189,7 @@ EXPORTED_DATA = "data.npz"
 
 def _npz_section(project: Project, path: Path | None) -> str:
     dtypes = {spec.name: spec.dtype for spec in project.inputs}
-    if path is None:  # CSV or image folder: mogui exports the arrays it read
+    if path is None:  # CSV or image folder with a snapshot: mogui exports the arrays it read
         where = (f"# The arrays mogui read from the project's {project.data.kind} data, "
                  "saved beside\n# this script by the export, named after inputs and heads.\n\n"
                  f'DATA_FILE = Path(__file__).parent / "{EXPORTED_DATA}"\n')
