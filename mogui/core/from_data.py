@@ -225,8 +225,9 @@ def _one_column(name: str, c: ColumnSummary, task: Task | None,
         _two_classes(label, classes)
         chosen = task or Task.MULTICLASS
         if chosen not in (Task.MULTICLASS, Task.MULTICLASS_ONEHOT, Task.BINARY):
+            pick = "multiclass or binary" if len(classes) == 2 else "multiclass"
             raise DataError(f"{label} holds category names, so it cannot be a "
-                            f"{chosen.value} target. Pick multiclass or binary.")
+                            f"{chosen.value} target. Pick {pick}.")
         if chosen == Task.BINARY and len(classes) != 2:
             raise DataError(f"{label} holds {len(classes)} categories, so it cannot be a binary "
                             "target (two categories). Pick multiclass.")

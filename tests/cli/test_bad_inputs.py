@@ -393,7 +393,7 @@ DATA_FILES = [
                                        .unlink()), ("1 image file(s)", "img_003.png")),
     Case("image-corrupt-file", images(lambda p, folder: (folder / "images" / "img_002.png")
                                       .write_bytes(b"not a png")),
-         ("img_002.png", "cannot be read")),
+         ("img_002.png", "cannot be read (it is not a PNG, JPEG, GIF or BMP image). Replace")),
     Case("image-wrong-size", images(lambda p, folder: p["inputs"][0].update(shape=[12, 12, 1]),
                                     resize=False), ("img_000.png", "16x16", "12x12")),
     Case("image-input-not-an-image", images(lambda p, folder: p.update(

@@ -153,7 +153,8 @@ def test_a_task_given_overrides_the_inferred_one(column, task, units):
 
 
 @pytest.mark.parametrize("column, task, words", [
-    ("words", Task.REGRESSION, ("category names", "regression")),
+    ("words", Task.REGRESSION, ("category names", "regression", "Pick multiclass or binary")),
+    ("three", Task.REGRESSION, ("category names", "Pick multiclass.")),
     ("three", Task.BINARY, ("3 categories", "binary")),
     ("floats", Task.MULTICLASS, ("fractions", "multiclass")),
     ("ints", Task.BINARY, ("from 1 to 3", "binary")),

@@ -109,3 +109,12 @@ def test_an_image_folder_whose_table_names_missing_files(tmp_path):
     (tmp_path / "images" / "img_002.png").unlink()
     with pytest.raises(DataError, match="img_002.png"):
         summarize_data(tmp_path / "images", labels=labels)
+
+
+def test_an_image_that_is_no_image_is_named_with_one_list_of_formats(tmp_path):
+    write_image_folder(tmp_path, 6, pixels=8)
+    (tmp_path / "images" / "img_000.png").write_bytes(b"\x00\x01 random bytes")
+    with pytest.raises(DataError) as info:
+        summarize_data(tmp_path / "images")
+    assert str(info.value) == ("The image 'img_000.png' cannot be read (it is not a PNG, JPEG, "
+                               "GIF or BMP image). Replace it with a PNG, JPEG, GIF or BMP file.")

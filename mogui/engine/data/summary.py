@@ -20,7 +20,7 @@ from mogui.core.columns import MAX_LISTED, ColumnKind, ColumnStats, ColumnSummar
 from mogui.core.errors import DataError
 from mogui.core.from_data import DataSummary
 from mogui.core.paths import path_problem
-from mogui.engine.data.sources.image_folder import IMAGE_SUFFIXES
+from mogui.engine.data.sources.image_folder import IMAGE_SUFFIXES, image_error
 from mogui.engine.data.sources.table import iter_chunks, read_header
 
 #: Delimiters a table's header line is tried with, most likely first.
@@ -154,9 +154,8 @@ def image_shape(path: Path) -> tuple[int, int, int]:
     try:
         image = tf.io.decode_image(tf.io.read_file(str(path)), expand_animations=False)
     except (tf.errors.OpError, OSError) as exc:
-        message = " ".join(str(getattr(exc, "message", exc)).split())[:200]
-        raise DataError(f"The image '{path.name}' cannot be read ({message}). Replace it with "
-                        "a PNG, JPEG, GIF or BMP file.") from None
+        raise image_error(path.name, exc, "Replace it with a PNG, JPEG, GIF or BMP file.") \
+            from None
     height, width, channels = (int(d) for d in image.shape)
     return height, width, 1 if channels == 1 else 3
 

@@ -133,9 +133,8 @@ class ImageFolder(StreamingDataset):
             image = decode_image(tf.io.read_file(str(path)), tuple(self.spec.shape),
                                  self.source.resize, self.source.scale)
         except (tf.errors.OpError, OSError) as exc:
-            message = _plain(getattr(exc, "message", str(exc)))
-            raise DataError(f"The image '{path.name}' cannot be read ({message}). Replace it "
-                            f"with a PNG, JPEG, GIF or BMP file, or remove its row.") from None
+            raise image_error(path.name, exc, "Replace it with a PNG, JPEG, GIF or BMP file, "
+                              "or remove its row.") from None
         height, width, _ = self.spec.shape
         if image.shape[0] != height or image.shape[1] != width:
             raise DataError(f"The image '{path.name}' is {image.shape[1]}x{image.shape[0]} "
@@ -196,6 +195,15 @@ class ImageFolder(StreamingDataset):
         # a pipeline whose source was let go still finds its cache.
         data._mogui_source = self
         return data
+
+
+def image_error(name: str, exc: BaseException, fix: str) -> DataError:
+    """``The image 'NAME' cannot be read (why). FIX``, why in words from TensorFlow's or the
+    system's error."""
+    why = " ".join(_plain(getattr(exc, "message", str(exc))).split())[:200].rstrip(".")
+    if "Unknown image file format" in why:
+        why = "it is not a PNG, JPEG, GIF or BMP image"
+    return DataError(f"The image '{name}' cannot be read ({why}). {fix}")
 
 
 def _plain(message: str) -> str:
