@@ -196,8 +196,8 @@ def add_predict_parser(sub: Any, project_help: str, trust_help: str
         description="Write the predictions of a trained run for a data file: one column per "
         "head, class names for classification heads, values in the target's units for "
         "regression heads. A CSV file needs the project's input columns; an .npz file its "
-        "input arrays; an image-folder project takes a folder of images. When the file also "
-        "holds the targets, each head is evaluated too.")
+        "input arrays; an image-folder project takes a folder of images. When a CSV or .npz "
+        "file also holds the targets, each head is evaluated too.")
     predict.add_argument("project", help=project_help)
     predict.add_argument("--run", help="the run folder (or its name in the project's runs "
                          "folder; default: the newest run with a trained model)")
