@@ -78,10 +78,13 @@ class SourcePage(QWizardPage):
         self.runner = ThreadRunner(self, name="mogui-data-summary")
         self.runner.succeeded.connect(self._read)
         self.runner.failed.connect(self._failed)
+        self.runner.finished.connect(self.completeChanged)  # Next again once reading ended
         self.kind.currentIndexChanged.connect(self._kind_changed)
-        for field in (self.data_path, self.image_folder):
-            field.changed.connect(self.completeChanged)
-            field.edit.textChanged.connect(self.completeChanged)
+        for field in (self.data_path, self.image_folder, self.labels_path):
+            field.changed.connect(self._choice_changed)
+            field.edit.textChanged.connect(self._choice_changed)
+        self.file_column.textChanged.connect(self._choice_changed)
+        self.delimiter.currentIndexChanged.connect(self._choice_changed)
         self._kind_changed()
 
     def set_data(self, path: str | Path, kind: str | None = None) -> None:
@@ -108,6 +111,12 @@ class SourcePage(QWizardPage):
         self.form.setRowVisible(self.data_path, not images)
         for widget in (self.image_folder, self.labels_path, self.file_column):
             self.form.setRowVisible(widget, images)
+        self.completeChanged.emit()
+
+    def _choice_changed(self, *_args: object) -> None:
+        """A field changed: what was said about the earlier choice no longer applies."""
+        if not self.runner.is_running:
+            self._say("")
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt's name

@@ -200,3 +200,20 @@ def test_the_file_menu_offers_new_and_predict(window, monkeypatch):
     window.findChild(QAction, "actionPredict").trigger()
     assert opened and opened[0].document is window.document
     assert "no trained run yet" in opened[0].error.text()  # the demo has not been trained
+
+
+def test_a_bad_file_column_can_be_corrected_and_next_works_again(qtbot, tmp_path):
+    write_image_folder(tmp_path, 16, pixels=16)
+    wizard = _wizard(qtbot)
+    page = wizard.source_page
+    page.set_data(tmp_path / "images")
+    page.file_column.setText("picture")
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+    wizard.next()
+    qtbot.waitUntil(lambda: "no column 'picture'" in page.status.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: not page.runner.is_running, timeout=30_000)
+    assert next_button.isEnabled() and wizard.currentPage() is page
+    page.file_column.setText("file")  # corrected: the old message goes, Next reads again
+    assert page.status.text() == "" and next_button.isEnabled()
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.currentPage() is wizard.columns_page, timeout=30_000)
