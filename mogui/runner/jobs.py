@@ -50,8 +50,9 @@ def train(handle: JobHandle, request: TrainRequest) -> TrainSummary:
     settings = request.project.training
     baseline: dict[str, float] = {}
     has_validation = settings.validation_split > 0
-    if request.baseline and isinstance(data, Dataset):
-        train_rows, val_rows = data.split(settings.validation_split, settings.seed)
+    if request.baseline:  # streamed data: its targets alone, the same rows for each split
+        targets = data if isinstance(data, Dataset) else data.targets_only()
+        train_rows, val_rows = targets.split(settings.validation_split, settings.seed)
         baseline = predict_mean_baseline(train_rows, val_rows, request.project)
         has_validation = val_rows is not None
     return TrainSummary(result.history, result.stopped, result.epochs_run, result.device,

@@ -96,6 +96,10 @@ class StreamingDataset(ABC):
     def iter_chunks(self) -> Iterator[tuple[int, Dataset]]:
         """``(first_row, chunk)`` pairs in file order; targets keep missing-label markers."""
 
+    def targets_only(self) -> Dataset:
+        """Every row's targets, without the inputs (one pass over the data)."""
+        return concat([Dataset(x={}, y=chunk.y) for _start, chunk in self.iter_chunks()])
+
     def take(self, n: int) -> Dataset:
         """The first ``n`` rows, in memory (for dry runs, previews and checks)."""
         parts: list[Dataset] = []
