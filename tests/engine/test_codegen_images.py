@@ -65,12 +65,14 @@ def test_a_streamed_image_project_exports_a_script_that_runs_on_its_own(tmp_path
     project.training.epochs = 1
     result = export_project(project, tmp_path / "export", formats=(), project_dir=tmp_path)
     assert "data.npz" not in result.files and "IMAGE_FOLDER = Path(" in result.script
-    script = next((tmp_path / "export").glob("train_*.py"))
-    done = subprocess.run([sys.executable, str(script), str(tmp_path / "rerun")],
-                          cwd=tmp_path / "export",
-                          capture_output=True, text=True, timeout=300)
+    export = tmp_path / "export"
+    script = next(export.glob("train_*.py"))
+    exported = (export / "history.csv").read_bytes()
+    done = subprocess.run([sys.executable, str(script)], cwd=export, capture_output=True,
+                          text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert (tmp_path / "rerun" / "history.csv").is_file()
+    assert (export / "rerun" / "history.csv").is_file()  # not over the exported files
+    assert (export / "history.csv").read_bytes() == exported
     with pytest.raises(ExportError, match="streamed from disk"):
         export_project(project, tmp_path / "snap", formats=(), project_dir=tmp_path,
                        data_snapshot=True)

@@ -67,7 +67,7 @@ def readme_text(project: Project, files: list[str], script: str) -> str:
         f"  {script}:",
         "    standalone training script (keras, tensorflow, numpy only). It builds the same",
         "    model, losses, data and seeds and trains it again:",
-        f"    python {script} OUTPUT_FOLDER",
+        f"    python {script} [OUTPUT_FOLDER]   (default: rerun/ beside it)",
     ]
     for name in files:
         if name in _DESCRIPTIONS:

@@ -100,7 +100,9 @@ def generate_script(project: Project, project_dir: Path | None = None, *,
         RUN_SECTION,
         _main(project),
         'if __name__ == "__main__":\n'
-        '    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent)\n',
+        "    # The run's files go to the folder given, else to rerun/ beside this script (never\n"
+        "    # over the files exported with it).\n"
+        '    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "rerun")\n',
     ]
     text = "\n\n".join(s.strip("\n") + "\n" for s in sections if s.strip())
     return format_python(text) if format_code else text
