@@ -52,6 +52,7 @@ from mogui.core.run_store import RunFolderError
 from mogui.core.tracking import TrackingError
 from mogui.core.trust import project_code
 from mogui.core.validation import ProjectError
+from mogui.runner.native_log import import_tensorflow_quietly, load_tensorflow_quietly
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -76,6 +77,9 @@ def _quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+
+#: Jobs whose results are the engine's classes: reading them loads TensorFlow here.
+RESULTS_NEEDING_ENGINE = frozenset({"dry_run", "export", "evaluate"})
 
 #: Longest the dry run of ``validate`` may take before it is stopped.
 DRY_RUN_TIMEOUT_S = 120.0
@@ -116,6 +120,8 @@ def _run_child(job: str, args: tuple, allowed: Iterable[str] = (),
         child.start_job(job, args, allowed)
         if timer is not None:
             timer.start()
+        if job in RESULTS_NEEDING_ENGINE:  # loaded now, quietly, as the child works
+            import_tensorflow_quietly()
         return run_to_end(child, on_event)
     except JobCancelled:
         if timed_out.is_set():
@@ -148,8 +154,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    _quiet_tensorflow()
     project, _ = _load(args.project)
+    load_tensorflow_quietly()
     from mogui.engine.losses.dry_run import loss_contract
     from mogui.engine.model.shapes import format_shape, inspect_project
 

@@ -27,6 +27,7 @@ from mogui.core.project import Project
 from mogui.core.run_store import list_runs, runs_dir
 from mogui.core.runs import MODEL_FILE, RUN_FILE
 from mogui.core.validation import ProjectError, check_project
+from mogui.runner.native_log import load_tensorflow_quietly
 
 EXIT_OK, EXIT_INVALID = 0, 2
 Load = Callable[..., tuple[Project, Path]]
@@ -76,7 +77,7 @@ def init_command(args: argparse.Namespace) -> int:
                      "(e.g. my_project.json).")
     if (problem := _new_file_problem(out, "--out")) is not None:
         return _fail(problem)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    load_tensorflow_quietly()
     from mogui.engine.data import check_data, summarize_data
     from mogui.engine.model import inspect_project
 

@@ -22,6 +22,7 @@ from multiprocessing.connection import Connection
 
 from mogui.core.jobs import JobCancelled, JobHandle
 from mogui.core.trust import allow_in_process
+from mogui.runner.native_log import held_native_stderr
 from mogui.runner.scratch import use_scratch
 
 
@@ -103,8 +104,11 @@ def serve(commands: Connection, events: Connection, niceness: int = 0,
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     # Imported here, in the child only: the parent names this function without loading the
-    # engine (TensorFlow); a waiting child has it loaded before it says "ready".
-    jobs = importlib.import_module("mogui.runner.jobs")
+    # engine (TensorFlow); a waiting child has it loaded, and its devices found, before it
+    # says "ready".
+    with held_native_stderr():
+        jobs = importlib.import_module("mogui.runner.jobs")
+        jobs.configure_devices()
 
     handle = ChildHandle(events)
     handle.send(("ready",))
