@@ -129,25 +129,27 @@ def thumbnail(array: np.ndarray) -> QPixmap | None:
 
 
 def worst_table(head: str, worst: list[Any], error: str) -> QTableWidget:
-    """The rows the head gets most wrong: data row (from 0), true and predicted value, the
-    error, and the image when the row's input is one."""
+    """The rows the head gets most wrong: data row (from 0), its file (image folders), true
+    and predicted value, the error, and the image when the row's input is one."""
     images = [next((p for p in (thumbnail(v) for v in w.inputs.values()) if p is not None),
                    None) for w in worst]
-    headers = ["Row", "True", "Predicted", error]
+    named = any(w.name for w in worst)
+    headers = ["Row", *(["File"] if named else []), "True", "Predicted", error]
     if any(p is not None for p in images):
         headers.append("Image")
     table = _table(f"worst_{head}", headers)
     table.setRowCount(len(worst))
     table.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
     for r, (w, pixmap) in enumerate(zip(worst, images, strict=True)):
-        table.setItem(r, 0, _cell(str(w.row)))
-        table.setItem(r, 1, _cell(w.true, align_right=False))
-        table.setItem(r, 2, _cell(w.predicted, align_right=False))
-        table.setItem(r, 3, _cell(f"{w.error:.4g}"))
+        cells = [_cell(str(w.row)), *([_cell(w.name, align_right=False)] if named else []),
+                 _cell(w.true, align_right=False), _cell(w.predicted, align_right=False),
+                 _cell(f"{w.error:.4g}")]
+        for column, cell in enumerate(cells):
+            table.setItem(r, column, cell)
         if pixmap is not None:
             item = QTableWidgetItem()
             item.setIcon(QIcon(pixmap))
-            table.setItem(r, 4, item)
+            table.setItem(r, len(cells), item)
     _fit(table, min(len(worst), 4 if len(headers) > 4 else 10))  # pictures are tall
     return table
 

@@ -196,3 +196,24 @@ def test_the_evaluate_job_crosses_a_process_pipe(trained_run):
     np.testing.assert_array_equal(again.heads["kind"].confusion,
                                   evaluation.heads["kind"].confusion)
     assert again.lines() == evaluation.lines()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("streaming", ["never", "always"])
+def test_the_worst_rows_of_an_image_folder_name_their_files(tmp_path, streaming):
+    from tests.engine.data_builders import image_project, write_image_folder
+
+    labels, _ = write_image_folder(tmp_path, 20, pixels=8, missing_shape=(5,))
+    project = image_project(8)
+    project.data.folder = str(tmp_path / "images")
+    project.data.labels = str(labels)
+    project.data.streaming = streaming
+    run = tmp_path / "run"
+    run_training(project, load_data(project), lambda _e: None, out_dir=run)
+    save_project(project, run / "project.json")
+    evaluation = evaluate_run(run, rows="all", worst=4)
+    for head in evaluation.heads.values():
+        assert len(head.worst) == 4
+        assert [w.name for w in head.worst] == [f"img_{w.row:03d}.png" for w in head.worst]
+        assert f"({head.worst[0].name}):" in "\n".join(head.lines())
+    assert 5 not in [w.row for w in evaluation.heads["shape"].worst]  # no label, no error

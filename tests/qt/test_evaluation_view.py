@@ -153,6 +153,13 @@ def test_the_worst_rows_show_the_image_of_an_image_input():
     assert picture.pixelColor(picture.width() // 2, picture.height() // 2).value() == 255
     assert picture.pixelColor(0, 0).value() == 0
     assert thumbnail(np.zeros((3,), np.float32)) is None  # not an image: no picture
+    evaluation.worst[0].name = "img_009.png"  # an image folder's rows name their files
+    named = HeadEvaluationView(evaluation)
+    table = named.worst
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headers[:2] == ["Row", "File"] and headers[-1] == "Image"
+    assert _cells(table)[0][:4] == ["9", "img_009.png", "square", "round"]
+    assert not table.item(0, 5).icon().isNull()
 
 
 def test_predict_writes_class_names_and_a_bad_file_writes_nothing(qtbot, run_list, fixed_run,

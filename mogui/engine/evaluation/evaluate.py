@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from mogui.core.errors import DataError
-from mogui.core.project import Project
+from mogui.core.project import ImageFolderData, Project
 from mogui.core.run_store import run_project
 from mogui.core.runs import MODEL_FILE
 from mogui.engine.data import (
@@ -26,6 +26,8 @@ from mogui.engine.data import (
     prepare_masked_targets,
     project_labels,
 )
+from mogui.engine.data.sources import resolve
+from mogui.engine.data.sources.image_folder import ImageFolder
 from mogui.engine.evaluation.metrics import HeadEvaluation, evaluate_head
 from mogui.engine.plain_keras.split import split_rows
 from mogui.engine.training import inference_copy, load_trained_model
@@ -59,9 +61,20 @@ def evaluate_run(run_dir: str | Path, data: Dataset | StreamingDataset | None = 
     run_dir = Path(run_dir)
     project = run_project(run_dir)
     model = inference_copy(load_trained_model(run_dir / MODEL_FILE))
+    names = getattr(data, "files", None)
     if data is None:
         data = load_data(project, run_dir)
-    return evaluate_model(project, model, data, rows=rows, worst=worst)
+        names = _image_files(project, run_dir)
+    return evaluate_model(project, model, data, rows=rows, worst=worst, names=names)
+
+
+def _image_files(project: Project, project_dir: Path) -> list[str] | None:
+    """Each row's image file, for an image-folder project (its label table only is read)."""
+    source = project.data
+    if not isinstance(source, ImageFolderData):
+        return None
+    return ImageFolder(project, source, resolve(source.folder, project_dir),
+                       resolve(source.labels, project_dir)).files
 
 
 def _selected(project: Project, data: Dataset | StreamingDataset, rows: Rows
@@ -123,9 +136,11 @@ def _inputs_of(data: Dataset | StreamingDataset, wanted: set[int]) -> dict[int, 
 
 
 def evaluate_model(project: Project, model: keras.Model, data: Dataset | StreamingDataset,
-                   *, rows: Rows = "validation", worst: int = 10) -> Evaluation:
+                   *, rows: Rows = "validation", worst: int = 10,
+                   names: list[str] | None = None) -> Evaluation:
     """Every head of ``model`` (a model whose ``predict`` returns a dict keyed by head, in the
-    targets' units) on the chosen rows of ``data``."""
+    targets' units) on the chosen rows of ``data``; ``names``: each data row's file, shown
+    with the worst rows."""
     chosen, note = _selected(project, data, rows)
     if chosen.size == 0:
         raise DataError("There are no rows to evaluate: the data holds no samples.")
@@ -143,4 +158,5 @@ def evaluate_model(project: Project, model: keras.Model, data: Dataset | Streami
     for h in evaluation.heads.values():
         for w in h.worst:
             w.inputs = inputs.get(w.row, {})
+            w.name = names[w.row] if names is not None and w.row < len(names) else ""
     return evaluation

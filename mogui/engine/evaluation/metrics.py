@@ -52,6 +52,8 @@ class WorstRow:
     predicted: str
     error: float
     inputs: dict[str, np.ndarray] = field(default_factory=dict)
+    #: The row's file (an image folder's rows), else "".
+    name: str = ""
 
 
 @dataclass
@@ -110,7 +112,8 @@ class HeadEvaluation:
                        f"mean residual {s['mean_residual']:.4g} (std {s['std_residual']:.4g})")
         if self.worst:
             out.append("  worst rows (row: true -> predicted, error)")
-            out += [f"    {w.row}: {w.true} -> {w.predicted}, {w.error:.4g}" for w in self.worst]
+            out += [f"    {w.row}{f' ({w.name})' if w.name else ''}: {w.true} -> {w.predicted}, "
+                    f"{w.error:.4g}" for w in self.worst]
         return out
 
 
