@@ -61,9 +61,11 @@ def evaluate_run(run_dir: str | Path, data: Dataset | StreamingDataset | None = 
     run_dir = Path(run_dir)
     project = run_project(run_dir)
     model = inference_copy(load_trained_model(run_dir / MODEL_FILE))
-    names = getattr(data, "files", None)
+    given = data is not None
     if data is None:
         data = load_data(project, run_dir)
+    names = getattr(data, "files", None)  # a streamed image folder's
+    if names is None and not given:  # an image folder decoded into memory
         names = _image_files(project, run_dir)
     return evaluate_model(project, model, data, rows=rows, worst=worst, names=names)
 

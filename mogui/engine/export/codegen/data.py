@@ -62,12 +62,17 @@ def data_section(project: Project, project_dir: Path | None, *,
     return _npz_section(project, path)
 
 
+def _absolute(path: str, project_dir: Path | None) -> Path:
+    """A path as the project stores it (relative to the project file) made absolute."""
+    candidate = Path(path)
+    if not candidate.is_absolute() and project_dir is not None:
+        candidate = Path(project_dir) / candidate
+    return candidate.resolve()
+
+
 def resolve_table_path(source: CsvData, project_dir: Path | None) -> Path:
     """Absolute path of a CSV project's table."""
-    path = Path(source.path)
-    if not path.is_absolute() and project_dir is not None:
-        path = Path(project_dir) / path
-    return path.resolve()
+    return _absolute(source.path, project_dir)
 
 
 def _target_columns(project: Project, source: CsvData | ImageFolderData) -> dict:
@@ -85,8 +90,7 @@ def _target_columns(project: Project, source: CsvData | ImageFolderData) -> dict
 def _image_section(project: Project, source: ImageFolderData,
                    project_dir: Path | None) -> str:
     spec = project.inputs[project.input_names.index(source.input)]
-    folder, labels = (resolve_table_path(CsvData(path=path), project_dir)
-                      for path in (source.folder, source.labels))
+    folder, labels = (_absolute(path, project_dir) for path in (source.folder, source.labels))
     return (
         banner("data") + "\n"
         "# The project's image folder and label table, read the way mogui reads them: each\n"
