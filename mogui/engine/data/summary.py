@@ -170,6 +170,12 @@ def images_shape(folder: Path, files: list[str]) -> tuple[int, int, int]:
     return height, width, 3 if any(shape[2] == 3 for shape in shapes) else 1
 
 
+def _first_rows(path: Path, delimiter: str, count: int = 64) -> list[list[str]]:
+    """The first ``count`` data rows of a table, as written."""
+    first = next(iter_chunks(path, delimiter, count), None)
+    return first.rows if first is not None else []
+
+
 def summarize_image_folder(folder: Path, labels: Path | None = None,
                            file_column: str | None = None,
                            delimiter: str | None = None) -> DataSummary:
@@ -179,8 +185,7 @@ def summarize_image_folder(folder: Path, labels: Path | None = None,
         raise DataError(f"The image folder '{folder}' {problem}.")
     labels = labels or find_labels(folder)
     table = summarize_table(labels, delimiter)
-    first = next(iter_chunks(labels, table.delimiter, 64), None)
-    column = file_column or find_file_column(table, first.rows if first else [])
+    column = file_column or find_file_column(table, _first_rows(labels, table.delimiter))
     if column not in table.names:
         raise DataError(f"The table '{labels.name}' has no column '{column}'. Its columns are "
                         f"{', '.join(repr(n) for n in table.names)}.")
