@@ -90,8 +90,8 @@ class PredictDialog(QDialog):
         out_row.addWidget(self.out_edit, 1)
         out_row.addWidget(choose)
 
-        what = ("a folder of images (predictions only: the evaluation views evaluate the "
-                "project's own labelled images)" if images else "a CSV table with the "
+        what = ("a folder of images (predictions only: Evaluate… on the Runs tab evaluates "
+                "the project's own labelled images)" if images else "a CSV table with the "
                 "project's input columns (other columns are ignored) or an .npz file with its "
                 "input arrays. When it also holds the targets, the rows are evaluated too")
         note = QLabel(f"Data to predict: {what}.", wordWrap=True)
