@@ -44,10 +44,13 @@ def test_commands_print_no_tensorflow_start_up_lines(tmp_path):
                                                             "TF_ENABLE_ONEDNN_OPTS")}
     example = str(example_path("bbox_classification_joint"))
     for command in (["inspect", example], ["validate", example]):
-        done = subprocess.run([sys.executable, "-m", "mogui", *command], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr[-2000:]
-        assert not [line for line in done.stderr.splitlines()
-                    if any(word in line for word in START_UP)], done.stderr
-    # The child's temporary files (TensorFlow's generated code) went with its scratch folder.
-    assert not list(Path(tempfile.gettempdir()).glob("mogui-worker-*"))
+        process = subprocess.Popen([sys.executable, "-m", "mogui", *command], cwd=tmp_path,
+                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        _out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err[-2000:]
+        assert not [line for line in err.splitlines()
+                    if any(word in line for word in START_UP)], err
+        # The child's temporary files (TensorFlow's generated code) went with its scratch
+        # folder (other test processes may have folders of their own meanwhile).
+        assert not list(Path(tempfile.gettempdir()).glob(f"mogui-worker-{process.pid}-*"))
