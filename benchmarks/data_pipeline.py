@@ -141,11 +141,19 @@ def decoding_alone(folder: Path, shape: tuple[int, int, int], batch: int, repeat
     batches = tf.data.Dataset.from_tensor_slices(raw).batch(batch).map(
         decode, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
     rate, cpu = interleaved({"decode": (batches, len(raw))}, repeats)["decode"]
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     bound = cores * 1e6 / cpu
     print(f"{'  decode only':<14} {len(raw):>7} images   {rate:>10.0f}/s (ratio "
           f"{rate / in_memory:.2f}; CPU µs/image {cpu:.1f}: {cores} cores busy with nothing "
           f"else would decode {bound:.0f}/s, ratio {bound / in_memory:.2f})")
+
+
+def usable_cores() -> int:
+    """The CPU threads this process may run on (fewer than the machine's under ``taskset``)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not offered on every system
+        return os.cpu_count() or 1
 
 
 def _load() -> str:
@@ -174,8 +182,8 @@ def main() -> None:
         for section in ("csv", "images"):
             subprocess.run([sys.executable, __file__, *sys.argv[1:], "--section", section],
                            check=True)
-        print(f"(CPU threads: {os.cpu_count()}; load average before {load_before}, after "
-              f"{_load()}; numbers vary with disk cache and load)")
+        print(f"(CPU threads usable: {usable_cores()} of {os.cpu_count()}; load average "
+              f"before {load_before}, after {_load()}; numbers vary with disk cache and load)")
         return
     # As in training (``run_training``): the objects alive now stay out of Python's garbage
     # collections, which would otherwise walk TensorFlow's heap every few chunks read.

@@ -99,6 +99,8 @@ def init_command(args: argparse.Namespace) -> int:
     print(f"{summary.path.name}: {summary.rows} rows, {len(summary.columns)} {what}")
     print("\n".join(summary.lines()))
     print("\n".join(plan.lines()))
+    for note in summary.notes:
+        print(f"note: {note}", file=sys.stderr)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     try:

@@ -46,7 +46,8 @@ class DataSummary:
 
     ``path`` is the CSV table, the ``.npz`` file or the image folder's label table; ``folder``
     the image folder, ``file_column`` the table's column naming each image and ``image_shape``
-    the (height, width, channels) the images get as model input.
+    the (height, width, channels) the images get as model input; ``notes`` say what the user
+    may have meant instead.
     """
 
     kind: DataKind
@@ -57,6 +58,8 @@ class DataSummary:
     folder: Path | None = None
     file_column: str | None = None
     image_shape: tuple[int, int, int] | None = None
+    #: What the user may have meant instead (e.g. a table that names image files).
+    notes: tuple[str, ...] = ()
 
     @property
     def names(self) -> list[str]:

@@ -18,6 +18,8 @@ import gc
 import threading
 import time
 
+from mogui.runner.native_log import held_native_stderr
+
 _lock = threading.Lock()
 _loaded = threading.Event()
 _may_load = threading.Event()
@@ -54,10 +56,12 @@ def load_engine() -> None:
             return
         started = time.perf_counter()
         # Imported here, not at the top, so that the app's window appears without TensorFlow.
-        from mogui.engine.training.devices import configure_devices
+        # Its start-up lines are dropped; whatever else reaches stderr meanwhile is kept.
+        with held_native_stderr(pass_others=True):
+            from mogui.engine.training.devices import configure_devices
 
-        configure_devices()  # GPU memory growth: before TensorFlow's first op
-        import mogui.engine.export  # noqa: F401 - Keras and every engine layer below export
+            configure_devices()  # GPU memory growth: before TensorFlow's first op
+            import mogui.engine.export  # noqa: F401 - Keras and every engine layer below
 
         gc.freeze()  # TensorFlow's ~300,000 objects stay: keep them out of collections
 

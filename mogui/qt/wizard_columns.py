@@ -8,6 +8,7 @@ Columns are picked in the table (several at once with Ctrl or Shift) or by a sel
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
@@ -113,7 +114,8 @@ class ColumnsPage(QWizardPage):
         self.heading.setText(
             f"<b>{summary.path.name}</b>: {summary.rows} rows, {len(summary.columns)} {what}"
             + (f". The images in '{summary.folder.name if summary.folder else ''}' are the "
-               "input; pick the targets among the table's columns." if images else ""))
+               "input; pick the targets among the table's columns." if images else "")
+            + "".join(f"<br>{html.escape(note, quote=False)}" for note in summary.notes))
         self.feature_button.setEnabled(not images)
         try:
             plan = plan_features(summary, [])

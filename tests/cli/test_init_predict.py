@@ -94,6 +94,17 @@ def test_init_with_an_image_folder(tmp_path, monkeypatch, capsys):
         [("shape", "multiclass", 6), ("box", "regression", 4)]
 
 
+def test_init_on_the_label_table_of_images_says_to_give_the_folder(tmp_path, monkeypatch,
+                                                                   capsys):
+    monkeypatch.chdir(tmp_path)
+    write_image_folder(tmp_path, 16, pixels=16)
+    code, _out, err = run(["init", "--data", "labels.csv", "--target", "shape", "--out",
+                           "shapes.json"], capsys)
+    assert code == 0, err
+    assert "note: The column 'file' names image files" in err
+    assert "give the folder 'images' as the data" in err
+
+
 # -- bad inputs --------------------------------------------------------------------------------
 
 Build = Callable[[Path], list[str]]

@@ -63,6 +63,27 @@ def test_the_file_column_is_found_from_its_cells_in_a_long_table(tmp_path):
     assert summary.file_column == "picture" and summary.rows == 120
 
 
+def test_a_table_naming_images_given_as_the_data_says_to_give_the_folder(tmp_path):
+    labels, _ = write_image_folder(tmp_path, 12, pixels=8)
+    summary = summarize_data(labels)
+    assert summary.kind == "csv"
+    [note] = summary.notes
+    assert "'file' names image files ('img_000.png'" in note
+    assert f"the folder '{tmp_path / 'images'}'" in note and "--labels labels.csv" in note
+    # The images moved away: the note cannot name their folder, and still says what to do.
+    (tmp_path / "images").rename(tmp_path.parent / f"{tmp_path.name}_moved")
+    [note] = summarize_data(labels).notes
+    assert "the folder that holds those images" in note
+
+
+def test_a_plain_table_has_no_note(tmp_path):
+    path = write_table(tmp_path, 30)
+    text = path.read_text().replace("\n", ",path\n")  # a column named like a file column
+    path.write_text(text.replace(",path\n", ",x.txt\n").replace(",x.txt\n", ",path\n", 1))
+    summary = summarize_data(path)
+    assert "path" in summary.names and summary.notes == ()
+
+
 def test_the_input_takes_the_common_size_and_colour_of_the_images(tmp_path):
     import tensorflow as tf
 

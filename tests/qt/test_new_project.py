@@ -190,6 +190,16 @@ def test_the_wizard_makes_an_image_project(qtbot, tmp_path):
     assert project.inputs[0].shape == [16, 16, 1]
 
 
+def test_the_label_table_of_images_read_as_a_csv_says_to_choose_the_folder(qtbot, tmp_path):
+    labels, _ = write_image_folder(tmp_path, 8, pixels=8)
+    wizard = _wizard(qtbot)
+    _read(qtbot, wizard, labels, "csv")
+    heading = wizard.columns_page.heading.text()
+    assert "labels.csv</b>: 8 rows" in heading
+    assert "The column 'file' names image files" in heading
+    assert "Image folder + table of labels" in heading
+
+
 def test_the_file_menu_offers_new_and_predict(window, monkeypatch):
     new_menu = window.findChild(QMenu, "menuNew")
     assert [a.text().replace("&", "") for a in new_menu.actions()] == \

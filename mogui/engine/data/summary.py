@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import zipfile
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -134,13 +135,38 @@ def find_labels(folder: Path) -> Path:
                     "is found by itself).")
 
 
+def image_cells_column(names: list[str], rows: list[list[str]]) -> tuple[str, str] | None:
+    """The first column whose first 20 cells in ``rows`` that are not empty all end in an
+    image suffix, with its first such cell; ``None`` when no column does."""
+    for index, name in enumerate(names):
+        cells = [cell for row in rows if index < len(row) and (cell := row[index].strip())]
+        if cells and all(cell.lower().endswith(IMAGE_SUFFIXES) for cell in cells[:20]):
+            return name, cells[0]
+    return None
+
+
+def image_table_note(table: DataSummary) -> str | None:
+    """What to do instead when a CSV table given as the data names image files: give the
+    folder of images (the table's own folder, or one beside it holding the first image)."""
+    found = image_cells_column(table.names, _first_rows(table.path, table.delimiter))
+    if found is None:
+        return None
+    column, first = found
+    here = table.path.parent
+    folders = [here, *sorted(p for p in here.iterdir() if p.is_dir())]
+    folder = next((f for f in folders if (f / first).is_file()), None)
+    where = f"the folder '{folder}'" if folder else "the folder that holds those images"
+    return (f"The column '{column}' names image files ('{first}', ...); read as a table, "
+            f"the images themselves are not used. To train on them, give {where} as the data "
+            f"and this table as its labels (mogui init --data FOLDER --labels "
+            f"{table.path.name}; in the app, New from data, Image folder + table of labels).")
+
+
 def find_file_column(summary: DataSummary, rows: list[list[str]]) -> str:
     """The column whose cells name image files: in ``rows`` (the table's first rows), its
     first 20 cells that are not empty end in an image suffix; else a column named like one."""
-    for index, name in enumerate(summary.names):
-        cells = [cell for row in rows if index < len(row) and (cell := row[index].strip())]
-        if cells and all(cell.lower().endswith(IMAGE_SUFFIXES) for cell in cells[:20]):
-            return name
+    if (found := image_cells_column(summary.names, rows)) is not None:
+        return found[0]
     for column in summary.columns:
         if column.name.lower() in ("file", "filename", "file_name", "image", "path"):
             return column.name
@@ -219,7 +245,9 @@ def summarize_data(path: str | Path, *, labels: str | Path | None = None,
         raise DataError(f"The data file '{path}' {problem}.")
     if path.suffix.lower() == ".npz" or zipfile.is_zipfile(path):
         return summarize_npz(path)
-    return summarize_table(path, delimiter)
+    table = summarize_table(path, delimiter)
+    note = image_table_note(table)
+    return replace(table, notes=(note,)) if note else table
 
 
 __all__ = ["array_summary", "guess_delimiter", "summarize_data", "summarize_image_folder",
