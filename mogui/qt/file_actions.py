@@ -73,6 +73,8 @@ class FileActions(QObject):
     """Opens and saves the document for ``window``, asking before unsaved work is lost."""
 
     recent_changed = Signal()
+    #: An untitled project was saved to a file for the first time (its path).
+    first_saved = Signal(Path)
 
     def __init__(self, document: ProjectDocument, window: QWidget) -> None:
         super().__init__(window)
@@ -162,6 +164,7 @@ class FileActions(QObject):
 
     def save_to(self, path: Path) -> bool:
         """Save atomically; on failure show why and keep the unsaved changes."""
+        untitled = self._document.path is None
         try:
             self._document.save(Path(path))
         except OSError as exc:
@@ -173,4 +176,6 @@ class FileActions(QObject):
             return False
         remember_file(Path(path))
         self.recent_changed.emit()
+        if untitled:
+            self.first_saved.emit(Path(path))
         return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from mogui.core.io import example_names
+from mogui.core.runs import plural
 from mogui.qt import error_dialog
 from mogui.qt.autosave import Autosaver
 from mogui.qt.data_dialog import DataDialog
@@ -113,6 +115,7 @@ class MainWindow(QMainWindow):
         document.changed.connect(self._update_title)  # a new project name shows at once
         document.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.files.recent_changed.connect(self._fill_recent_menu)
+        self.files.first_saved.connect(self._runs_follow_first_save)
         self._update_title()
         self._update_status()
         self.resize(1400, 860)
@@ -273,6 +276,17 @@ class MainWindow(QMainWindow):
         self.new_menu.setEnabled(not running)
         self.recent_menu.setEnabled(not running and bool(recent_files()))
 
+
+    def _runs_follow_first_save(self, path: Path) -> None:
+        """The runs trained while the project was untitled move beside its new file."""
+        moved, stayed = self.runs.follow_first_save(self.document.identity,
+                                                    self.document.project, path)
+        said = []
+        if moved:
+            said.append(f"{plural(len(moved), 'run')} moved to {moved[0].folder.parent}.")
+        said.extend(stayed)
+        if said:
+            self.statusBar().showMessage(" ".join(said), 20_000)
 
     def _on_clean_changed(self, _clean: bool) -> None:
         self._update_title()

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from mogui.core import run_store
 from mogui.core.events import LossWeightsChanged
 from mogui.core.project import Project
+from mogui.core.run_moves import move_run
 from mogui.core.runs import Run, RunStatus
 
 _log = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ class RunModel(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.current: Run | None = None
+        #: Every run started in this app session, oldest first.
+        self.begun: list[Run] = []
 
     def begin(self, project: Project, document_id: str, project_path: Path | None) -> Run:
         """A new run of a snapshot of ``project`` in a new run folder.
@@ -42,6 +45,7 @@ class RunModel(QObject):
         Raises :class:`~mogui.core.run_store.RunStoreError` when the folder cannot be made.
         """
         self.current = run_store.create_run(project, project_path, document_id=document_id)
+        self.begun.append(self.current)
         self.changed.emit()
         self.started.emit(self.current)
         return self.current
@@ -91,3 +95,24 @@ class RunModel(QObject):
         if self.current is not None and self.current.folder == Path(folder):
             self.current = None
             self.changed.emit()
+
+    def follow_first_save(self, document_id: str, project: Project, path: Path
+                          ) -> tuple[list[Run], list[str]]:
+        """An untitled project was first saved at ``path``: move the runs the document
+        (``document_id``) trained while untitled into the saved project's runs folder.
+        Returns the runs moved, and why any others stayed (still training, or not movable)."""
+        target = run_store.runs_dir(project, path)
+        moved: list[Run] = []
+        stayed: list[str] = []
+        for run in self.begun:
+            if not run.belongs_to(document_id) or run.project_path is not None \
+                    or not run.folder.is_dir():
+                continue
+            try:
+                move_run(run, target, path)
+                moved.append(run)
+            except run_store.RunStoreError as exc:
+                stayed.append(str(exc))
+        if moved:
+            self.changed.emit()
+        return moved, stayed

@@ -12,7 +12,7 @@ import html
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -28,6 +28,16 @@ from PySide6.QtWidgets import (
 from mogui.core.columns import ColumnSummary, select_columns
 from mogui.core.errors import DataError
 from mogui.core.from_data import DataSummary, input_problem, plan_features
+
+
+class SelectionEdit(QLineEdit):
+    """The selection box: Enter selects, and goes no further (the wizard's Next stays put)."""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        super().keyPressEvent(event)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.accept()
+
 
 HEADERS = ("Column", "Type", "Missing", "Values", "Use")
 FEATURE_COLOUR, TARGET_COLOUR = QColor("#1565c0"), QColor("#2e7d32")
@@ -63,7 +73,7 @@ class ColumnsPage(QWizardPage):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.select_edit = QLineEdit(objectName="selectColumnsEdit")
+        self.select_edit = SelectionEdit(objectName="selectColumnsEdit")
         self.select_edit.setPlaceholderText("select columns: names, ranges and patterns, "
                                             "e.g. f1:f8, price, sensor_*")
         self.select_edit.returnPressed.connect(self.select_typed)

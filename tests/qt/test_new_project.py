@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QMenu, QWizard
 
@@ -188,6 +189,21 @@ def test_the_wizard_makes_an_image_project(qtbot, tmp_path):
     assert Path(project.data.folder) == tmp_path / "images"
     assert [(h.name, h.units) for h in project.heads] == [("shape", 6), ("box", 4)]
     assert project.inputs[0].shape == [16, 16, 1]
+
+
+def test_enter_in_the_selection_box_selects_and_stays_on_the_page(qtbot, tmp_path):
+    wizard = _wizard(qtbot)
+    _read(qtbot, wizard, write_houses(tmp_path))
+    columns = wizard.columns_page
+    assert columns.make_targets(["price"]) and columns.isComplete()  # Next is on
+    columns.select_edit.setFocus()
+    qtbot.keyClicks(columns.select_edit, "area, nope")
+    qtbot.keyClick(columns.select_edit, Qt.Key.Key_Return)
+    assert wizard.currentPage() is columns and "no column 'nope'" in columns.message.text()
+    columns.select_edit.clear()
+    qtbot.keyClicks(columns.select_edit, "area:year")
+    qtbot.keyClick(columns.select_edit, Qt.Key.Key_Enter)
+    assert wizard.currentPage() is columns and columns.selected() == ["area", "year"]
 
 
 def test_the_label_table_of_images_read_as_a_csv_says_to_choose_the_folder(qtbot, tmp_path):

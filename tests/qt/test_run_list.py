@@ -219,3 +219,36 @@ def test_the_list_shows_how_each_run_balanced_its_heads(window, tmp_path):
     assert tips[cagrad.folder] == "CAGrad (cagrad): c 0.25, iterations 20; 2 devices"
     assert tips[fixed.folder] == "Fixed weights (equal)"
     assert "cannot be read" in tips[lost.folder]
+
+
+def test_runs_of_an_untitled_project_move_beside_it_when_first_saved(qtbot, window, tmp_path):
+    document, runs = window.document, window.run_list
+    assert document.path is None
+    older = _fake_run(document.project, None, 8, RunStatus.FINISHED)  # another session's
+    _train(qtbot, window.training_panel)
+    trained = window.runs.current.folder
+    assert trained.parent == run_store.runs_dir(document.project, None) == older.folder.parent
+    path = tmp_path / "shapes.json"
+    assert window.files.save_to(path)
+    moved = tmp_path / "runs" / "shapes" / trained.name
+    assert moved.is_dir() and not trained.exists() and older.folder.is_dir()
+    assert json.loads((moved / RUN_FILE).read_text())["project_path"] == str(path)
+    assert [info.folder for info in runs.entries] == [moved]
+    assert runs.select(moved) and runs.evaluate_button.isEnabled()
+    assert window.runs.current.folder == moved and window.runs.current.has_model
+    assert "1 run moved to" in window.statusBar().currentMessage()
+    # Saved again under another name, the runs stay with the file they belong to.
+    assert window.files.save_to(tmp_path / "copy.json")
+    assert moved.is_dir() and runs.entries == []
+
+
+def test_a_run_still_training_stays_where_it_writes(tmp_path, demo_project):
+    from mogui.qt.run_model import RunModel
+
+    model = RunModel()
+    running = model.begin(demo_project, "doc", None)
+    model.begin(demo_project, "another document", None)
+    model.finish(RunStatus.FINISHED)
+    moved, stayed = model.follow_first_save("doc", demo_project, tmp_path / "p.json")
+    assert moved == [] and running.folder.is_dir()
+    assert stayed == [f"The run in '{running.folder}' is still training; it stays there."]
