@@ -1,7 +1,8 @@
 """Command line: ``mogui`` opens the app; ``init``, ``train``, ``sweep``, ``inspect``,
-``validate``, ``export``, ``predict`` and ``runs`` work headless (``init`` and ``predict``:
-:mod:`.cli_data`; ``train``: :mod:`.cli_train`; ``sweep``: :mod:`.cli_sweep`). ``train``
-writes a new run folder of the project's (as the app does) unless ``--out`` names one.
+``validate``, ``export``, ``predict``, ``evaluate`` and ``runs`` work headless (``init``,
+``predict`` and ``evaluate``: :mod:`.cli_data`; ``train``: :mod:`.cli_train`; ``sweep``:
+:mod:`.cli_sweep`). ``train`` writes a new run folder of the project's (as the app does)
+unless ``--out`` names one.
 
 Exit codes: 0 success, 2 invalid project or input, or code refused because it is not trusted
 (the reason on stderr), 1 anything else. ``validate``, ``train`` and ``export`` check trust
@@ -23,7 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from mogui import __version__
-from mogui.cli_data import add_init_parser, add_predict_parser, init_command, predict_command
+from mogui.cli_data import (
+    add_evaluate_parser,
+    add_init_parser,
+    add_predict_parser,
+    evaluate_command,
+    init_command,
+    predict_command,
+)
 from mogui.cli_runs import export_source, runs_command
 from mogui.cli_stop import describe_stopping
 from mogui.cli_sweep import add_sweep_parser, sweep_command
@@ -239,6 +247,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return predict_command(args, _load, lambda *a, **k: _run_child(*a, **k))
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    return evaluate_command(args, _load, lambda *a, **k: _run_child(*a, **k))
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     return runs_command(args, _load)
 
@@ -323,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_init_parser(sub).set_defaults(func=init_command)
     add_predict_parser(sub, project_help, trust_help).set_defaults(func=cmd_predict)
+    add_evaluate_parser(sub, project_help, trust_help).set_defaults(func=cmd_evaluate)
 
     runs = sub.add_parser("runs", help="list a project's runs, newest first")
     runs.add_argument("project", help=project_help)

@@ -1,10 +1,11 @@
-"""Data on the command line: ``mogui init`` (a project from a data file) and ``mogui predict``
-(a trained run's predictions for a new data file, one column per head).
+"""Data on the command line: ``mogui init`` (a project from a data file), ``mogui predict``
+(a trained run's predictions for a new data file, one column per head) and ``mogui evaluate``
+(a trained run's figures per head on its project's validation rows).
 
-``init`` reads no project code and runs in this process; ``predict`` loads the run's model in
-a child process (a model file may hold loss code, which runs only when trusted). Keras is
-imported only when a command needs it. Exit codes as in :mod:`mogui.cli`: every bad input
-exits 2 with one line, and a failing command writes no file.
+``init`` reads no project code and runs in this process; ``predict`` and ``evaluate`` load
+the run's model in a child process (a model file may hold loss code, which runs only when
+trusted). Keras is imported only when a command needs it. Exit codes as in :mod:`mogui.cli`:
+every bad input exits 2 with one line, and a failing command writes no file.
 """
 
 from __future__ import annotations
@@ -211,3 +212,40 @@ def add_predict_parser(sub: Any, project_help: str, trust_help: str
                          help="replace --out when it exists")
     predict.add_argument("--trust", action="store_true", help=trust_help)
     return predict
+
+
+def evaluate_command(args: argparse.Namespace, load: Load, run_child: RunChild) -> int:
+    """``mogui evaluate PROJECT [--run RUN] [--rows validation|training|all] [--worst N]``."""
+    project, path = load(args.project)
+    if args.worst < 0:
+        return _fail(f"--worst {args.worst}: give 0 or more rows to list per head.")
+    run = _run_folder(project, project_file(args.project, path), args.run).absolute()
+    trust_args = argparse.Namespace(from_run=str(run), trust=args.trust)
+    if (refused := check_model_trust(trust_args)) is not None:
+        return refused
+    evaluation = run_child("evaluate", (run, args.rows, args.worst), model_code(trust_args))
+    print(f"The model of {run}:")
+    for line in evaluation.lines():
+        print(line)
+    return EXIT_OK
+
+
+def add_evaluate_parser(sub: Any, project_help: str, trust_help: str
+                        ) -> argparse.ArgumentParser:
+    evaluate = sub.add_parser(
+        "evaluate", help="a trained run's figures per head on its project's data",
+        description="Evaluate a trained run on the rows of its project's data it held out "
+        "for validation (or the training rows, or all): per head, a confusion matrix with "
+        "per-class precision and recall, or MAE, RMSE, R² and the residuals, and the rows it "
+        "gets most wrong.")
+    evaluate.add_argument("project", help=project_help)
+    evaluate.add_argument("--run", help="the run folder (or its name in the project's runs "
+                          "folder; default: the newest run with a trained model)")
+    evaluate.add_argument("--rows", choices=("validation", "training", "all"),
+                          default="validation", help="which rows (default: validation, held "
+                          "out from training; all when the run held none out)")
+    evaluate.add_argument("--worst", type=int, default=10,
+                          help="rows listed per head that the model gets most wrong "
+                          "(default: 10)")
+    evaluate.add_argument("--trust", action="store_true", help=trust_help)
+    return evaluate

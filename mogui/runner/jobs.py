@@ -84,7 +84,8 @@ def predict_job(handle: JobHandle, run_dir: Path, data_file: Path, out_file: Pat
     table = predict_run(run_dir, data_file, project)
     handle.check_cancelled()
     atomic_write_text(out_file, table.csv_text())
-    lines = table.evaluation.lines() if table.evaluation is not None else []
+    lines = [*(table.evaluation.lines() if table.evaluation is not None else []),
+             *table.notes]
     return PredictSummary(len(table.rows), table.columns, lines)
 
 

@@ -11,7 +11,7 @@ does. When the file also holds every head's target, the rows are evaluated too.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
@@ -48,6 +48,8 @@ class PredictionTable:
     columns: list[str]
     rows: list[list[object]]
     evaluation: Evaluation | None = None
+    #: Why some heads (or all) were not evaluated, and what the figures include.
+    notes: list[str] = field(default_factory=list)
 
     def csv_text(self) -> str:
         return predictions_csv(self.columns, self.rows)
@@ -77,11 +79,38 @@ def predict_with(project: Project, model: keras.Model, data_file: Path) -> Predi
         rows = [row for x in batches for row in decode_outputs(_outputs(model, x), heads)]
         return PredictionTable([_free("file", columns), *columns],
                                [[name, *row] for name, row in zip(files, rows, strict=True)])
-    data, labelled = _table_data(project, data_file)
-    rows = [row for x in _input_batches(project, data)
+    try:
+        read, data, targets, notes = _table_data(project, data_file, labelled=True)
+        rows = _predicted_rows(project, model, data, heads)
+    except DataError as exc:  # e.g. a target cell the run's classes do not know
+        read, data, targets, _ = _table_data(project, data_file, labelled=False)
+        rows = _predicted_rows(project, model, data, heads)
+        notes = [f"Not evaluated: {exc}"]
+    evaluation = None
+    if targets:
+        evaluation = evaluate_model(read, model, data, rows="all")
+        evaluation.heads = {k: v for k, v in evaluation.heads.items() if k in targets}
+    if evaluation is not None and _is_project_data(project, data_file):
+        notes.append("These rows include the rows the model trained on, so the figures are "
+                     "better than on new data; 'mogui evaluate' (the app: Evaluate… on the "
+                     "Runs tab) evaluates the validation rows alone.")
+    return PredictionTable(columns, rows, evaluation, notes)
+
+
+def _predicted_rows(project: Project, model: keras.Model, data: Dataset | StreamingDataset,
+                    heads: dict) -> list[list[object]]:
+    return [row for x in _input_batches(project, data)
             for row in decode_outputs(_outputs(model, x), heads)]
-    evaluation = evaluate_model(project, model, data, rows="all") if labelled else None
-    return PredictionTable(columns, rows, evaluation)
+
+
+def _is_project_data(project: Project, data_file: Path) -> bool:
+    """True when ``data_file`` is the file the project trains on (paths as the run holds
+    them: absolute)."""
+    own = Path(getattr(project.data, "path", ""))
+    try:
+        return own.is_absolute() and own.resolve() == data_file.resolve()
+    except OSError:
+        return False
 
 
 def _free(name: str, taken: list[str]) -> str:
@@ -103,37 +132,64 @@ def _input_batches(project: Project, data: Dataset | StreamingDataset
                for spec in project.inputs}
 
 
-def _unlabelled(project: Project) -> Project:
-    """A copy whose heads need no targets (inputs alone are checked)."""
+def _without_targets(project: Project, heads: set[str]) -> Project:
+    """A copy in which the ``heads`` need no targets (their losses and metrics off)."""
     copy = project.model_copy(deep=True)
     for head in copy.heads:
-        head.loss.enabled = False
-        head.loss.metrics = []
+        if head.name in heads:
+            head.loss.enabled = False
+            head.loss.metrics = []
     return copy
 
 
-def _table_data(project: Project, path: Path) -> tuple[Dataset | StreamingDataset, bool]:
-    """The file's inputs (and targets, when it holds every head's): the data and whether it
-    holds the targets."""
+def _table_data(project: Project, path: Path, *, labelled: bool
+                ) -> tuple[Project, Dataset | StreamingDataset, list[str], list[str]]:
+    """The file's inputs, and with ``labelled`` the targets of the heads whose columns it
+    holds: the project as it reads the file (the other heads need no target), the data,
+    those heads, and a line for each head left unevaluated."""
     if (problem := path_problem(path)) is not None:
         raise DataError(f"The data file '{path}' {problem}.")
     source = project.data
     if isinstance(source, CsvData):
         header = read_header(path, source.delimiter)
-        labelled = all(c in header for m in source.targets for c in m.columns) and \
-            {m.name for m in source.targets} >= set(project.head_names)
-        copy = _unlabelled(project) if not labelled else project.model_copy(deep=True)
+        _require_inputs(path, [(m.name, c) for m in source.inputs for c in m.columns], header,
+                        "column")
+        present = [m for m in source.targets if all(c in header for c in m.columns)]
+        if not labelled:
+            present = []
+        copy = _without_targets(project, set(project.head_names) - {m.name for m in present})
         copy.data = source.model_copy(update={"path": str(path.absolute()),
-                                              "targets": source.targets if labelled else []})
-        return open_source(copy, None), labelled
+                                              "targets": present})
+        notes = [f"Not evaluated: {m.name} (the file has no column "
+                 f"{', '.join(repr(c) for c in m.columns if c not in header)})"
+                 for m in source.targets if m not in present]
+        return copy, open_source(copy, None), [m.name for m in present], \
+            notes if present else []
     if isinstance(source, NpzData):
-        relaxed = _unlabelled(project)
+        relaxed = _without_targets(project, set(project.head_names))
         data = check_dataset(relaxed, load_npz(path, relaxed), f"'{path.name}'")
-        labelled = set(data.y) >= set(project.head_names)
-        return data, labelled
+        if not labelled:
+            data = Dataset(data.x, {})
+        notes = [f"Not evaluated: {h} (the file has no array for it)"
+                 for h in project.head_names if h not in data.y] if data.y else []
+        return _without_targets(project, set(project.head_names) - set(data.y)), data, \
+            list(data.y), notes
     raise DataError(f"This project trains on {source.kind.replace('_', ' ')} data, which is "
                     "made by mogui itself; predictions need a project whose data is a CSV "
                     "table, an .npz file or an image folder.")
+
+
+def _require_inputs(path: Path, wanted: list[tuple[str, str]], header: list[str],
+                    what: str) -> None:
+    """Refuse a file that lacks a column the model takes as input, naming all of them."""
+    missing = [column for _input, column in wanted if column not in header]
+    if missing:
+        names = ", ".join(repr(m) for m in missing)
+        every = ", ".join(column for _input, column in wanted)
+        raise DataError(f"'{path.name}' has no {what}{'s' if len(missing) > 1 else ''} "
+                        f"{names}, which the model takes as input. Add "
+                        f"{'them' if len(missing) > 1 else 'it'} to the file: the model was "
+                        f"trained on {every}.")
 
 
 def _image_batches(project: Project, source: ImageFolderData, folder: Path
