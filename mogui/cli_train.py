@@ -38,12 +38,12 @@ from mogui.cli_tracking import (
 )
 from mogui.cli_trust import check_trust
 from mogui.core.balancing import BALANCING_METHODS, WEIGHT_SCHEDULES, parameter_problems
-from mogui.core.events import EarlyStop, EpochEnded, StateChanged, TrainingStarted
+from mogui.core.events import EpochEnded, StateChanged, TrainingFinished, TrainingStarted
 from mogui.core.jobs import JobCancelled
 from mogui.core.paths import unwritable_folder
 from mogui.core.project import Balancing, Project
 from mogui.core.run_store import RunRecorder, RunStoreError, create_run, runs_dir
-from mogui.core.runs import RUN_FILE, RunStatus
+from mogui.core.runs import RUN_FILE, RunStatus, plural
 from mogui.core.trust import project_code
 from mogui.core.validation import check_project
 
@@ -231,8 +231,9 @@ def train_command(args: argparse.Namespace, load: Load, run_child: RunChild) -> 
         recorder(event)
         if (line := early_stop_line(event)) is not None:
             stop_lines.append(line)
-        if isinstance(event, EarlyStop) and event.restored_epoch is not None:
-            restored.append(event.restored_epoch)
+        if isinstance(event, TrainingFinished) and event.early_stop is not None \
+                and event.early_stop.restored_epoch is not None:
+            restored.append(event.early_stop.restored_epoch)
 
     request = TrainRequest(project, path.parent.absolute(), out_dir, args.epochs,
                            baseline=True, tracking=tracking)
@@ -254,9 +255,13 @@ def train_command(args: argparse.Namespace, load: Load, run_child: RunChild) -> 
         print(line)
     if (line := gradient_columns_line(project, summary.history, out_dir)) is not None:
         print(line)
-    note = " (stopped early)" if summary.stopped else ""
-    print(f"Done{note}: {summary.epochs_run} epochs. Wrote {out_dir / 'history.csv'} and "
-          f"{out_dir / 'model.keras'}")
+    wrote = f"Wrote {out_dir / 'history.csv'} and {out_dir / 'model.keras'}" \
+        if summary.epochs_run else f"No model was written; the run's record is in {out_dir}"
+    if summary.stopped:  # Ctrl+C or SIGTERM between batches: the run did not finish
+        print(f"Stopped after {plural(summary.epochs_run, 'complete epoch')}. {wrote}.",
+              file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Done: {plural(summary.epochs_run, 'epoch')}. {wrote}.")
     return EXIT_OK
 
 

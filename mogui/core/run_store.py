@@ -143,20 +143,24 @@ def record_weight_change(run: Run, event: LossWeightsChanged) -> None:
 
 
 def finish_run(run: Run, status: RunStatus, *, stopped_during_epoch: int | None = None,
-               message: str = "") -> None:
-    """Mark ``run`` as ended and write its record."""
+               message: str = "", restored_epoch: int | None = None) -> None:
+    """Mark ``run`` as ended and write its record (``restored_epoch``: whose weights early
+    stopping gave the model, counted from 1)."""
     run.status = status
     run.stopped_during_epoch = stopped_during_epoch
+    run.restored_epoch = restored_epoch
     run.message = message
     run.ended_at = datetime.now().replace(microsecond=0)
     save_run(run)
 
 
-def final_losses(project: Project, history: dict[str, list[float]]
-                 ) -> tuple[str, float | None, dict[str, float]]:
-    """``(split, total, per head)``: the last epoch's validation losses (``"validation"``), or
-    its training losses when there was no validation (``"training"``); ``("", None, {})``
-    before the first epoch. A head is left out when its loss was not logged on its own."""
+def final_losses(project: Project, history: dict[str, list[float]],
+                 epoch: int | None = None) -> tuple[str, float | None, dict[str, float]]:
+    """``(split, total, per head)``: the validation losses (``"validation"``) of the epoch
+    whose weights the model ends with (the last, or ``epoch``, counted from 1, when early
+    stopping restored it), or its training losses when there was no validation
+    (``"training"``); ``("", None, {})`` before the first epoch. A head is left out when its
+    loss was not logged on its own."""
     heads = [head.name for head in project.loss_heads()]
     per_head = project.loss_mode == "joint" or len(heads) > 1
     for split, prefix in (("validation", "val_"), ("training", "")):
@@ -164,14 +168,16 @@ def final_losses(project: Project, history: dict[str, list[float]]
         if not total:
             continue
         keys = {name: f"{prefix}{name}_loss" if per_head else f"{prefix}loss" for name in heads}
-        losses = {name: history[key][-1] for name, key in keys.items() if history.get(key)}
-        return split, total[-1], losses
+        at = epoch - 1 if epoch is not None and 0 < epoch <= len(total) else -1
+        losses = {name: history[key][at if len(history[key]) == len(total) else -1]
+                  for name, key in keys.items() if history.get(key)}
+        return split, total[at], losses
     return "", None, {}
 
 
 def run_record(run: Run) -> dict[str, Any]:
     """What ``run.json`` holds for ``run``."""
-    split, total, losses = final_losses(run.project, run.history)
+    split, total, losses = final_losses(run.project, run.history, run.restored_epoch)
     return {
         "format": FORMAT, "version": FORMAT_VERSION,
         "status": run.status.value,
@@ -181,6 +187,7 @@ def run_record(run: Run) -> dict[str, Any]:
         "ended_at": run.ended_at.isoformat(timespec="seconds") if run.ended_at else None,
         "message": run.message,
         "final_losses": {"split": split, "total": total, "heads": losses},
+        "restored_epoch": run.restored_epoch,
         "project_name": run.project.name,
         "project_path": str(run.project_path) if run.project_path else None,
         "pid": run.pid, "host": run.host,
@@ -216,17 +223,21 @@ class RunRecorder:
             self._write(record_weight_change, self.run, event)
         elif isinstance(event, TrainingFinished):
             # What early stopping did, when it was on, is the record's message.
+            stop = event.early_stop
             self.finish(RunStatus.STOPPED if event.stopped else RunStatus.FINISHED,
-                        event.early_stop.summary if event.early_stop is not None else "")
+                        stop.summary if stop is not None else "",
+                        restored_epoch=stop.restored_epoch if stop is not None else None)
         elif isinstance(event, TrainingFailed):
             self.finish(RunStatus.FAILED, event.message)
 
-    def finish(self, status: RunStatus, message: str = "") -> None:
+    def finish(self, status: RunStatus, message: str = "", *,
+               restored_epoch: int | None = None) -> None:
         """End the run (once; later calls change nothing)."""
         if self.run.ended:
             return
         partial = self._partial if status == RunStatus.STOPPED else None
-        self._write(finish_run, self.run, status, stopped_during_epoch=partial, message=message)
+        self._write(finish_run, self.run, status, stopped_during_epoch=partial, message=message,
+                    restored_epoch=restored_epoch)
 
     @staticmethod
     def _write(step: Callable[..., None], *args: Any, **kwargs: Any) -> None:

@@ -73,6 +73,8 @@ class Run:
     host: str = ""
     #: The trained model object while it is still in memory (the engine's; opaque here).
     model: object | None = None
+    #: The epoch (from 1) whose weights early stopping restored, when it did: the model's.
+    restored_epoch: int | None = None
     #: Loss weights edited during the run: ``{"epoch": 3, "batch": 12, "weights": {head: w}}``
     #: each, 1-based (the new base weights applied from that batch of that epoch on).
     weight_changes: list[dict[str, Any]] = field(default_factory=list)

@@ -71,14 +71,14 @@ class RunModel(QObject):
         return True
 
     def finish(self, status: RunStatus, *, stopped_during_epoch: int | None = None,
-               message: str = "") -> None:
+               message: str = "", restored_epoch: int | None = None) -> None:
         """The run has ended."""
         run = self.current
         if run is None or run.ended:
             return
         try:
             run_store.finish_run(run, status, stopped_during_epoch=stopped_during_epoch,
-                                 message=message)
+                                 message=message, restored_epoch=restored_epoch)
         except run_store.RunStoreError as exc:
             _log.warning("%s", exc)
         self.changed.emit()

@@ -416,7 +416,9 @@ class TrainingPanel(QWidget):
         if stop and complete:
             text += f" {stop}"
         self.runs.finish(RunStatus.STOPPED if event.stopped else RunStatus.FINISHED,
-                         stopped_during_epoch=partial, message=stop)
+                         stopped_during_epoch=partial, message=stop,
+                         restored_epoch=event.early_stop.restored_epoch
+                         if event.early_stop is not None else None)
         if self.has_trained_model:
             text += (" Save the model with “Save model…” or export it with File ▸ Export…; "
                      "the Runs tab keeps every run.")

@@ -273,14 +273,16 @@ def whole_number(text: str | int | None, option: str, minimum: int, maximum: int
     return int(value)
 
 
-def final_values(history: Mapping[str, Sequence[float]], objectives: Sequence[str]
-                 ) -> tuple[list[float], str]:
-    """Each objective's value in the last epoch, and what is wrong with them (``""`` when
-    every one is a finite number)."""
+def final_values(history: Mapping[str, Sequence[float]], objectives: Sequence[str],
+                 epoch: int | None = None) -> tuple[list[float], str]:
+    """Each objective's value in the last epoch (or in ``epoch``, counted from 1: the one
+    whose weights early stopping restored), and what is wrong with them (``""`` when every
+    one is a finite number)."""
     values = []
     for key in objectives:
         series = history.get(key) or []
-        values.append(float(series[-1]) if series else math.nan)
+        at = epoch - 1 if epoch is not None and 0 < epoch <= len(series) else -1
+        values.append(float(series[at]) if series else math.nan)
     bad = [f"{key} is {'missing' if not history.get(key) else value}"
            for key, value in zip(objectives, values, strict=True) if not math.isfinite(value)]
     if bad:

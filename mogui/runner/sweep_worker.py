@@ -132,7 +132,7 @@ def _train_trial(handle: JobHandle, plan: SweepPlan, params: dict[str, float | s
         return TrialEnded(number, "INTERRUPTED", params, run=run,
                           error="interrupted: the sweep was stopped")
     recorder.finish(RunStatus.FINISHED)
-    values, problem = final_values(result.history, plan.objectives)
+    values, problem = final_values(result.history, plan.objectives, result.restored_epoch)
     if problem:
         return TrialEnded(number, "FAIL", params, run=run, error=problem)
     return TrialEnded(number, "COMPLETE", params, dict(zip(plan.objectives, values, strict=True)),

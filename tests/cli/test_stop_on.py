@@ -156,6 +156,12 @@ def test_a_cli_run_and_the_generated_script_stop_alike(tmp_path, monkeypatch, ca
         f"{best + 1}); the weights of epoch {best + 1}, the best, were restored.")
     record = json.loads((out / "run.json").read_text())
     assert record["status"] == "finished" and record["message"] == summary
+    # The figures reported are those of the weights the model holds: the restored epoch's.
+    assert record["restored_epoch"] == best + 1 < epochs
+    assert record["final_losses"] == {
+        "split": "validation", "total": history["val_loss"][best],
+        "heads": {"size": history["val_size_loss"][best],
+                  "kind": history["val_kind_loss"][best]}}
     snapshot_project = json.loads((out / "project.json").read_text())
     assert snapshot_project["training"]["early_stopping"]["criterion"] == "weighted"
 

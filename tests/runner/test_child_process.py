@@ -124,6 +124,28 @@ def test_ctrl_c_stops_mogui_train_stuck_in_user_code(demo_project, tmp_path, sig
     assert not list(Path(tempfile.gettempdir()).glob(f"{PREFIX}{process.pid}-*"))
 
 
+def test_a_run_stopped_between_batches_exits_1_with_its_complete_epochs(demo_project,
+                                                                        tmp_path):
+    project = demo_project.model_copy(deep=True)
+    project.training.epochs = 500
+    path = tmp_path / "long.json"
+    save_project(project, path)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mogui", "train", str(path), "--out", str(tmp_path / "run")],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:  # the first epoch's row: one epoch is complete
+        if line.split()[:1] == ["1"]:
+            break
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1, err
+    assert "Stopped after" in err and "complete epoch" in err and "Traceback" not in err
+    record = (tmp_path / "run" / "run.json").read_text()
+    assert '"status": "stopped"' in record
+    assert (tmp_path / "run" / "model.keras").is_file()
+
+
 def test_a_child_ends_when_its_parent_goes_away(tmp_path):
     script = textwrap.dedent(f"""
         import os, sys

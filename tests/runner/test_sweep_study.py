@@ -283,3 +283,35 @@ def test_no_complete_trial_yet_still_gives_a_picture(tmp_path) -> None:
                              trials=2)
     path = write_front_plot(tmp_path, manifest, [SweepTrial(0, "RUNNING")])
     assert matplotlib.image.imread(path).shape[:2] == (500, 750)
+
+
+def test_a_trial_stopped_early_is_scored_by_the_epoch_whose_weights_it_keeps(tmp_path) -> None:
+    """Early stopping restores epoch 1 (no later epoch improves by 1000): the trial's
+    objectives are epoch 1's validation losses, as its run's history holds them."""
+    import csv
+
+    from mogui.core.jobs import JobHandle
+    from mogui.engine.data.dataset import Dataset
+    from mogui.engine.training import TrainingControl
+    from mogui.runner.sweep_worker import _train_trial
+    from tests.engine.data_builders import table_arrays
+
+    stopping = {"enabled": True, "patience": 1, "min_delta": 1000.0}
+    proj = project(training={"epochs": 6, "validation_split": 0.25, "learning_rate": 0.01,
+                             "early_stopping": stopping})
+    objectives, directions = objectives_of(proj, None)
+    the_plan = SweepPlan(project=proj, project_path=None, project_dir=tmp_path, folder=tmp_path,
+                         storage="", study="mogui-sweep", trials=1, epochs=6,
+                         space=search_space(proj, "weights", None), objectives=objectives,
+                         directions=directions)
+    x, size, kind = table_arrays(64)
+    data = Dataset({"x": x.astype("float32")}, {"size": size.astype("float32"), "kind": kind})
+    handle = JobHandle()
+    handle.report = lambda _event: None  # the worker's events go nowhere here
+    ended = _train_trial(handle, the_plan, {"weight_size": 1.0, "weight_kind": 1.0},
+                         "trial-0", data, 0, TrainingControl())
+    with open(tmp_path / "trial-0" / "history.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert ended.state == "COMPLETE" and len(rows) == 2  # epoch 2 did not improve: stopped
+    assert ended.objectives == {key: float(rows[0][key]) for key in objectives}
+    assert ended.objectives != {key: float(rows[1][key]) for key in objectives}

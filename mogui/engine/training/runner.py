@@ -52,6 +52,9 @@ class TrainingResult:
     stopped: bool
     device: str
     epochs_run: int
+    #: The epoch (from 1) whose weights early stopping restored: the model's figures are that
+    #: epoch's, not the last one's. ``None`` when the model holds the last epoch's weights.
+    restored_epoch: int | None = None
 
 
 def run_training(project: Project, data: Dataset | StreamingDataset, reporter: Reporter,
@@ -155,11 +158,13 @@ def _train(project: Project, data: Dataset | StreamingDataset, reporter: Reporte
         write_history_csv(history, out_dir / "history.csv", started.heads)
         if epochs_run > 0:
             save_model_atomic(model, out_dir / "model.keras")
+    outcome = early_stop_outcome(stopping) if epochs_run else None
     reporter(TrainingFinished(history=history, stopped=control.stop_requested,
                               elapsed=time.perf_counter() - t0, epochs_run=epochs_run,
-                              early_stop=early_stop_outcome(stopping) if epochs_run else None))
+                              early_stop=outcome))
     return TrainingResult(history=history, model=model, stopped=control.stop_requested,
-                          device=device, epochs_run=epochs_run)
+                          device=device, epochs_run=epochs_run,
+                          restored_epoch=outcome.restored_epoch if outcome else None)
 
 
 @dataclass
