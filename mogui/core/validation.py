@@ -12,7 +12,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mogui.core.balancing import BALANCING_METHODS
 from mogui.core.criteria import criterion_problems
 from mogui.core.demo_targets import DEMO_QUANTITIES, demo_quantity_name, describe_fit
 from mogui.core.layers import ACTIVATIONS, LAYER_KINDS, validate_params
@@ -25,6 +24,7 @@ from mogui.core.project import (
 )
 from mogui.core.sizes import MAX_UNITS, WIDTH_PARAMS, size_problems
 from mogui.core.tasks import CUSTOM_LOSS, TASKS, losses_for, metrics_for
+from mogui.core.weight_checks import weight_problems
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,12 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path} {self.message}" if self.path else self.message
+        """``heads[0].units must be >= 1``; a message that is a sentence of its own
+        (``Balancing 'dwa': …``) follows a colon."""
+        if not self.path:
+            return self.message
+        return f"{self.path}: {self.message}" if self.message[:1].isupper() \
+            else f"{self.path} {self.message}"
 
 
 _PATH_HEAD = re.compile(r"^(inputs|trunk|heads)\[(\d+)\](?:\.layers\[(\d+)\])?")
@@ -258,27 +263,11 @@ def check_project(project: Project) -> list[Problem]:
         problems.append(Problem("heads", "no head has a loss, so nothing would be trained; "
                                 "give at least one head a loss"))
     _check_demo_targets(project, problems)
-    _check_balancing(project, problems)
+    problems.extend(Problem(path, message) for path, message in weight_problems(project))
     _check_gradient_diagnostics(project, problems)
     problems.extend(Problem(path, message) for path, message in size_problems(project))
     problems.extend(Problem(path, message) for path, message in criterion_problems(project))
     return problems
-
-
-def _check_balancing(project: Project, problems: list[Problem]) -> None:
-    """A balancing method needs two heads with a loss; a gradient-based one, shared layers."""
-    method = BALANCING_METHODS[project.training.balancing.method]
-    heads = len(project.loss_heads())
-    path = "training.balancing.method"
-    if method.name != "equal" and heads < 2:
-        problems.append(Problem(path, f"is '{method.name}', which balances two or more heads, "
-                                f"but {heads} head has a loss; give another head a loss or "
-                                "choose 'equal'"))
-    elif method.kind == "gradient" and not project.trunk:
-        problems.append(Problem(path, f"is '{method.name}', which balances the heads' gradients "
-                                "on the layers they share, but the model has no shared layers "
-                                "(trunk); add trunk layers or choose a loss-based method "
-                                "(uw, dwa, rlw, gls, famo)"))
 
 
 def _check_gradient_diagnostics(project: Project, problems: list[Problem]) -> None:

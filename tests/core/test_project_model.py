@@ -96,7 +96,7 @@ def test_merge_layer_needs_two_inputs():
     data = _demo_dict()
     data["trunk"].append({"name": "merge", "kind": "Add", "params": {}})
     err = _error_for(data)
-    assert str(err.problems[0]) == "trunk[8].inputs Add needs at least 2 inputs, got 1"
+    assert str(err.problems[0]) == "trunk[8].inputs: Add needs at least 2 inputs, got 1"
 
 
 def test_every_head_without_loss_is_rejected():
@@ -222,3 +222,31 @@ def test_json_nested_too_deep_is_a_plain_problem(tmp_path):
     path.write_text("[" * 200_000 + "]" * 200_000)
     with pytest.raises(ProjectError, match="nests lists or objects too deeply"):
         load_project(path)
+
+
+def test_weights_that_leave_nothing_to_train_or_balance_are_rejected():
+    data = _demo_dict()
+    for head in data["heads"]:
+        head["loss"]["weight"] = 0.0
+    problem = _error_for(data).problems[0]
+    assert (problem.path, problem.message) == (
+        "heads", "every head's loss weight is 0, so training would change nothing; give at "
+                 "least one head a weight above 0")
+    # One head at weight 0 takes no part: it leaves one head for a method that balances two.
+    data["heads"][0]["loss"]["weight"] = 1.0
+    data["training"]["balancing"] = {"method": "pcgrad", "params": {}}
+    problem = _error_for(data).problems[0]
+    assert problem.path == "training.balancing.method"
+    assert "only 'bbox' takes part ('classification' has loss weight 0)" in problem.message
+    data["heads"][1]["loss"]["weight"] = 0.5
+    project_from_json(json.dumps(data))  # two heads take part: valid
+
+
+def test_a_message_that_is_a_sentence_follows_its_field_after_a_colon():
+    data = _demo_dict()
+    data["training"]["balancing"] = {"method": "dwa", "params": {"temperature": -2}}
+    text = str(_error_for(data).problems[0])
+    assert text.startswith("training.balancing: Balancing 'dwa': 'temperature'"), text
+    data = _demo_dict()
+    data["heads"][0]["units"] = 0
+    assert str(_error_for(data).problems[0]).startswith("heads[0].units ")

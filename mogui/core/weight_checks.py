@@ -1,0 +1,48 @@
+"""What the heads' loss weights must allow before training: something to train, and for a
+balancing method two heads to balance. Pure Python: no Qt, no keras.
+
+A head with loss weight 0 takes no part in training (its loss is multiplied by 0, before any
+balancing), so it does not count as a head that a balancing method balances.
+"""
+
+from __future__ import annotations
+
+from mogui.core.balancing import BALANCING_METHODS
+from mogui.core.project import Project
+
+
+def weighted_heads(project: Project) -> list[str]:
+    """The heads training takes part in: every head in joint mode; else the heads with a
+    loss whose weight is not 0."""
+    if project.loss_mode == "joint":
+        return list(project.head_names)
+    return [h.name for h in project.loss_heads() if h.loss.weight != 0]
+
+
+def weight_problems(project: Project) -> list[tuple[str, str]]:
+    """``(field path, message)`` for loss weights that leave nothing to train, or too few
+    heads for the balancing method."""
+    losses = project.loss_heads()
+    if not losses:
+        return []  # "no head has a loss" is said on its own
+    taking_part = weighted_heads(project)
+    if not taking_part:
+        return [("heads", "every head's loss weight is 0, so training would change nothing; "
+                          "give at least one head a weight above 0")]
+    method = BALANCING_METHODS[project.training.balancing.method]
+    path = "training.balancing.method"
+    if method.name != "equal" and len(taking_part) < 2:
+        zero = [h.name for h in losses if h.name not in taking_part]
+        why = (f"{len(taking_part)} head has a loss" if not zero else
+               f"only '{taking_part[0]}' takes part ({', '.join(repr(z) for z in zero)} "
+               "has loss weight 0)")
+        return [(path, f"is '{method.name}', which balances two or more heads, but {why}; "
+                       "give another head a loss (and a weight above 0) or choose 'equal'")]
+    if method.kind == "gradient" and not project.trunk:
+        return [(path, f"is '{method.name}', which balances the heads' gradients on the layers "
+                       "they share, but the model has no shared layers (trunk); add trunk "
+                       "layers or choose a loss-based method (uw, dwa, rlw, gls, famo)")]
+    return []
+
+
+__all__ = ["weight_problems", "weighted_heads"]
