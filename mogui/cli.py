@@ -35,7 +35,13 @@ from mogui.cli_data import (
 from mogui.cli_runs import export_source, runs_command
 from mogui.cli_stop import describe_stopping
 from mogui.cli_sweep import add_sweep_parser, sweep_command
-from mogui.cli_train import EpochTable, add_train_parser, describe_balancing, train_command
+from mogui.cli_train import (
+    EpochTable,
+    add_train_parser,
+    describe_balancing,
+    drop_stdout,
+    train_command,
+)
 from mogui.cli_trust import (
     check_model_trust,
     check_trust,
@@ -390,6 +396,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID if _is_input_error(exc) else EXIT_FAILED
     except KeyboardInterrupt:
         print("mogui: interrupted", file=sys.stderr)
+        return EXIT_FAILED
+    except BrokenPipeError:  # the reader of stdout has gone ('mogui runs P | head -1')
+        drop_stdout()
         return EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 - the last line of defence for a CLI
         print(getattr(exc, "child_traceback", None) or traceback.format_exc(), file=sys.stderr)

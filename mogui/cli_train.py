@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -188,6 +189,14 @@ def _not_a_run_folder(folder: Path) -> str | None:
             "choose a new or empty folder for --out.")
 
 
+def drop_stdout() -> None:
+    """Send what is left to print to nowhere: the reader of stdout has gone, and training
+    goes on, writing its files and record as usual."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def train_command(args: argparse.Namespace, load: Load, run_child: RunChild) -> int:
     """``mogui train PROJECT [--epochs N] [--out DIR] [--balancing M …] [--devices N]``."""
     project, path = load(args.project)
@@ -227,7 +236,10 @@ def train_command(args: argparse.Namespace, load: Load, run_child: RunChild) -> 
     restored: list[int] = []  # the epoch whose weights the model ends with, when restored
 
     def on_event(event: object) -> None:
-        table(event)
+        try:
+            table(event)
+        except BrokenPipeError:  # e.g. 'mogui train … | head': the run goes on, unprinted
+            drop_stdout()
         recorder(event)
         if (line := early_stop_line(event)) is not None:
             stop_lines.append(line)

@@ -3,6 +3,7 @@ the caller with it. Real processes, real training, real signals."""
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import select
@@ -144,6 +145,26 @@ def test_a_run_stopped_between_batches_exits_1_with_its_complete_epochs(demo_pro
     record = (tmp_path / "run" / "run.json").read_text()
     assert '"status": "stopped"' in record
     assert (tmp_path / "run" / "model.keras").is_file()
+
+
+def test_a_run_whose_output_is_no_longer_read_trains_to_the_end(demo_project, tmp_path):
+    """'mogui train … | head -3': the reader goes away, the run finishes all the same."""
+    project = demo_project.model_copy(deep=True)
+    project.training.epochs = 3
+    path = tmp_path / "piped.json"
+    save_project(project, path)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mogui", "train", str(path), "--out", str(tmp_path / "run")],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline().startswith("Run folder:")
+    process.stdout.close()
+    with process.stderr:
+        err = process.stderr.read()
+    assert process.wait(timeout=300) == 0, err
+    assert "Traceback" not in err
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert record["status"] == "finished" and record["epochs_completed"] == 3
 
 
 def test_a_child_ends_when_its_parent_goes_away(tmp_path):
