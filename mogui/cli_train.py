@@ -47,6 +47,7 @@ from mogui.core.run_store import RunRecorder, RunStoreError, create_run, runs_di
 from mogui.core.runs import RUN_FILE, RunStatus, plural
 from mogui.core.trust import project_code
 from mogui.core.validation import check_project
+from mogui.core.weight_checks import total_loss_warnings
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 Load = Callable[..., tuple[Project, Path]]
@@ -157,7 +158,7 @@ def describe_balancing(project: Project) -> str:
     balancing = project.training.balancing
     method = BALANCING_METHODS[balancing.method]
     title = method.title
-    if title[1:2].islower():  # a phrase ("Dynamic weight average"), not a name ("MGDA-UB")
+    if title[1:2].islower():  # a phrase ("Dynamic weight average"), not a name ("MGDA")
         title = title[0].lower() + title[1:]
     same = title.lower().replace("-", "_") == method.name
     text = method.name if same else f"{method.name} ({title})"
@@ -229,6 +230,8 @@ def train_command(args: argparse.Namespace, load: Load, run_child: RunChild) -> 
         print(f"Balancing: {describe_balancing(project)}", flush=True)
     for line in describe_stopping(project):
         print(line[0].upper() + line[1:], flush=True)
+    for warning in total_loss_warnings(project):
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
     for line in describe_gradients(project):
         print(line, flush=True)
     recorder, table = RunRecorder(run), EpochTable(sys.stdout, shows_weights(project))

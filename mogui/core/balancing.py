@@ -73,7 +73,7 @@ BALANCING_METHODS: dict[str, BalancingMethod] = {m.name: m for m in (
                     "training rates", "Chen et al., ICML 2018",
                     (Parameter("alpha", 1.5, 0.0, 10.0, "restoring force alpha"),
                      Parameter("lr", 0.025, 1e-6, 10.0, "learning rate of the weights"))),
-    BalancingMethod("mgda", "MGDA-UB", "gradient",
+    BalancingMethod("mgda", "MGDA", "gradient",
                     "the min-norm point of the heads' gradients' convex hull",
                     "Sener & Koltun, NeurIPS 2018", (_iterations(20),)),
     BalancingMethod("cagrad", "CAGrad", "gradient",

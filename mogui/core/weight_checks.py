@@ -45,4 +45,38 @@ def weight_problems(project: Project) -> list[tuple[str, str]]:
     return []
 
 
-__all__ = ["weight_problems", "weighted_heads"]
+
+
+
+def changing_weights(project: Project) -> list[str]:
+    """What changes the weighting of the total loss during training: each head's weight
+    schedule, and a loss-based balancing method (gradient-based methods leave the logged
+    total at the heads' own weights)."""
+    causes = [f"the {h.loss.schedule.kind} schedule of '{h.name}'" for h in project.loss_heads()
+              if project.loss_mode != "joint" and h.loss.schedule.kind != "constant"]
+    method = BALANCING_METHODS[project.training.balancing.method]
+    if method.kind == "loss":
+        causes.append(f"balancing '{method.name}'")
+    return causes
+
+
+def total_loss_warnings(project: Project) -> list[str]:
+    """Early stopping or checkpoints that watch the total loss while its weighting changes:
+    a later epoch's total is weighted differently, so it can look worse while every head
+    improves."""
+    causes = changing_weights(project)
+    if not causes:
+        return []
+    warnings = []
+    for name, title, option in (("early_stopping", "early stopping", "--stop-on"),
+                                ("checkpointing", "checkpoints", "--checkpoint-on")):
+        setting = getattr(project.training, name)
+        if setting.enabled and setting.criterion == "monitor" \
+                and setting.monitor in ("loss", "val_loss"):
+            warnings.append(
+                f"{title} watches {setting.monitor}, the weighted total of the heads' losses, "
+                f"while {' and '.join(causes)} changes its weighting from epoch to epoch: a "
+                "later total can be higher although every head improved. Watch the heads' "
+                f"own losses instead ({option} all-heads, or the {title} criterion in the app)")
+    return warnings
+__all__ = ["changing_weights", "total_loss_warnings", "weight_problems", "weighted_heads"]

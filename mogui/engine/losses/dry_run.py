@@ -20,6 +20,7 @@ from mogui.core.errors import CustomCodeError, DataError, TrainingError
 from mogui.core.project import HeadSpec, Project
 from mogui.core.tasks import Task
 from mogui.core.validation import standardized_layer_name
+from mogui.core.weight_checks import total_loss_warnings
 from mogui.engine.data import prepare_masked_targets, project_labels
 from mogui.engine.losses.head_losses import (
     CustomLoss,
@@ -165,7 +166,7 @@ def dry_run(project: Project, data: _Data, batch_size: int | None = None, *,
     warnings = [f"head '{h.head}' has loss weight 0, so training ignores its loss and does not "
                 "train it; give it a weight above 0 or remove its loss"
                 for h in heads if h.weight == 0]
-    warnings += _unlabelled(heads, n)
+    warnings += _unlabelled(heads, n) + total_loss_warnings(project)
     _name_classes(project, heads)
     return DryRunReport("per_output", heads, float(total), n, regularization,
                         calls=len(heads), untrained=untrained, warnings=warnings)
@@ -274,7 +275,7 @@ def _joint_dry_run(project: Project, model: keras.Model, x: dict[str, np.ndarray
         returned_text = f"one value {call.returned}"
     regularization = _regularization(joint)
     warnings = _joint_warnings(project, values, gradients, isinstance(call.returned, dict))
-    warnings += _unlabelled(heads, n)
+    warnings += _unlabelled(heads, n) + total_loss_warnings(project)
     _name_classes(project, heads)
     return DryRunReport("joint", heads, total_value + regularization, n, regularization,
                         calls=joint.loss_calls - calls_before, returned=returned_text,
