@@ -49,6 +49,7 @@ from mogui.qt.settings import MLFLOW_KEY, tracking_enabled
 from mogui.qt.sweep_process import SweepProcess, SweepRequest, project_copy_path, project_file
 from mogui.qt.sweep_view import SweepView
 from mogui.qt.sweep_watch import read_sweep
+from mogui.runner.sweep_plan import SweepError, objectives_of
 
 DEFAULT_TRIALS = 20
 DEFAULT_OBJECTIVE = "val_{head}_loss"
@@ -136,6 +137,7 @@ class SweepDialog(QDialog):
                                      "sweeps on several machines")
         self.out_edit = QLineEdit(str(default_out_folder(document)), objectName="sweepOut")
         self.out_edit.textChanged.connect(self._update)
+        self.objective_box.currentTextChanged.connect(self._update)
         browse = QPushButton("Browse…", objectName="sweepBrowseOut")
         browse.clicked.connect(self._browse_out)
         out_row = QHBoxLayout()
@@ -190,6 +192,10 @@ class SweepDialog(QDialog):
             return (CANNOT_SWEEP + "a sweep trades heads off against each other, and this "
                     "project trains fewer than two heads with a loss. Give a second head a "
                     "loss on the Losses tab.")
+        try:
+            objectives_of(document.project, self.objective_box.currentText())
+        except SweepError as exc:
+            return CANNOT_SWEEP + str(exc).replace("--objective", "the objective")
         folder = self.out_folder()
         if folder is None:
             return CANNOT_SWEEP + "choose the output folder for its results."

@@ -11,6 +11,7 @@ waits for the child on the GUI thread.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import sys
@@ -83,6 +84,20 @@ def project_copy_path(out: Path) -> Path:
     unsaved changes): the same place for the same folder, so that the sweep resumes."""
     key = hashlib.sha256(str(Path(out).absolute()).encode()).hexdigest()[:16]
     return data_dir() / "sweep-projects" / f"{key}.json"
+
+
+def swept_project_title(project_file: str | Path) -> str:
+    """How a sweep's project is named for people: its file name, or for the copy of an
+    unsaved project (:func:`project_copy_path`) the project's own name."""
+    path = Path(project_file)
+    if path.parent.name != "sweep-projects":
+        return path.name
+    try:
+        name = json.loads(path.read_text(encoding="utf-8")).get("name")
+    except (OSError, ValueError, AttributeError):
+        name = None
+    return f"the unsaved project '{name}'" if isinstance(name, str) and name.strip() \
+        else "an unsaved project"
 
 
 def project_file(project: Project, path: Path | None, dirty: bool, out: Path) -> Path:

@@ -10,6 +10,7 @@ output below, and Stop ends it as Ctrl-C would; it resumes when started again on
 
 from __future__ import annotations
 
+import html
 import math
 from pathlib import Path
 
@@ -37,7 +38,7 @@ from mogui.qt import error_dialog
 from mogui.qt.document import ProjectDocument
 from mogui.qt.process_runner import SpareChild
 from mogui.qt.sweep_plots import ParetoPlot, direction_word
-from mogui.qt.sweep_process import SweepProcess
+from mogui.qt.sweep_process import SweepProcess, swept_project_title
 from mogui.qt.sweep_watch import POLL_MS, SweepState, SweepWatcher
 from mogui.qt.trial_run import TrialRunDialog, apply_trial_settings, open_trial_run
 
@@ -199,7 +200,8 @@ class SweepView(QWidget):
                           for o, d in zip(manifest.objectives, manifest.directions,
                                           strict=True))
         searched = ", ".join(manifest.parameters)
-        text = (f"<b>Sweep of {Path(manifest.project).name}</b> in {self.folder}: "
+        title = html.escape(swept_project_title(manifest.project), quote=False)
+        text = (f"<b>Sweep of {title}</b> in {self.folder}: "
                 f"{', '.join(parts)}; {plural(len(state.front), 'trial')} on the front.<br>"
                 f"Objectives: {goals}. Searched: {searched}.")
         if state.problem:

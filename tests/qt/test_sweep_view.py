@@ -247,6 +247,39 @@ def test_a_sweep_without_trials_then_a_damaged_trials_file(qtbot, tmp_path, demo
     assert "cannot be read" in view.summary.text() and view.rows() == []
 
 
+def test_the_sweep_of_an_unsaved_project_is_named_after_the_project(qtbot, tmp_path,
+                                                                     demo_project, document):
+    from mogui.core.io import save_project
+    from mogui.qt.sweep_process import project_copy_path
+
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    copy = project_copy_path(folder)
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    demo = demo_project.model_copy(deep=True)
+    demo.name = "toy <1>"
+    save_project(demo, copy)
+    write_manifest(folder, SweepManifest(project=str(copy), parameters=("weight_bbox",),
+                                         objectives=TWO, directions=("minimize", "minimize"),
+                                         trials=4))
+    view = _view(qtbot, folder, document)
+    assert "Sweep of the unsaved project 'toy &lt;1&gt;'</b>" in view.summary.text()
+    assert copy.name not in view.summary.text()
+
+
+def test_an_objective_a_head_does_not_log_is_refused_in_the_dialog(qtbot, tmp_path, document):
+    dialog = SweepDialog(document)
+    qtbot.addWidget(dialog)
+    dialog.out_edit.setText(str(tmp_path / "out"))
+    dialog.objective_box.setCurrentText("val_{head}_recall")  # no head logs a recall
+    text = dialog.problem_label.text()
+    assert text.startswith("Cannot start the sweep: the objective ") and "recall" in text, text
+    assert not dialog.start_button.isEnabled() and not dialog.accept_start()
+    assert not (tmp_path / "out").exists()  # no folder made for a sweep that cannot start
+    dialog.objective_box.setCurrentText("val_{head}_loss")
+    assert dialog.start_button.isEnabled(), dialog.problem_label.text()
+
+
 def test_the_dialog_builds_the_sweep_command(qtbot, tmp_path, document, demo_project):
     dialog = SweepDialog(document)
     qtbot.addWidget(dialog)
