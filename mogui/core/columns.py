@@ -79,19 +79,33 @@ class ColumnSummary:
         return self.distinct > MAX_LISTED
 
     def describe(self) -> str:
-        """One line: ``price  number  0 missing  47.2 .. 175.3  (mean 101, std 28.4)``."""
-        parts = [self.kind if not self.shape else f"{self.kind} array {list(self.shape)}",
-                 f"{self.missing} missing"]
+        """One line: ``number; 0 missing; 47.2 .. 175.3; mean 101, std 28.4``."""
+        kind = self.kind if not self.shape else f"{self.kind} array {list(self.shape)}"
+        return "; ".join([kind, f"{self.missing} missing", *self.value_parts()])
+
+    def value_parts(self) -> list[str]:
+        """What :meth:`describe` says of the values: the values (a few), range, mean."""
+        parts: list[str] = []
         if self.kind == "text" or (self.is_numeric and not self.many_values
                                    and self.distinct <= 10):
-            shown = ", ".join(self.values[:10]) + (", …" if len(self.values) > 10 else "")
-            parts.append(f"{self.distinct} values: {shown}" if not self.many_values
+            shown = ", ".join(_shown(v) for v in self.values[:10]) + \
+                (", …" if len(self.values) > 10 else "")
+            word = "value" if self.distinct == 1 else "values"
+            parts.append(f"{self.distinct} {word}: {shown}" if not self.many_values
                          else f"more than {MAX_LISTED} values")
         if self.is_numeric and self.low is not None and self.high is not None:
             parts.append(f"{self.low:.4g} .. {self.high:.4g}")
             if self.mean is not None and self.std is not None:
                 parts.append(f"mean {self.mean:.4g}, std {self.std:.4g}")
-        return "; ".join(parts)
+        return parts
+
+
+def _shown(value: str) -> str:
+    """A value as listed: quoted when it holds a comma or semicolon (which would read as two
+    values) or spaces at its ends."""
+    if any(c in value for c in ",;") or value != value.strip():
+        return "'" + value.replace("'", "\\'") + "'"
+    return value
 
 
 def is_empty_cell(cell: str) -> bool:

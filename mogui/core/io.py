@@ -79,7 +79,16 @@ def load_project(path: str | os.PathLike[str], *, strict: bool = True) -> Projec
         raise ProjectError([Problem("", "is empty; a project file holds the project as JSON "
                                     "(restore it from a backup or save the project again)")],
                            str(path))
+    if path.suffix.lower() in DATA_SUFFIXES and not text.lstrip().startswith("{"):
+        raise ProjectError([Problem("", f"is a data file, not a mogui project; make a project "
+                                    f"from it with 'mogui init --data {path.name} --target "
+                                    "COLUMN --out project.json' (in the app: File ▸ New ▸ From "
+                                    "data…)")], str(path))
     return project_from_json(text, str(path), strict=strict)
+
+
+#: Data files that are sometimes given where a project belongs.
+DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".npz", ".npy")
 
 
 class SaveError(OSError):

@@ -46,8 +46,7 @@ ERROR_STYLE = "color: #b00020;"
 
 def values_text(column: ColumnSummary) -> str:
     """The summary of a column without its type and missing count (the table shows those)."""
-    parts = column.describe().split("; ")
-    return "; ".join(parts[2:])
+    return "; ".join(column.value_parts())
 
 
 class ColumnsPage(QWizardPage):

@@ -160,6 +160,14 @@ INIT_CASES = [
     ("images-no-table", images_without_table, ("Which table labels the images", "--labels")),
     ("labels-for-a-file", init("--target", "price", "--labels", "x.csv", "--out", "p.json"),
      ("--labels", "image folder")),
+    ("not-a-table", lambda f: (f / "notes.md").write_text(
+        "# Notes\n\nA line, with a comma.\n") and ["init", "--data", "notes.md", "--target",
+                                                     "x", "--out", "p.json"],
+     ("'notes.md' does not look like a table", "line 3 has 2 cells and the first line 1")),
+    ("a-row-too-short", lambda f: (f / "short.csv").write_text(
+        "a,b,c\n1,2,3\n4\n") and ["init", "--data", "short.csv", "--target", "c", "--out",
+                                   "p.json"],
+     ("Line 3 of 'short.csv' has 1 cell but the header has 3",)),
 ]
 
 
@@ -362,3 +370,14 @@ def test_bad_evaluate_exits_2_with_one_line(trained_folder, monkeypatch, capsys,
     code, out, err = run(["evaluate", "houses.json", *extra], capsys)
     assert code == 2 and err.count("\n") == 1 and all(w in err for w in words), err
     assert "Traceback" not in out + err
+
+
+@pytest.mark.parametrize("command", ["train", "validate"])
+def test_a_data_file_given_as_the_project_says_to_make_one(command, tmp_path, monkeypatch,
+                                                           capsys):
+    monkeypatch.chdir(tmp_path)
+    write_houses(tmp_path)
+    code, _out, err = run([command, "houses.csv"], capsys)
+    assert code == 2 and err.count("\n") == 1, err
+    assert "is a data file, not a mogui project" in err
+    assert "mogui init --data houses.csv --target COLUMN --out project.json" in err

@@ -52,6 +52,13 @@ def test_summary_of_numbers_texts_and_empty_cells():
     assert "2 missing" in price.describe() and "3 values: cat, dog, owl" in kind.describe()
 
 
+def test_values_that_would_read_as_two_are_quoted_and_one_value_is_one():
+    (note, const) = summarize_rows(["note", "const"], [["near park, quiet", "5"],
+                                                        ["plain", "5"], [" edge ", "5"]])
+    assert note.value_parts()[0] == "3 values: edge, 'near park, quiet', plain"
+    assert const.describe() == "integer; 0 missing; 1 value: 5; 5 .. 5; mean 5, std 0"
+
+
 def test_summary_counts_many_values_without_listing_them():
     (column,) = summarize_rows(["id"], [[str(i)] for i in range(500)])
     assert column.many_values and column.values == ()

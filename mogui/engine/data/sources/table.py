@@ -120,6 +120,10 @@ def iter_chunks(path: Path, delimiter: str, chunk_rows: int) -> Iterator[Chunk]:
         raise _unreadable(path, exc) from None
 
 
+#: Names a table usually has; another that fails to read as one is said not to be one.
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".tab", ".dat")
+
+
 def _blank(row: list[str]) -> bool:
     return not row or (len(row) == 1 and not row[0].strip())
 
@@ -133,8 +137,15 @@ def _raise_first_bad_row(path: Path, delimiter: str, width: int) -> NoReturn:
         next(reader, [])
         for row in reader:
             if not _blank(row) and len(row) != width:
-                raise DataError(f"Line {reader.line_num} of '{path.name}' has {len(row)} cells "
-                                f"but the header has {width}. {fix}")
+                cells = f"{len(row)} cell{'' if len(row) == 1 else 's'}"
+                if width == 1 or path.suffix.lower() not in TABLE_SUFFIXES:
+                    raise DataError(
+                        f"'{path.name}' does not look like a table: line {reader.line_num} has "
+                        f"{cells} and the first line {width}. Give a CSV table whose first "
+                        f"line names the columns, separated by '{delimiter}' (or another "
+                        "delimiter: , ; tab |).")
+                raise DataError(f"Line {reader.line_num} of '{path.name}' has {cells} but the "
+                                f"header has {width}. {fix}")
     # Not found again: the file changed while it was read.
     raise DataError(f"A row of '{path.name}' does not have the header's {width} cells. {fix}")
 
