@@ -168,6 +168,10 @@ def test_predictions_for_a_new_table(trained_run, tmp_path):
     assert [row[1] for row in table.rows] == [KINDS[i] for i in outputs["kind"].argmax(1)]
     text = table.csv_text().splitlines()
     assert text[0] == "size,kind" and text[1].endswith("," + table.rows[0][1])
+    # Each value reads back as the model's float32 output, written no longer than needed.
+    written = [line.split(",")[0] for line in text[1:]]
+    np.testing.assert_array_equal(np.array(written, dtype=np.float32), outputs["size"][:, 0])
+    assert all(len(cell.lstrip("-")) <= 13 for cell in written), written
     labelled = predict_run(run, folder / "table.csv")
     assert labelled.evaluation is not None and labelled.evaluation.samples == 48
 

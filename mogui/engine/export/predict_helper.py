@@ -29,7 +29,7 @@ LABELS_FILE = "classes.json"
 #: The output decoding definitions the helper copies.
 PREDICTION_DEFINITIONS = ("THRESHOLD", "sigmoid", "softmax", "probabilities",
                           "predicted_class_ids", "class_name", "output_columns",
-                          "decode_outputs", "predictions_csv")
+                          "decode_outputs", "number_text", "predictions_csv")
 
 _HEADER = '''"""Predict with model_inference.keras: one CSV column per head.
 

@@ -77,11 +77,18 @@ def decode_outputs(outputs, heads):
     return [list(row) for row in zip(*columns, strict=True)]
 
 
+def number_text(value):
+    """A number as written to the table: the shortest text that reads back as the same
+    value (``146.72449``, not ``146.7244873046875``, for a model's float32 output)."""
+    single = np.float32(value)
+    return str(single) if float(single) == value else repr(value)
+
+
 def predictions_csv(columns, rows):
-    """The predictions table as CSV text (numbers written exactly, with ``repr``)."""
+    """The predictions table as CSV text (numbers written exactly, see ``number_text``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([repr(cell) if isinstance(cell, float) else cell for cell in row])
+        writer.writerow([number_text(cell) if isinstance(cell, float) else cell for cell in row])
     return buffer.getvalue()
