@@ -199,7 +199,7 @@ class HeadsPage(QWizardPage):
                                          self._overrides())
             except DataError as exc:
                 problems.append(str(exc))
-        lines = self.plan.lines() if self.plan else []
+        lines = self.plan.lines() + self._left_out_lines() if self.plan else []
         if self.plan is not None:
             try:
                 lines += model_lines(make_project(self.plan, "preview"))
@@ -227,6 +227,14 @@ class HeadsPage(QWizardPage):
         if chosen is not None:
             box.setCurrentIndex(box.findData(chosen.value))
         box.blockSignals(False)
+
+    def _left_out_lines(self) -> list[str]:
+        """The columns neither a feature nor a target, each with why (as ``init`` lists)."""
+        if self.summary.kind == "image_folder":
+            return []
+        used = set(self.columns.features) | {c for t in self.columns.targets for c in t}
+        return [f"  left out '{c.name}': {self.columns.left_out.get(c.name, 'you left it out')}"
+                for c in self.summary.columns if c.name not in used]
 
     def _targets(self) -> list[str]:
         return [target_text(c, self.names[c]) for c in self.columns.targets]

@@ -33,8 +33,8 @@ def _summarize(_job: JobHandle, request: Request) -> tuple[Request, DataSummary]
     if kind == "image_folder" and not Path(path).is_dir():
         raise DataError(f"'{path}' is not a folder. Choose the folder that holds the images.")
     if kind != "image_folder" and Path(path).is_dir():
-        raise DataError(f"'{path}' is a folder. Choose a data file, or pick “Image folder” "
-                        "for a folder of images.")
+        raise DataError(f"'{path}' is a folder. Choose a data file, or pick “Image folder + "
+                        "table of labels” for a folder of images.")
     summary = summarize_data(path, labels=labels or None, file_column=file_column or None,
                              delimiter=delimiter or None)
     return request, summary

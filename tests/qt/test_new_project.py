@@ -101,7 +101,10 @@ def test_the_wizard_makes_a_project_from_a_csv_that_trains(qtbot, window, dialog
         assert "standardized" in rows[0][3] and "5 of 60 rows unlabelled" in rows[0][3]
         assert "3 classes (budget, premium, standard)" in rows[1][3]
         assert "6 of 60 rows unlabelled" in rows[1][3]
-        assert "Inputs: 1 columns: area" in heads.plan_view.toPlainText()
+        plan = heads.plan_view.toPlainText()
+        assert "Inputs: 1 columns: area" in plan
+        assert "  left out 'year': you left it out" in plan
+        assert "  left out 'note': holds text" in plan
         heads.set_task(1, Task.BINARY)  # three categories cannot be binary: said, not taken
         assert not heads.isComplete() and "cannot be a binary target" in heads.message.text()
         heads.set_task(1, Task.MULTICLASS)
