@@ -411,9 +411,11 @@ def _final_code(plan: SweepPlan, sweep: Any, trials: Sequence[SweepTrial],
     running = sum(t.state == "RUNNING" for t in trials)
     if missing or waiting:
         left = max(missing, waiting)
+        done = plan.trials - left
+        kept = (f"{plural(done, 'trial')} done {'is' if done == 1 else 'are'} kept in "
+                f"{plan.folder / TRIALS_FILE}") if done > 0 else "no trial had finished yet"
         print(f"{'Stopped' if stopped else 'Not finished'}: {left} of {plan.trials} trials "
-              f"still to run; run the same command again to resume (the trials done are kept "
-              f"in {plan.folder / TRIALS_FILE}).", file=sys.stderr)
+              f"still to run; run the same command again to resume ({kept}).", file=sys.stderr)
         return EXIT_FAILED
     if running:
         print(f"{running} trial(s) are still running in other processes or on other machines; "

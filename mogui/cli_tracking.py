@@ -25,10 +25,13 @@ from mogui.core.tracking import (
 
 def add_tracking_arguments(parser: Any, *, tensorboard: bool = True) -> None:
     """Add ``--mlflow``, ``--mlflow-experiment`` and (with ``tensorboard``) ``--tensorboard``."""
+    what = ("the run: parameters, each head's values per epoch, the model, the training "
+            "script and the project" if tensorboard else
+            "the sweep as one run, each trial a run nested in it (its parameters, values per "
+            "epoch and objectives), and the Pareto front")
     parser.add_argument("--mlflow", action="store_true",
-                        help=f"log the run to MLflow: parameters, each head's values per epoch, "
-                        f"the model, the training script and the project (needs mogui[tracking]; "
-                        f"store: ${URI_VARIABLE}, else runs/{STORE_FILE} beside the project)")
+                        help=f"log {what} to MLflow (needs mogui[tracking]; store: "
+                        f"${URI_VARIABLE}, else runs/{STORE_FILE} beside the project)")
     parser.add_argument("--mlflow-experiment", metavar="NAME",
                         help="the MLflow experiment to log to (implies --mlflow; default: the "
                         "project file's name)")

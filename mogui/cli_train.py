@@ -96,7 +96,8 @@ class EpochTable:
             cells = [f"{event.epoch + 1:>5}"]
             for c in self.columns:
                 value = event.logs.get(c)
-                cells.append(f"{value:>{self._width(c)}.4f}" if value is not None
+                form = ".4g" if c.startswith("weight_") else ".4f"  # weights: 0.00127
+                cells.append(f"{value:>{self._width(c)}{form}}" if value is not None
                              else " " * self._width(c))
             cells.append(f"{event.elapsed:>6.1f}s")
             print("  ".join(cells), file=self.out, flush=True)

@@ -208,6 +208,9 @@ def search_space(project: Project, search: str | None, methods: str | None) -> S
     """The space that ``--search`` and ``--methods`` ask for."""
     heads = loss_heads(project)
     asked = [word.strip() for word in (search or "weights").split(",") if word.strip()]
+    if search is not None and not asked:
+        raise SweepError(f"--search '{search}' names nothing to search; give a comma-separated "
+                         f"list of {', '.join(SEARCHABLE)} (the weights are always searched).")
     unknown = [word for word in asked if word not in SEARCHABLE]
     if unknown:
         raise SweepError(f"--search '{search}': '{unknown[0]}' cannot be searched; give a "
@@ -248,14 +251,17 @@ def objectives_of(project: Project, text: str | None
             continue
         keys += [item.replace("{head}", head) for head in heads] if "{head}" in item \
             else [item]
+    twice = sorted({key for key in keys if keys.count(key) > 1})
     keys = list(dict.fromkeys(keys))
     for key in keys:
         if (problem := monitor_problem(project, key)) is not None:
             raise SweepError(f"--objective {problem.replace('watches', 'names')}. Use "
                              "{head} for each head's own, e.g. --objective val_{head}_loss.")
     if len(keys) < 2:
-        raise SweepError(f"--objective '{pattern}' gives {len(keys)} objective; a sweep trades "
-                         "off at least two, e.g. --objective 'val_{head}_loss' (one per head).")
+        named = f" ({', '.join(twice)} named twice counts once)" if twice else ""
+        raise SweepError(f"--objective '{pattern}' gives {len(keys)} objective{named}; a sweep "
+                         "trades off at least two, e.g. --objective 'val_{head}_loss' (one per "
+                         "head).")
     return tuple(keys), tuple(direction_of(key) for key in keys)
 
 

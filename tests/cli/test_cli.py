@@ -191,3 +191,20 @@ def test_runs_shows_how_each_run_balanced_its_heads(tmp_path, small_project):
     assert "balancing dwa (temperature 2)" in row
     [row] = [ln for ln in done.stdout.splitlines() if ln.endswith("cut")]
     assert "balancing unknown" in row
+
+
+def test_the_epoch_table_keeps_small_weights_readable():
+    import io
+
+    from mogui.cli_train import EpochTable
+    from mogui.core.events import EpochEnded, TrainingStarted
+
+    out = io.StringIO()
+    table = EpochTable(out, weights=True)
+    table(TrainingStarted(heads=["a", "b"], train_samples=8, val_samples=0, epochs=1,
+                          steps_per_epoch=1, device="CPU"))
+    table(EpochEnded(epoch=0, logs={"loss": 1.5, "a_loss": 0.5, "b_loss": 1.0,
+                                    "weight_a": 0.00127, "weight_b": 2.0}, elapsed=1.0))
+    header, row = out.getvalue().splitlines()[1:]
+    cells = dict(zip(header.split(), row.split(), strict=True))
+    assert (cells["weight_a"], cells["weight_b"], cells["loss"]) == ("0.00127", "2", "1.5000")

@@ -94,6 +94,8 @@ def test_objectives_expand_per_head_with_their_directions() -> None:
 @pytest.mark.parametrize(("text", "message"), [
     ("val_{head}_mae", "names 'val_size_mae', which training does not log"),
     ("val_loss", "gives 1 objective; a sweep trades off at least two"),
+    ("val_size_loss,val_size_loss", r"gives 1 objective \(val_size_loss named twice counts "
+                                    r"once\)"),
 ])
 def test_objectives_that_cannot_be_swept(text: str, message: str) -> None:
     with pytest.raises(SweepError, match=message):
@@ -123,6 +125,8 @@ def test_search_space_and_what_a_trial_trains_with() -> None:
         search_space(proj, "weights,foo", None)
     with pytest.raises(SweepError, match="'nope' is not a balancing method"):
         search_space(proj, None, "dwa,nope")
+    with pytest.raises(SweepError, match="--search ' , ' names nothing to search"):
+        search_space(proj, " , ", None)
 
 
 def test_projects_that_cannot_be_swept() -> None:
