@@ -39,11 +39,12 @@ from mogui.cli_tracking import (
 )
 from mogui.cli_trust import check_trust
 from mogui.core.balancing import BALANCING_METHODS, WEIGHT_SCHEDULES, parameter_problems
+from mogui.core.errors import DataError
 from mogui.core.events import EpochEnded, StateChanged, TrainingFinished, TrainingStarted
 from mogui.core.jobs import JobCancelled
 from mogui.core.paths import unwritable_folder
 from mogui.core.project import Balancing, Project
-from mogui.core.run_store import RunRecorder, RunStoreError, create_run, runs_dir
+from mogui.core.run_store import RunRecorder, RunStoreError, create_run, delete_run, runs_dir
 from mogui.core.runs import RUN_FILE, RunStatus, plural
 from mogui.core.trust import project_code
 from mogui.core.validation import check_project
@@ -191,6 +192,18 @@ def _not_a_run_folder(folder: Path) -> str | None:
             "choose a new or empty folder for --out.")
 
 
+def _forget_run(folder: Path, parents: list[Path]) -> None:
+    """Remove the folder of a run that never began (its data was refused), and the
+    ``parents`` made for it when they are empty, so that each corrected retry does not leave
+    one behind; what cannot be removed is kept."""
+    try:
+        delete_run(folder)
+        for parent in parents:
+            parent.rmdir()
+    except (OSError, RunStoreError):  # a folder something else has written to stays
+        pass
+
+
 def drop_stdout() -> None:
     """Send what is left to print to nowhere: the reader of stdout has gone, and training
     goes on, writing its files and record as usual."""
@@ -218,6 +231,9 @@ def train_command(args: argparse.Namespace, load: Load, run_child: RunChild) -> 
         return _fail(unusable)
     if (problem := tracking_problem(args, project, project_path)) is not None:
         return _fail(problem)
+    # The folders this command makes (it removes them again when the data is refused).
+    target = out or runs_dir(project, project_path) / "run"
+    made = [p for p in (target, target.parent, target.parent.parent) if not p.exists()]
     try:
         run = create_run(project, project_path, folder=out)
     except RunStoreError as exc:
@@ -263,6 +279,8 @@ def train_command(args: argparse.Namespace, load: Load, run_child: RunChild) -> 
         return EXIT_FAILED
     except Exception as exc:
         recorder.finish(RunStatus.FAILED, one_line(str(exc)))
+        if isinstance(exc, DataError) and run.epochs_completed == 0 and made:
+            _forget_run(out_dir, made[1:])  # the data was refused: no run took place
         raise
     recorder.finish(RunStatus.STOPPED if summary.stopped else RunStatus.FINISHED)
     _print_baseline(project, summary.baseline, summary.history, summary.has_validation,

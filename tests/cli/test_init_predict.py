@@ -381,3 +381,22 @@ def test_a_data_file_given_as_the_project_says_to_make_one(command, tmp_path, mo
     assert code == 2 and err.count("\n") == 1, err
     assert "is a data file, not a mogui project" in err
     assert "mogui init --data houses.csv --target COLUMN --out project.json" in err
+
+
+def test_train_on_refused_data_leaves_no_run_behind(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "_run_child", run_here)
+    write_houses(tmp_path)
+    assert cli.main(["init", "--data", "houses.csv", "--target", "price", "--out",
+                     "houses.json"]) == 0
+    (tmp_path / "houses.csv").rename(tmp_path / "moved.csv")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, _out, err = run(["train", "houses.json", "--epochs", "1"], capsys)
+    assert code == 2 and "houses.csv" in err and "does not exist" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no runs/ folder made
+    # An --out folder that existed (an earlier run's) is left as it was.
+    (tmp_path / "moved.csv").rename(tmp_path / "houses.csv")
+    assert cli.main(["train", "houses.json", "--epochs", "1", "--out", "kept"]) == 0
+    (tmp_path / "houses.csv").rename(tmp_path / "moved.csv")
+    code, _out, err = run(["train", "houses.json", "--epochs", "1", "--out", "kept"], capsys)
+    assert code == 2 and (tmp_path / "kept" / "run.json").is_file()
