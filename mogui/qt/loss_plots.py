@@ -20,6 +20,7 @@ axes start logarithmic.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import pyqtgraph as pg
@@ -63,6 +64,8 @@ __all__ = ["BATCH_VIEW", "EPOCH_VIEW", "LEGEND_LIMIT", "TOTAL", "CurveLine", "Lo
            "classify_key", "legend_label", "peak_decimate"]
 
 MANY_HEADS = 4  # from this many heads, the total starts on its own axis and losses on log scale
+#: Losses this many times apart after the first epoch put the loss axis on a log scale.
+SPREAD_FOR_LOG = 100.0
 
 
 class LossPlots(CurveQueries, CurveDrawing, QWidget):
@@ -98,7 +101,8 @@ class LossPlots(CurveQueries, CurveDrawing, QWidget):
         self.view_combo.currentIndexChanged.connect(self._on_view_changed)
         self.log_check = self._check(
             "Log scale", "logScaleCheck", "Logarithmic loss axes: heads whose losses differ by "
-            "orders of magnitude all stay readable (on by default from 4 heads)",
+            "orders of magnitude all stay readable (on by default from 4 heads, or when the "
+            "heads' first losses are 100 times apart)",
             self._on_log_toggled)
         self.log_check.clicked.connect(lambda on: setattr(self, "_log_chosen", on))
         self.total_check = self._check(
@@ -237,11 +241,23 @@ class LossPlots(CurveQueries, CurveDrawing, QWidget):
 
     def add_epoch(self, event: EpochEnded) -> None:
         """One point per log key in the epoch view; validation keys also in the batch view."""
+        if event.epoch == 0:
+            self._choose_log_scale(event.logs)
         for key, value in event.logs.items():
             self._append(EPOCH_VIEW, key, event.epoch + 1, value)
             if key.startswith("val_"):
                 self._append(BATCH_VIEW, key, event.epoch + 1, value)
         self._refresher.schedule()
+
+    def _choose_log_scale(self, logs: dict[str, float]) -> None:
+        """After the first epoch, unless the user chose: a log scale when the heads' losses
+        differ by :data:`SPREAD_FOR_LOG` times or more (a loss of 600 beside one of 0.8)."""
+        if self._log_chosen is not None or self.log_check.isChecked():
+            return
+        losses = [v for h in self._heads if (v := logs.get(f"{h}_loss")) is not None
+                  and math.isfinite(v) and v > 0]
+        if len(losses) >= 2 and max(losses) >= SPREAD_FOR_LOG * min(losses):
+            self.log_check.setChecked(True)
 
     def _append(self, view: str, key: str, x: float, value: float) -> None:
         curve = self._curves.get((view, key))

@@ -141,6 +141,24 @@ def test_log_scale_toggle(plots: LossPlots):
     assert not plots.loss_plot.plotItem.ctrl.logYCheck.isChecked()
 
 
+def _epoch(epoch: int, **logs: float) -> EpochEnded:
+    return EpochEnded(epoch=epoch, logs=logs, elapsed=1.0)
+
+
+def test_heads_whose_first_losses_are_far_apart_start_on_a_log_scale(plots: LossPlots):
+    plots.add_epoch(_epoch(0, loss=601.0, bbox_loss=600.0, cls_loss=0.8))
+    assert plots.log_check.isChecked() and plots.loss_plot.plotItem.ctrl.logYCheck.isChecked()
+    plots.reset(["bbox", "cls"])  # a new run decides again
+    assert not plots.log_check.isChecked()
+    plots.add_epoch(_epoch(0, loss=2.0, bbox_loss=1.5, cls_loss=0.5))  # 3 times apart
+    assert not plots.log_check.isChecked()
+    plots.reset(["bbox", "cls"])
+    plots.log_check.click()  # the user's choice (on, then off) holds
+    plots.log_check.click()
+    plots.add_epoch(_epoch(0, loss=601.0, bbox_loss=600.0, cls_loss=0.8))
+    assert not plots.log_check.isChecked()
+
+
 def test_reset_clears_curves(plots: LossPlots):
     plots.add_batches([_batch(0, 0, loss=1.0, bbox_loss=1.0)])
     plots.refresh()
