@@ -96,7 +96,9 @@ class BalancingGroup(QGroupBox):
         self.method_combo.setAccessibleName("Balancing method")
         self.method_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.method_combo.setMinimumContentsLength(16)
+        # Wide enough for the longest name ("Geometric loss strategy"), never cut short.
+        self.method_combo.setMinimumContentsLength(
+            max(len(m.title) for m in BALANCING_METHODS.values()))
         self._fill_methods()
         self.method_combo.activated.connect(self._on_method_chosen)
 

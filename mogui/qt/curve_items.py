@@ -18,6 +18,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QWidget
 
+from mogui.qt.log_axis import log_axes
+
 _MIN_COLUMNS = 100  # decimate to at least this many columns, even in a tiny view
 DOT_SIZE = 5  # pixels: epoch points and lone validation points
 
@@ -243,7 +245,7 @@ def add_right_view(plot: pg.PlotWidget, label: str, color: str) -> pg.ViewBox:
 
 def make_plot(parent: QWidget, title: str, legend_columns: int) -> pg.PlotWidget:
     """A white plot over epochs with a small :class:`CurveSample` legend below its axes."""
-    plot = pg.PlotWidget(parent, background="w")
+    plot = pg.PlotWidget(parent, background="w", axisItems=log_axes())
     plot.setTitle(title, color="#333", size="10pt")
     plot.setLabel("bottom", "epoch")
     # The legend sits below the axes, in the plot's own layout, so it never hides a curve.
@@ -264,7 +266,7 @@ def summary_plot(parent: QWidget, object_name: str, left_label: str = "", *, sti
                  min_height: int = 160) -> pg.PlotWidget:
     """A white plot over epochs without pyqtgraph's menu and buttons, dark axis text; with
     ``still`` the mouse neither pans nor zooms it (heatmaps, stacked shares)."""
-    plot = pg.PlotWidget(parent, background="w")
+    plot = pg.PlotWidget(parent, background="w", axisItems=log_axes())
     plot.setObjectName(object_name)
     plot.setMinimumSize(220, min_height)
     item = plot.plotItem

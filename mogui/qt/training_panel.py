@@ -62,8 +62,7 @@ from mogui.qt.training_settings import TrainingSettingsForm
 from mogui.qt.training_worker import TrainingWorker
 from mogui.qt.weight_view import WeightView, project_weights
 
-SNAPSHOT_NOTE = ("Training uses a snapshot of the project taken at Start: edits you make now "
-                 "apply to the next run.")
+SNAPSHOT_NOTE = "Edits made now apply to the next run (this one trains the project as at Start)."
 
 
 #: The settings fold away in a Training tab shorter than this (until the user opens them).

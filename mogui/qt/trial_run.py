@@ -36,6 +36,7 @@ from mogui.qt import error_dialog
 from mogui.qt.document import ProjectDocument
 from mogui.qt.evaluation_dialog import EvaluationDialog
 from mogui.qt.export_dialog import ExportDialog
+from mogui.qt.log_axis import log_axes
 from mogui.qt.predict_dialog import PredictDialog
 from mogui.qt.process_runner import SpareChild
 from mogui.qt.run_list import model_file_name, save_run_model
@@ -109,7 +110,7 @@ def loss_plot(parent: QWidget, run: Run, history: dict[str, list[float]]) -> pg.
     """Each head's loss per epoch (validation solid, training dashed), in the head's colour;
     on a log scale when every value is positive (heads' losses differ by orders of
     magnitude). The legend sits below the axes, where it hides no curve."""
-    plot = pg.PlotWidget(parent, background="w")
+    plot = pg.PlotWidget(parent, background="w", axisItems=log_axes())
     plot.setObjectName("trialLossPlot")
     plot.setMinimumSize(360, 220)
     item = plot.plotItem
