@@ -40,9 +40,10 @@ def cost_note(project: Project) -> str:
     share = sample_steps(heads) / settings.every
     advice = "; sample less often to save time" if share > 0.1 else ""
     return (f"Each sample costs a forward pass and a backward pass per head on one batch: with "
-            f"{heads} head{'s' if heads != 1 else ''} every {settings.every} steps, roughly "
-            f"{share:.0%} more training time{advice}. The Gradients view shows them, and what "
-            "they cost.")
+            f"{heads} head{'s' if heads != 1 else ''} every {settings.every} steps, up to "
+            f"about {share:.0%} more training time (less where a step's fixed costs dominate, "
+            f"as in small models){advice}. The Gradients view shows them, and what they cost "
+            "in the run.")
 
 
 class GradientSettingsGroup(QGroupBox):
