@@ -40,6 +40,19 @@ def _segment_distance(p: QPointF, a: QPointF, b: QPointF) -> float:
     return math.hypot(px - (ax + t * dx), py - (ay + t * dy))
 
 
+def staircase(xs: list[float], ys: list[float], *, before: bool = False
+              ) -> tuple[list[float], list[float]]:
+    """The steps through points sorted by x: each y holds until the next x (``before``: from
+    the x before), as matplotlib's ``steps-post`` (``steps-pre``)."""
+    if len(xs) < 2:
+        return list(xs), list(ys)
+    out_x, out_y = [xs[0]], [ys[0]]
+    for x, y, last in zip(xs[1:], ys[1:], ys[:-1], strict=True):
+        out_x += [out_x[-1] if before else x, x]
+        out_y += [y if before else last, y]
+    return out_x, out_y
+
+
 class ParetoPlot(QWidget):
     """The front of one sweep; :meth:`show_state` draws a state, :meth:`select` marks a trial."""
 
@@ -127,9 +140,11 @@ class ParetoPlot(QWidget):
         if others:
             item.addItem(self._scatter(others, 9, DOMINATED_COLOUR))
         ordered = sorted(self._front, key=lambda n: self._points[n][0])
-        line = pg.PlotDataItem([self._points[n][0][0] for n in ordered],
-                               [self._points[n][0][1] for n in ordered],
-                               pen=pg.mkPen(FRONT_COLOUR, width=2))
+        xs = [self._points[n][0][0] for n in ordered]
+        ys = [self._points[n][0][1] for n in ordered]
+        if not one:  # the edge of what the front dominates, as pareto.png draws it
+            xs, ys = staircase(xs, ys, before=directions[0] == "maximize")
+        line = pg.PlotDataItem(xs, ys, pen=pg.mkPen(FRONT_COLOUR, width=2))
         item.addItem(line)
         self._front_scatter = self._scatter(self._front, 12, FRONT_COLOUR)
         item.addItem(self._front_scatter)

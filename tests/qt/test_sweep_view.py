@@ -389,3 +389,15 @@ def test_a_trial_whose_run_is_not_here_says_where_it_may_be(qtbot, tmp_path, dem
     assert "another machine" in dialogs.errors[-1] and "trial-0002" in dialogs.errors[-1]
     assert view.use_settings() == "" and "cannot be read" in dialogs.errors[-1]
     assert [h.loss.weight for h in document.project.heads] == [1.0, 1.5]
+
+
+def test_the_front_is_drawn_as_the_staircase_pareto_png_draws():
+    from mogui.qt.sweep_plots import staircase
+
+    # Both minimised: each trial's second objective holds until the next trial's first.
+    assert staircase([1.0, 2.0, 3.0], [5.0, 3.0, 1.0]) == \
+        ([1.0, 2.0, 2.0, 3.0, 3.0], [5.0, 5.0, 3.0, 3.0, 1.0])
+    # The first objective maximised: the step comes first (matplotlib's steps-pre).
+    assert staircase([1.0, 2.0, 3.0], [1.0, 3.0, 5.0], before=True) == \
+        ([1.0, 1.0, 2.0, 2.0, 3.0], [1.0, 3.0, 3.0, 5.0, 5.0])
+    assert staircase([1.0], [2.0]) == ([1.0], [2.0])
