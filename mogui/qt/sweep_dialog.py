@@ -53,6 +53,8 @@ from mogui.runner.sweep_plan import SweepError, objectives_of
 
 DEFAULT_TRIALS = 20
 DEFAULT_OBJECTIVE = "val_{head}_loss"
+#: Each document's last entries in the dialog (by its identity), while the app runs.
+_CHOICES: dict[str, dict[str, object]] = {}
 CANNOT_SWEEP = "Cannot start the sweep: "
 
 
@@ -176,7 +178,32 @@ class SweepDialog(QDialog):
         layout.addWidget(self.problem_label)
         layout.addLayout(buttons)
         self.resize(640, 0)
+        self._restore_choices()
         self._update()
+
+    # -- the choices made, kept while the app runs ----------------------------------------------
+    def _choices(self) -> dict[str, object]:
+        return {"trials": self.trials_spin.value(), "epochs": self.epochs_spin.value(),
+                "workers": self.workers_spin.value(),
+                "balancing": self.balancing_box.isChecked(),
+                "rate": self.rate_box.isChecked(),
+                "objective": self.objective_box.currentText()}
+
+    def _restore_choices(self) -> None:
+        """The entries as this document's last sweep dialog left them."""
+        chosen = _CHOICES.get(self.document.identity)
+        if chosen is None:
+            return
+        self.trials_spin.setValue(int(chosen["trials"]))
+        self.epochs_spin.setValue(int(chosen["epochs"]))
+        self.workers_spin.setValue(int(chosen["workers"]))
+        self.balancing_box.setChecked(bool(chosen["balancing"]))
+        self.rate_box.setChecked(bool(chosen["rate"]))
+        self.objective_box.setCurrentText(str(chosen["objective"]))
+
+    def done(self, result: int) -> None:  # noqa: D102 - QDialog's: Start, Cancel, Esc, close
+        _CHOICES[self.document.identity] = self._choices()
+        super().done(result)
 
     # -- checks -----------------------------------------------------------------------------
     def blocker(self) -> str:

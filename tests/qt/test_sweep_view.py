@@ -401,3 +401,22 @@ def test_the_front_is_drawn_as_the_staircase_pareto_png_draws():
     assert staircase([1.0, 2.0, 3.0], [1.0, 3.0, 5.0], before=True) == \
         ([1.0, 1.0, 2.0, 2.0, 3.0], [1.0, 3.0, 3.0, 5.0, 5.0])
     assert staircase([1.0], [2.0]) == ([1.0], [2.0])
+
+
+def test_the_dialog_keeps_the_entries_for_the_document_while_the_app_runs(qtbot, document,
+                                                                          demo_project):
+    dialog = SweepDialog(document)
+    qtbot.addWidget(dialog)
+    dialog.trials_spin.setValue(7)
+    dialog.epochs_spin.setValue(3)
+    dialog.rate_box.setChecked(True)
+    dialog.objective_box.setCurrentText("val_{head}_loss, val_loss")
+    dialog.reject()
+    again = SweepDialog(document)
+    qtbot.addWidget(again)
+    assert (again.trials_spin.value(), again.epochs_spin.value()) == (7, 3)
+    assert again.rate_box.isChecked()
+    assert again.objective_box.currentText() == "val_{head}_loss, val_loss"
+    other = SweepDialog(ProjectDocument(demo_project))  # another document starts afresh
+    qtbot.addWidget(other)
+    assert other.trials_spin.value() != 7 and not other.rate_box.isChecked()
