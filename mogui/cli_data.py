@@ -185,7 +185,8 @@ def predict_command(args: argparse.Namespace, load: Load, run_child: RunChild) -
     trust_args = argparse.Namespace(from_run=str(run), trust=args.trust)
     if (refused := check_model_trust(trust_args)) is not None:
         return refused
-    summary = run_child("predict", (run, data.absolute(), out, project), model_code(trust_args))
+    summary = run_child("predict", (run, data.absolute(), out, project, args.keep or ""),
+                        model_code(trust_args))
     for line in summary.evaluation:
         print(line)
     print(f"Wrote {summary.rows} predictions ({', '.join(summary.columns)}) to {out}, with the "
@@ -208,6 +209,9 @@ def add_predict_parser(sub: Any, project_help: str, trust_help: str
     predict.add_argument("--data", required=True, help="the data to predict (a CSV table, an "
                          ".npz file, or a folder of images)")
     predict.add_argument("--out", required=True, help="the predictions file to write (.csv)")
+    predict.add_argument("--keep", metavar="COLUMNS",
+                         help="columns of the CSV file copied in front of the predictions, "
+                         "e.g. an id to join them back by (names, ranges a:c, patterns id_*)")
     predict.add_argument("--overwrite", action="store_true",
                          help="replace --out when it exists")
     predict.add_argument("--trust", action="store_true", help=trust_help)

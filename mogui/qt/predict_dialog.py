@@ -89,6 +89,9 @@ class PredictDialog(QDialog):
         out_row = QHBoxLayout()
         out_row.addWidget(self.out_edit, 1)
         out_row.addWidget(choose)
+        self.keep_edit = QLineEdit(objectName="predictKeep")
+        self.keep_edit.setPlaceholderText("columns of the data to copy first, e.g. an id to "
+                                          "join the predictions back by (optional)")
 
         what = ("a folder of images (predictions only: Evaluate… on the Runs tab evaluates "
                 "the project's own labelled images)" if images else "a CSV table with the "
@@ -112,6 +115,8 @@ class PredictDialog(QDialog):
         form.addRow("Trained run", self.run_box)
         form.addRow("Data", self.data_path)
         form.addRow("Write to", out_row)
+        if document.project.data.kind == "csv":  # other data has no columns to copy
+            form.addRow("Keep columns", self.keep_edit)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
         buttons.addWidget(self.predict_button)
@@ -198,7 +203,8 @@ class PredictDialog(QDialog):
         self.report.setVisible(False)
         self.predict_button.setEnabled(False)
         self.status.setText("Predicting: loading the model and the data…")
-        return self.runner.start("predict", folder, data.absolute(), out,
+        return self.runner.start("predict", folder, data.absolute(), out, None,
+                                 self.keep_edit.text().strip(),
                                  allowed_code=model_code(folder))
 
     def _succeeded(self, summary) -> None:  # noqa: ANN001 - a PredictSummary

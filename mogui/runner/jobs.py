@@ -78,10 +78,11 @@ def export_job(handle: JobHandle, project: Project, out_dir: Path,
 
 
 def predict_job(handle: JobHandle, run_dir: Path, data_file: Path, out_file: Path,
-                project: Project | None = None) -> PredictSummary:
-    """The run's predictions for ``data_file``, written to ``out_file`` (CSV, atomically)."""
+                project: Project | None = None, keep: str = "") -> PredictSummary:
+    """The run's predictions for ``data_file``, written to ``out_file`` (CSV, atomically),
+    after the ``keep`` columns of the file."""
     handle.check_cancelled()
-    table = predict_run(run_dir, data_file, project)
+    table = predict_run(run_dir, data_file, project, keep)
     handle.check_cancelled()
     atomic_write_text(out_file, table.csv_text())
     lines = [*(table.evaluation.lines() if table.evaluation is not None else []),

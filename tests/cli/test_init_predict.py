@@ -400,3 +400,25 @@ def test_train_on_refused_data_leaves_no_run_behind(tmp_path, monkeypatch, capsy
     (tmp_path / "houses.csv").rename(tmp_path / "moved.csv")
     code, _out, err = run(["train", "houses.json", "--epochs", "1", "--out", "kept"], capsys)
     assert code == 2 and (tmp_path / "kept" / "run.json").is_file()
+
+
+def test_kept_columns_come_first_to_join_the_predictions_back(trained_folder, monkeypatch,
+                                                              capsys):
+    monkeypatch.chdir(trained_folder)
+    monkeypatch.setattr(cli, "_run_child", run_here)
+    (trained_folder / "ids.csv").write_text(
+        "house_id,year,area,price\nh-1,1990,120.5,80\nh-2,2001,60,\nh-3,1975,88,130\n")
+    try:
+        code, out, err = run(["predict", "houses.json", "--run", "run", "--data", "ids.csv",
+                              "--out", "kept.csv", "--keep", "house_id, price"], capsys)
+        assert code == 0, err
+        with open(trained_folder / "kept.csv", newline="") as handle:
+            rows = list(csv.reader(handle))
+        assert rows[0] == ["house_id", "price", "price_predicted", "category"]
+        assert [row[:2] for row in rows[1:]] == [["h-1", "80"], ["h-2", ""], ["h-3", "130"]]
+        code, out, err = run(["predict", "houses.json", "--run", "run", "--data", "ids.csv",
+                              "--out", "kept2.csv", "--keep", "nope"], capsys)
+        assert code == 2 and "nope" in err and not (trained_folder / "kept2.csv").exists()
+    finally:
+        for name in ("ids.csv", "kept.csv"):
+            (trained_folder / name).unlink(missing_ok=True)

@@ -184,6 +184,18 @@ def test_predict_writes_class_names_and_a_bad_file_writes_nothing(qtbot, run_lis
     assert [float(r[1]) for r in rows[1:]] == pytest.approx([0.5, 1.5, 5.5])
     assert not dialog.report.isVisible()  # the file holds no targets: nothing to evaluate
 
+    dialog.keep_edit.setText("id")  # copied in front, to join the predictions back by
+    dialog.out_edit.setText(str(tmp_path / "with_ids.csv"))
+    with qtbot.waitSignal(dialog.predicted, timeout=120_000) as blocker:
+        assert dialog.predict()
+    assert blocker.args[0] is not None, dialog.error.text()
+    with open(tmp_path / "with_ids.csv", newline="") as handle:
+        kept = list(csv.reader(handle))
+    assert kept[0] == ["id", "kind", "size"] and [r[:2] for r in kept[1:]] == \
+        [["1", "dog"], ["2", "owl"], ["3", "cat"]]
+    (tmp_path / "with_ids.csv").unlink()
+    dialog.keep_edit.setText("")
+
     bad = write_rows(tmp_path / "bad.csv", [[1, 2]], ["a", "b"])
     dialog.data_path.set_path(str(bad))
     dialog.out_edit.setText(str(tmp_path / "bad_predictions.csv"))

@@ -18,6 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mogui.core.columns import select_columns
 from mogui.core.errors import DataError
 from mogui.core.labels import labels_info
 from mogui.core.paths import path_problem
@@ -34,6 +35,7 @@ from mogui.engine.data import (
     project_labels,
     read_header,
 )
+from mogui.engine.data.sources.table import iter_chunks
 from mogui.engine.evaluation.evaluate import PREDICT_BATCH, Evaluation, evaluate_model
 from mogui.engine.plain_keras.images import decode_image
 from mogui.engine.plain_keras.prediction import decode_outputs, output_columns, predictions_csv
@@ -56,9 +58,10 @@ class PredictionTable:
 
 
 def predict_run(run_dir: str | Path, data_file: str | Path,
-                project: Project | None = None) -> PredictionTable:
+                project: Project | None = None, keep: str = "") -> PredictionTable:
     """The run's model on ``data_file``, with the project the run trained (its
-    ``project.json``; ``project`` when the folder holds none)."""
+    ``project.json``; ``project`` when the folder holds none); ``keep`` names columns of a
+    CSV file copied into the table first (e.g. an id)."""
     run_dir = Path(run_dir)
     if (run_dir / PROJECT_FILE).is_file():
         project = run_project(run_dir)
@@ -66,11 +69,13 @@ def predict_run(run_dir: str | Path, data_file: str | Path,
         raise DataError(f"The run folder '{run_dir}' holds no {PROJECT_FILE}; give the project "
                         "that trained it.")
     model = inference_copy(load_trained_model(run_dir / MODEL_FILE))
-    return predict_with(project, model, Path(data_file))
+    return predict_with(project, model, Path(data_file), keep)
 
 
-def predict_with(project: Project, model: keras.Model, data_file: Path) -> PredictionTable:
-    """``model`` (a dict-output model in the targets' units) on ``data_file``."""
+def predict_with(project: Project, model: keras.Model, data_file: Path,
+                 keep: str = "") -> PredictionTable:
+    """``model`` (a dict-output model in the targets' units) on ``data_file``; ``keep``:
+    columns of a CSV file copied in front of the predictions (``select_columns``' syntax)."""
     heads = labels_info(project, project_labels(project))["heads"]
     columns = output_columns(heads)
     source = project.data
@@ -86,6 +91,8 @@ def predict_with(project: Project, model: keras.Model, data_file: Path) -> Predi
         read, data, targets, _ = _table_data(project, data_file, labelled=False)
         rows = _predicted_rows(project, model, data, heads)
         notes = [f"Not evaluated: {exc}"]
+    if keep.strip():
+        columns, rows = _with_kept(project, data_file, keep, columns, rows)
     evaluation = None
     if targets:
         evaluation = evaluate_model(read, model, data, rows="all")
@@ -95,6 +102,25 @@ def predict_with(project: Project, model: keras.Model, data_file: Path) -> Predi
                      "better than on new data; 'mogui evaluate' (the app: Evaluate… on the "
                      "Runs tab) evaluates the validation rows alone.")
     return PredictionTable(columns, rows, evaluation, notes)
+
+
+def _with_kept(project: Project, path: Path, keep: str, columns: list[str],
+               rows: list[list[object]]) -> tuple[list[str], list[list[object]]]:
+    """The ``keep`` columns of the file in front of the predictions; a prediction column
+    named like one of them gets ``_predicted`` added."""
+    if not isinstance(project.data, CsvData):
+        raise DataError("--keep copies columns of a CSV file; this project predicts from "
+                        f"{project.data.kind.replace('_', ' ')} data.")
+    delimiter = project.data.delimiter
+    header = read_header(path, delimiter)
+    kept = select_columns(keep, header, f"column of '{path.name}' for --keep")
+    where = [header.index(name) for name in kept]
+    values = [[row[i] for i in where] for chunk in iter_chunks(path, delimiter, 65536)
+              for row in chunk.rows]
+    if len(values) != len(rows):  # read twice: the file changed meanwhile
+        raise DataError(f"'{path.name}' changed while it was read; predict it again.")
+    renamed = [f"{c}_predicted" if c in kept else c for c in columns]
+    return [*kept, *renamed], [[*k, *r] for k, r in zip(values, rows, strict=True)]
 
 
 def _predicted_rows(project: Project, model: keras.Model, data: Dataset | StreamingDataset,
