@@ -166,6 +166,28 @@ def _run_folder(project: Project, project_path: Path | None, run: str | None) ->
                     "or give --run.")
 
 
+def _trusted_run(args: argparse.Namespace, project: Project, path: Path
+                 ) -> tuple[Path, list[str] | int]:
+    """``--run``'s folder, and the code in its model file that may run (checked for trust),
+    or the exit code of the refusal."""
+    run = _run_folder(project, project_file(args.project, path), args.run).absolute()
+    trust_args = argparse.Namespace(from_run=str(run), trust=args.trust)
+    if (refused := check_model_trust(trust_args)) is not None:
+        return run, refused
+    return run, model_code(trust_args)
+
+
+def _run_parser(sub: Any, name: str, project_help: str, trust_help: str, *, help: str,  # noqa: A002
+                description: str) -> argparse.ArgumentParser:
+    """A command of a trained run: ``PROJECT [--run RUN] [--trust]``."""
+    parser = sub.add_parser(name, help=help, description=description)
+    parser.add_argument("project", help=project_help)
+    parser.add_argument("--run", help="the run folder (or its name in the project's runs "
+                        "folder; default: the newest run with a trained model)")
+    parser.add_argument("--trust", action="store_true", help=trust_help)
+    return parser
+
+
 def predict_command(args: argparse.Namespace, load: Load, run_child: RunChild) -> int:
     """``mogui predict PROJECT [--run RUN] --data FILE --out PREDICTIONS.csv``."""
     project, path = load(args.project)
@@ -181,12 +203,10 @@ def predict_command(args: argparse.Namespace, load: Load, run_child: RunChild) -
     if out.exists() and out.resolve() == data.resolve():
         return _fail("--out names the data file itself; choose another file for the "
                      "predictions.")
-    run = _run_folder(project, project_file(args.project, path), args.run).absolute()
-    trust_args = argparse.Namespace(from_run=str(run), trust=args.trust)
-    if (refused := check_model_trust(trust_args)) is not None:
-        return refused
-    summary = run_child("predict", (run, data.absolute(), out, project, args.keep or ""),
-                        model_code(trust_args))
+    run, code = _trusted_run(args, project, path)
+    if isinstance(code, int):
+        return code
+    summary = run_child("predict", (run, data.absolute(), out, project, args.keep or ""), code)
     for line in summary.evaluation:
         print(line)
     print(f"Wrote {summary.rows} predictions ({', '.join(summary.columns)}) to {out}, with the "
@@ -196,16 +216,14 @@ def predict_command(args: argparse.Namespace, load: Load, run_child: RunChild) -
 
 def add_predict_parser(sub: Any, project_help: str, trust_help: str
                        ) -> argparse.ArgumentParser:
-    predict = sub.add_parser(
-        "predict", help="predict with a trained run: one CSV column per head",
+    predict = _run_parser(
+        sub, "predict", project_help, trust_help,
+        help="predict with a trained run: one CSV column per head",
         description="Write the predictions of a trained run for a data file: one column per "
         "head, class names for classification heads, values in the target's units for "
         "regression heads. A CSV file needs the project's input columns; an .npz file its "
         "input arrays; an image-folder project takes a folder of images. When a CSV or .npz "
         "file also holds the targets, each head is evaluated too.")
-    predict.add_argument("project", help=project_help)
-    predict.add_argument("--run", help="the run folder (or its name in the project's runs "
-                         "folder; default: the newest run with a trained model)")
     predict.add_argument("--data", required=True, help="the data to predict (a CSV table, an "
                          ".npz file, or a folder of images)")
     predict.add_argument("--out", required=True, help="the predictions file to write (.csv)")
@@ -214,7 +232,6 @@ def add_predict_parser(sub: Any, project_help: str, trust_help: str
                          "e.g. an id to join them back by (names, ranges a:c, patterns id_*)")
     predict.add_argument("--overwrite", action="store_true",
                          help="replace --out when it exists")
-    predict.add_argument("--trust", action="store_true", help=trust_help)
     return predict
 
 
@@ -223,11 +240,10 @@ def evaluate_command(args: argparse.Namespace, load: Load, run_child: RunChild) 
     project, path = load(args.project)
     if args.worst < 0:
         return _fail(f"--worst {args.worst}: give 0 or more rows to list per head.")
-    run = _run_folder(project, project_file(args.project, path), args.run).absolute()
-    trust_args = argparse.Namespace(from_run=str(run), trust=args.trust)
-    if (refused := check_model_trust(trust_args)) is not None:
-        return refused
-    evaluation = run_child("evaluate", (run, args.rows, args.worst), model_code(trust_args))
+    run, code = _trusted_run(args, project, path)
+    if isinstance(code, int):
+        return code
+    evaluation = run_child("evaluate", (run, args.rows, args.worst), code)
     print(f"The model of {run}:")
     for line in evaluation.lines():
         print(line)
@@ -236,20 +252,17 @@ def evaluate_command(args: argparse.Namespace, load: Load, run_child: RunChild) 
 
 def add_evaluate_parser(sub: Any, project_help: str, trust_help: str
                         ) -> argparse.ArgumentParser:
-    evaluate = sub.add_parser(
-        "evaluate", help="a trained run's figures per head on its project's data",
+    evaluate = _run_parser(
+        sub, "evaluate", project_help, trust_help,
+        help="a trained run's figures per head on its project's data",
         description="Evaluate a trained run on the rows of its project's data it held out "
         "for validation (or the training rows, or all): per head, a confusion matrix with "
         "per-class precision and recall, or MAE, RMSE, R² and the residuals, and the rows it "
         "gets most wrong.")
-    evaluate.add_argument("project", help=project_help)
-    evaluate.add_argument("--run", help="the run folder (or its name in the project's runs "
-                          "folder; default: the newest run with a trained model)")
     evaluate.add_argument("--rows", choices=("validation", "training", "all"),
                           default="validation", help="which rows (default: validation, held "
                           "out from training; all when the run held none out)")
     evaluate.add_argument("--worst", type=int, default=10,
                           help="rows listed per head that the model gets most wrong "
                           "(default: 10)")
-    evaluate.add_argument("--trust", action="store_true", help=trust_help)
     return evaluate

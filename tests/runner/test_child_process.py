@@ -125,16 +125,21 @@ def test_ctrl_c_stops_mogui_train_stuck_in_user_code(demo_project, tmp_path, sig
     assert not list(Path(tempfile.gettempdir()).glob(f"{PREFIX}{process.pid}-*"))
 
 
-def test_a_run_stopped_between_batches_exits_1_with_its_complete_epochs(demo_project,
-                                                                        tmp_path):
+def _start_train(demo_project, tmp_path: Path, epochs: int) -> subprocess.Popen:
+    """``mogui train`` of the demo for ``epochs`` into ``tmp_path/run``, its output piped."""
     project = demo_project.model_copy(deep=True)
-    project.training.epochs = 500
-    path = tmp_path / "long.json"
+    project.training.epochs = epochs
+    path = tmp_path / "demo.json"
     save_project(project, path)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "mogui", "train", str(path), "--out", str(tmp_path / "run")],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_run_stopped_between_batches_exits_1_with_its_complete_epochs(demo_project,
+                                                                        tmp_path):
+    process = _start_train(demo_project, tmp_path, epochs=500)
     for line in process.stdout:  # the first epoch's row: one epoch is complete
         if line.split()[:1] == ["1"]:
             break
@@ -149,14 +154,7 @@ def test_a_run_stopped_between_batches_exits_1_with_its_complete_epochs(demo_pro
 
 def test_a_run_whose_output_is_no_longer_read_trains_to_the_end(demo_project, tmp_path):
     """'mogui train … | head -3': the reader goes away, the run finishes all the same."""
-    project = demo_project.model_copy(deep=True)
-    project.training.epochs = 3
-    path = tmp_path / "piped.json"
-    save_project(project, path)
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mogui", "train", str(path), "--out", str(tmp_path / "run")],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = _start_train(demo_project, tmp_path, epochs=3)
     assert process.stdout.readline().startswith("Run folder:")
     process.stdout.close()
     with process.stderr:
