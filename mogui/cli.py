@@ -245,6 +245,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     except JobCancelled:
         print("Stopped: nothing was exported.", file=sys.stderr)
         return EXIT_FAILED
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"Exported to {result.folder}: {', '.join(result.files)}")
     return EXIT_OK
 

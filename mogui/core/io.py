@@ -51,7 +51,8 @@ def project_from_json(text: str, source: str | None = None, *, strict: bool = Tr
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ProjectError([Problem("", f"is not valid JSON: {exc.msg} at line {exc.lineno}, "
+        where = "" if exc.msg.endswith(" at") else " at"  # "…string starting at"
+        raise ProjectError([Problem("", f"is not valid JSON: {exc.msg}{where} line {exc.lineno}, "
                                     f"column {exc.colno}")], source) from None
     except RecursionError:
         raise ProjectError([Problem("", "nests lists or objects too deeply to be a project "

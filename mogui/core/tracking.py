@@ -30,7 +30,7 @@ URI_VARIABLE = "MLFLOW_TRACKING_URI"
 STORE_FILE = "mlflow.db"
 ARTIFACTS_DIR = "mlartifacts"
 #: The extra that installs MLflow (and TensorBoard, to view the logs).
-INSTALL_HINT = "pip install 'mogui[tracking]'"
+INSTALL_HINT = "pip install -e '.[tracking]' in mogui's folder"
 #: What a run ended as, in the ``mogui.status`` tag.
 STATUSES = ("complete", "stopped", "failed")
 

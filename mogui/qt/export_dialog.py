@@ -299,7 +299,8 @@ class ExportDialog(QDialog):
 
     def _succeeded(self, result: object) -> None:
         self.result = result
-        self.status_label.setText(f"Exported to {result.folder}.")  # type: ignore[attr-defined]
+        warned = "".join(f" Note: {w}." for w in getattr(result, "warnings", []))
+        self.status_label.setText(f"Exported to {result.folder}.{warned}")  # type: ignore[attr-defined]
         self.code_view.setPlainText(result.script)  # type: ignore[attr-defined]
         self.finished_export.emit(result)
 

@@ -214,7 +214,7 @@ def test_onnx_missing_in_a_bundle_says_what_to_do_there_instead_of_pip(monkeypat
 def test_onnx_missing_in_an_install_says_how_to_install_it(monkeypatch):
     _without_onnx(monkeypatch)
     monkeypatch.delattr(sys, "frozen", raising=False)
-    assert "pip install 'mogui[onnx]'" in formats.onnx_missing()
+    assert "pip install -e '.[onnx]' in mogui's folder" in formats.onnx_missing()
 
 
 def test_save_as_suggests_the_mogui_project_file_type(qtbot):

@@ -119,6 +119,10 @@ def test_broken_json_reports_line(tmp_path):
     path.write_text('{"name": "x",\n  "inputs": [}\n')
     with pytest.raises(ProjectError, match=r"broken.json: is not valid JSON: .* line 2"):
         load_project(path)
+    path.write_text('{"name": "x",\n  "description": "cut off')
+    with pytest.raises(ProjectError) as info:
+        load_project(path)
+    assert "Unterminated string starting at line 2, column 18" in str(info.value)
 
 
 def test_missing_file_message(tmp_path):

@@ -178,6 +178,97 @@ def test_an_export_never_replaces_files_it_did_not_write(exported, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporaries left
 
 
+def test_a_file_added_inside_or_edited_since_is_never_replaced(exported, tmp_path):
+    project, result = exported
+    target = tmp_path / "out"
+    export_project(project, target, from_run=result.folder, formats=["keras", "savedmodel"])
+    notes = target / "saved_model" / "my_signature_notes.txt"
+    notes.write_text("important")
+    before = _listing(target)
+    with pytest.raises(ExportError, match=r"did not write \(saved_model/my_signature_notes"):
+        export_project(project, target, from_run=result.folder, formats=["keras"])
+    assert _listing(target) == before and notes.read_text() == "important"
+    notes.unlink()
+    script = next(target.glob("train_*.py"))
+    script.write_text(script.read_text() + "# my change\n")
+    with pytest.raises(ExportError, match=rf"were changed since \({script.name}\)"):
+        export_project(project, target, from_run=result.folder, formats=["keras"])
+    assert script.read_text().endswith("# my change\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporaries left
+
+
+def test_a_link_or_a_read_only_folder_is_refused_and_a_new_one_is_readable(exported, tmp_path):
+    import os
+    import stat
+
+    project, result = exported
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    with pytest.raises(ExportError, match="is a link"):
+        export_project(project, tmp_path / "link", from_run=result.folder, formats=[])
+    assert (tmp_path / "link").is_symlink() and not any(real.iterdir())
+    made = export_project(project, tmp_path / "new", from_run=result.folder, formats=[])
+    mode = stat.S_IMODE(made.folder.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o777 & ~umask  # as any new folder, not private
+    if os.geteuid() != 0:  # root writes anywhere
+        real.chmod(0o555)
+        try:
+            with pytest.raises(ExportError, match="is read-only"):
+                export_project(project, real, from_run=result.folder, formats=[])
+        finally:
+            real.chmod(0o755)
+
+
+def test_a_folder_that_cannot_be_renamed_takes_the_files_when_empty(exported, tmp_path,
+                                                                     monkeypatch):
+    """A mount point (a Docker volume, a USB drive) cannot be renamed: EBUSY."""
+    import errno
+    import os
+
+    from mogui.engine.export import out_folder
+
+    project, result = exported
+    mount = tmp_path / "mount"
+    mount.mkdir()
+    real_replace = os.replace
+
+    def replace(source, target):
+        if Path(source) == mount:
+            raise OSError(errno.EBUSY, "Device or resource busy", str(source))
+        return real_replace(source, target)
+
+    monkeypatch.setattr(out_folder.os, "replace", replace)
+    export_project(project, mount, from_run=result.folder, formats=[])
+    assert (mount / "history.csv").is_file() and (mount / ".mogui-export").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mount"]
+    before = _listing(mount)  # holding an export now: it cannot be emptied in place
+    with pytest.raises(ExportError, match="cannot be replaced .*a mount point"):
+        export_project(project, mount, from_run=result.folder, formats=[])
+    assert _listing(mount) == before and sorted(p.name for p in tmp_path.iterdir()) == ["mount"]
+
+
+def test_a_run_still_training_is_refused_and_a_failed_one_is_said_to_be(exported, tmp_path):
+    import shutil
+
+    from mogui.core import run_store
+    from mogui.core.runs import RunStatus
+
+    project, result = exported
+    run_folder = tmp_path / "run"
+    shutil.copytree(result.folder, run_folder)
+    run = run_store.create_run(project, None, folder=run_folder)  # this process: running
+    with pytest.raises(ExportError, match="is still training"):
+        export_project(project, tmp_path / "out", from_run=run_folder, formats=[])
+    assert not (tmp_path / "out").exists()
+    run_store.finish_run(run, RunStatus.FAILED, message="killed")
+    done = export_project(project, tmp_path / "out", from_run=run_folder, formats=[])
+    assert done.warnings == [f"the run in '{run_folder}' failed; its model is the last one it "
+                             "saved, which can be from an earlier epoch than its history's last"]
+
+
 def _listing(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 

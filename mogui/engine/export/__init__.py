@@ -5,7 +5,7 @@ The public face: :func:`export_project` writes an export folder atomically;
 MLflow and TensorBoard with those files as its artifacts.
 """
 
-from mogui.engine.export.bundle import MARKER, ExportResult, export_project
+from mogui.engine.export.bundle import ExportResult, export_project
 from mogui.engine.export.codegen import generate_script, script_name
 from mogui.engine.export.formats import (
     EXPORT_FORMATS,
@@ -14,6 +14,7 @@ from mogui.engine.export.formats import (
     inference_model,
     onnx_missing,
 )
+from mogui.engine.export.out_folder import MARKER
 from mogui.engine.export.readme import readme_text
 from mogui.engine.export.tracking import tracked_training
 

@@ -7,9 +7,7 @@ place at the very end: a failed or refused export leaves no partial files behind
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,8 @@ from mogui.core.errors import MoguiError
 from mogui.core.events import Reporter
 from mogui.core.io import atomic_write_text
 from mogui.core.project import NpzData, Project
+from mogui.core.run_store import read_run_info
+from mogui.core.runs import RUN_FILE, RunStatus
 from mogui.core.trust import TrustStore, is_trusted, keras_file_code, untrusted_error
 from mogui.engine.data import Dataset, load_data
 from mogui.engine.export.codegen import generate_script, resolve_npz_path, script_name
@@ -32,6 +32,14 @@ from mogui.engine.export.formats import (
     check_formats,
     onnx_missing,
     write_models,
+)
+from mogui.engine.export.out_folder import (
+    check_out_dir,
+    make_parents,
+    move_into_place,
+    remove_created,
+    temporary_sibling,
+    write_marker,
 )
 from mogui.engine.export.plots import write_loss_plots
 from mogui.engine.export.predict_helper import write_predict_helper
@@ -47,8 +55,6 @@ from mogui.engine.training import (
 #: The classes a training ``.keras`` of mogui's may hold.
 _MOGUI_CLASSES = {"mogui>CustomLoss": CustomLoss, "mogui>JointLossModel": JointLossModel,
                   "mogui>HeadLossModel": HeadLossModel}
-#: Written into every export folder; an existing folder holding it may be replaced.
-MARKER = ".mogui-export"
 
 
 @dataclass
@@ -60,45 +66,12 @@ class ExportResult:
     history: dict[str, list[float]]
     script: str
     trained: bool = field(default=True)  # False when exported from an existing run
+    warnings: list[str] = field(default_factory=list)  # e.g. a run that failed
 
 
-#: What an export may write, for markers that do not list their files (older exports).
-_EXPORT_NAMES = re.compile(r"train_.*\.py|history\.csv|loss\.(png|svg)|project\.json|"
-                           r"data\.npz|model(_inference)?\.keras|saved_model|model\.onnx|"
-                           r"README\.txt|predict\.py|classes\.json")
-
-
-def _written_by_export(out_dir: Path) -> set[str] | None:
-    """The names a previous export wrote in ``out_dir`` (``None``: it holds no export)."""
-    marker = out_dir / MARKER
-    if not marker.is_file():
-        return None
-    listed = marker.read_text(encoding="utf-8").splitlines()[1:]
-    if listed:
-        return set(listed)
-    return {p.name for p in out_dir.iterdir() if _EXPORT_NAMES.fullmatch(p.name)}
-
-
-def _check_out_dir(out_dir: Path) -> None:
-    """An export replaces only a previous export, and only when it holds nothing else."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ExportError(f"The export folder '{out_dir}' is a file; choose a folder.")
-    if not out_dir.is_dir() or not any(out_dir.iterdir()):
-        return
-    written = _written_by_export(out_dir)
-    if written is None:
-        raise ExportError(f"The export folder '{out_dir}' already holds other files; choose an "
-                          "empty or new folder (a previous mogui export may be replaced).")
-    foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in written | {MARKER})
-    if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5
-                                          else "")
-        raise ExportError(f"The export folder '{out_dir}' holds a previous export and files it "
-                          f"did not write ({shown}); move them out or choose another folder. "
-                          "Nothing was changed.")
-
-
-def _check_run(run_dir: Path) -> None:
+def _check_run(run_dir: Path) -> list[str]:
+    """Refuse a run folder with no model, or whose run is still training; say when its run
+    did not end as it should (its model may be older than its history)."""
     if not run_dir.is_dir():
         raise ExportError(f"The training output folder '{run_dir}' does not exist; give the "
                           "folder 'mogui train' wrote (it holds model.keras and history.csv).")
@@ -115,6 +88,18 @@ def _check_run(run_dir: Path) -> None:
     if untrusted:  # loading would compile it: refuse before Keras reads the file
         raise untrusted_error(untrusted, where=f"the model file '{model_file}'",
                               target=str(model_file))
+    if not (run_dir / RUN_FILE).is_file():
+        return []  # a folder of an older mogui, or made by hand: nothing recorded
+    status = read_run_info(run_dir).status
+    if status == RunStatus.RUNNING:
+        raise ExportError(f"The run in '{run_dir}' is still training, and its model file is "
+                          "written only now and then; export it once it has ended (Stop "
+                          "ends it with its model).")
+    if status in (RunStatus.FAILED, RunStatus.INTERRUPTED):
+        how = "failed" if status == RunStatus.FAILED else "was interrupted"
+        return [f"the run in '{run_dir}' {how}; its model is the last one it saved, which can "
+                "be from an earlier epoch than its history's last"]
+    return []
 
 
 # -- the export ---------------------------------------------------------------------------------
@@ -143,20 +128,17 @@ def export_project(project: Project, out_dir: str | os.PathLike[str], *,
     if epochs is not None and epochs < 1:
         raise ExportError(f"The number of epochs must be at least 1, got {epochs}.")
     out_dir = Path(out_dir).expanduser().absolute()
-    _check_out_dir(out_dir)
+    check_out_dir(out_dir)
     run_dir = Path(from_run).expanduser() if from_run is not None else None
-    if run_dir is not None:
-        _check_run(run_dir)
+    warnings = _check_run(run_dir) if run_dir is not None else []
 
     project = _exported_project(project, project_dir, epochs)
-    created = _make_parents(out_dir.parent)
+    created = make_parents(out_dir.parent)
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial",
-                                    dir=out_dir.parent))
-    except OSError as exc:
-        _remove_created(created)
-        raise ExportError(f"Cannot write in '{out_dir.parent}': {exc.strerror or exc}. Choose "
-                          "a folder you can write to.") from None
+        tmp = temporary_sibling(out_dir)
+    except ExportError:
+        remove_created(created)
+        raise
     try:
         data = None
         if run_dir is not None:
@@ -169,12 +151,13 @@ def export_project(project: Project, out_dir: str | os.PathLike[str], *,
         _write_data_copy(project, project_dir, data, tmp, data_snapshot)
         files = _write_all(project, project_dir, model, history, chosen, tmp, data_snapshot)
         script = (tmp / files[0]).read_text(encoding="utf-8")
-        _move_into_place(tmp, out_dir)
+        move_into_place(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        _remove_created(created)
+        remove_created(created)
         raise
-    return ExportResult(out_dir, files, history, script, trained=run_dir is None)
+    return ExportResult(out_dir, files, history, script, trained=run_dir is None,
+                        warnings=warnings)
 
 
 def _exported_project(project: Project, project_dir: Path | None,
@@ -248,50 +231,5 @@ def _write_all(project: Project, project_dir: Path | None, model: Any,
         files.append(EXPORTED_DATA)
     atomic_write_text(folder / README, readme_text(project, files, script))
     files.append(README)
-    (folder / MARKER).write_text("\n".join(["mogui export", *files]) + "\n", encoding="utf-8")
+    write_marker(folder)
     return files
-
-
-# -- folders ------------------------------------------------------------------------------------
-
-def _make_parents(folder: Path) -> list[Path]:
-    """Create ``folder`` and missing parents; return those created (innermost first)."""
-    missing: list[Path] = []
-    current = folder
-    while not current.exists():
-        missing.append(current)
-        if current.parent == current:
-            break
-        current = current.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        _remove_created(missing)
-        raise ExportError(f"Cannot create the folder '{folder}': {exc.strerror or exc}. "
-                          "Choose a folder you can write to.") from None
-    return missing
-
-
-def _remove_created(created: list[Path]) -> None:
-    for path in created:
-        try:
-            path.rmdir()
-        except OSError:
-            break
-
-
-def _move_into_place(tmp: Path, out_dir: Path) -> None:
-    """Rename ``tmp`` to ``out_dir``, replacing an empty folder or a previous export."""
-    if not out_dir.exists():
-        os.replace(tmp, out_dir)
-        return
-    backup = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old",
-                                   dir=out_dir.parent))
-    backup.rmdir()
-    os.replace(out_dir, backup)
-    try:
-        os.replace(tmp, out_dir)
-    except BaseException:
-        os.replace(backup, out_dir)
-        raise
-    shutil.rmtree(backup, ignore_errors=True)

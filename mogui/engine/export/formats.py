@@ -46,7 +46,7 @@ def onnx_missing() -> str | None:
                 "use a bundle built with ONNX export (mogui's packaging/build.sh includes it)")
     if missing:
         return (f"ONNX export needs the package(s) {', '.join(missing)}; install them with "
-                "pip install 'mogui[onnx]'")
+                "pip install -e '.[onnx]' in mogui's folder")
     return None
 
 

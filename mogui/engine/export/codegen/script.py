@@ -117,7 +117,8 @@ def _header(project: Project) -> str:
         "Exported from mogui. It needs only keras, tensorflow and numpy, and repeats mogui's\n"
         "run: same data, seeds, split, layers, losses and optimizer, so history.csv matches.\n\n"
         "Run it with:  python <this file> [OUTPUT_FOLDER]\n"
-        "It writes history.csv and model.keras to OUTPUT_FOLDER (default: beside this file).\n"
+        "It writes history.csv and model.keras to OUTPUT_FOLDER (default: rerun/ beside this\n"
+        "file, so the exported ones are kept).\n"
         '"""\n'
     )
 
