@@ -153,6 +153,29 @@ def test_onnx_matches_keras(exported):
         np.testing.assert_allclose(value, expected[name], atol=1e-5)
 
 
+def test_onnx_of_a_table_project_holds_its_scaling(tmp_path):
+    """Normalization's mean and variance and a standardized head's scale are constants of the
+    model, not inputs of the ONNX graph: onnxruntime needs the features alone."""
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
+    if not _has_onnx():
+        pytest.skip("the 'onnx' extra (tf2onnx, onnx) is not installed")
+    from mogui.core.io import example_path, load_example
+
+    project = load_example("houses")
+    folder = example_path("houses").parent
+    result = export_project(project, tmp_path / "out", formats=["keras", "onnx"], epochs=1,
+                            project_dir=folder)
+    x = load_data(project, folder).take(6).x
+    expected = keras.saving.load_model(result.folder / INFERENCE_MODEL).predict(x, verbose=0)
+    session = ort.InferenceSession(str(result.folder / "model.onnx"))
+    assert [i.name for i in session.get_inputs()] == ["features"]
+    outputs = session.run(None, {"features": x["features"].astype(np.float32)})
+    names = [o.name for o in session.get_outputs()]
+    assert sorted(names) == sorted(project.head_names)
+    for name, value in zip(names, outputs, strict=True):
+        np.testing.assert_allclose(value, expected[name], rtol=1e-5, atol=1e-4)
+
+
 def test_export_from_run_replaces_a_previous_export(exported, tmp_path):
     project, result = exported
     target = tmp_path / "again"

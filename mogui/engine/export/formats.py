@@ -12,6 +12,7 @@ import keras
 import numpy as np
 
 from mogui.core.errors import ExportError, MoguiError
+from mogui.engine.export.onnx_file import write_onnx
 from mogui.engine.model import outputs_by_head
 
 #: Formats offered: ``keras`` (training and inference ``.keras``), ``savedmodel``, ``onnx``.
@@ -68,7 +69,7 @@ def write_models(model: Any, formats: tuple[str, ...], folder: Path) -> list[str
     steps = {
         "keras": lambda: _save_keras(model, plain, folder, files),
         "savedmodel": lambda: _export(plain, folder / SAVED_MODEL, "tf_saved_model", files),
-        "onnx": lambda: _export(plain, folder / ONNX_MODEL, "onnx", files),
+        "onnx": lambda: (write_onnx(plain, folder / ONNX_MODEL), files.append(ONNX_MODEL)),
     }
     for name in formats:
         try:
