@@ -10,6 +10,7 @@ in the app is trusted as typed; code that arrives with a file is not, until
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -75,6 +76,7 @@ class ProjectDocument(QObject):
         super().__init__(parent)
         self._project = project
         self._path = path
+        self._disk = disk_stamp(path)  # the file as opened: a save checks it is still so
         self._problems: list[Problem] = _problems_of(project)
         self.identity = uuid.uuid4().hex
         self._untrusted = untrusted_code(project)
@@ -152,6 +154,7 @@ class ProjectDocument(QObject):
         """Swap in another project (after Open/New); clears undo history."""
         self.undo_stack.clear()
         self._path = path
+        self._disk = disk_stamp(path)
         self.identity = uuid.uuid4().hex
         self._set(project)
         self.undo_stack.setClean()
@@ -194,11 +197,17 @@ class ProjectDocument(QObject):
         project = rebase_data_paths(self._project, old, target.parent)
         save_project(project, target)
         self._path = target
+        self._disk = disk_stamp(target)
         if project != self._project:  # data paths as saved, in every undo step too
             self._rebase_history(old, target.parent)
             self._set(project)
         self.undo_stack.setClean()
         self.path_changed.emit()
+
+    def changed_on_disk(self) -> bool:
+        """True when the project's file is no longer as this document opened or last saved
+        it (another program or person changed, replaced or removed it)."""
+        return self._path is not None and disk_stamp(self._path) != self._disk
 
     def _rebase_history(self, old: Path | None, new: Path) -> None:
         """Keep the data paths of undo steps right for a file saved in another folder."""
@@ -206,3 +215,13 @@ class ProjectDocument(QObject):
             command = self.undo_stack.command(index)
             if isinstance(command, _SnapshotCommand):
                 command.rebase(lambda project: rebase_data_paths(project, old, new))
+
+
+def disk_stamp(path: Path | None) -> str | None:
+    """What a file holds, as a SHA-256 (``None``: no file, or it cannot be read)."""
+    if path is None:
+        return None
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 
 from mogui.core.demo_targets import DEMO_QUANTITIES
 from mogui.core.io import anchor_data_paths, example_path, load_example
@@ -154,7 +154,22 @@ class FileActions(QObject):
     def save(self) -> bool:
         if self._document.path is None:
             return self.save_as()
+        if self._document.changed_on_disk():
+            return self._save_over_changes()
         return self.save_to(self._document.path)
+
+    def _save_over_changes(self) -> bool:
+        """The file changed on disk since it was opened or saved here: ask before replacing
+        what someone else wrote."""
+        path = self._document.path
+        answer = QMessageBox.question(
+            self._window, "The file changed on disk",
+            f"{path} was changed (or removed) by another program or person since you opened "
+            "or last saved it here.\n\nReplace it with your version? Their changes would be "
+            "lost. Cancel keeps both: Save As… saves yours under another name.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return self.save_to(path) if answer == QMessageBox.StandardButton.Yes else False
 
     def save_as(self) -> bool:
         start = str(self._document.path or Path.cwd() / _suggested_file_name(self._document))

@@ -234,3 +234,22 @@ def test_every_shipped_example_trains_from_the_app(qtbot, window):
         assert panel.worker.last_failure is None, (name, panel.worker.last_failure)
         assert panel.run.epochs_completed == 1, name
         window.document.undo_stack.setClean()
+
+
+def test_save_asks_before_replacing_changes_made_on_disk(window, dialogs, tmp_path):
+    path = tmp_path / "shared.json"
+    window.files.save_to(path)
+    theirs = path.read_text().replace('"name": "', '"name": "their ', 1)
+    assert theirs != path.read_text()
+    path.write_text(theirs)  # another program or person changes the file
+    window.document.edit("Epochs", lambda p: setattr(p.training, "epochs", 7))
+    dialogs.answer = QMessageBox.StandardButton.Cancel
+    assert not window.files.save()
+    assert "was changed (or removed) by another program" in dialogs.questions[-1]
+    assert path.read_text() == theirs and window.document.dirty  # both kept
+    dialogs.answer = QMessageBox.StandardButton.Yes
+    assert window.files.save()
+    assert load_project(path).training.epochs == 7 and not window.document.dirty
+    questions = len(dialogs.questions)
+    window.document.edit("Epochs", lambda p: setattr(p.training, "epochs", 8))
+    assert window.files.save() and len(dialogs.questions) == questions  # ours: no question
