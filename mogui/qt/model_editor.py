@@ -23,6 +23,7 @@ from mogui.core.project import DemoShapesData, Project
 from mogui.core.validation import name_problem
 from mogui.qt.canvas_edits import CanvasEdits
 from mogui.qt.document import ProjectDocument
+from mogui.qt.graph_edits import EditRefused, remove_boxes
 from mogui.qt.inspection import LiveInspection
 from mogui.qt.layer_form import LayerForm
 from mogui.qt.layer_palette import LayerPalette
@@ -202,7 +203,11 @@ class ModelEditor(QWidget):
         item = item_at(self.document.project, path)
         if item is None or not self._can_remove(path):
             return
-        self._edit(f"Remove {item.name}", lambda p: remove_item(p, path))
+        if parse_path(path).section == "input":
+            self._edit(f"Remove {item.name}", lambda p: remove_item(p, path))
+            return
+        # As Delete on the graph: what the layer fed takes its input instead.
+        self._edit(f"Remove {item.name}", lambda p: _remove_box(p, item.name, path))
 
     def rename_selected(self, new_name: str | None = None) -> None:
         path = self.selection.path
@@ -270,3 +275,12 @@ class ModelEditor(QWidget):
         }
         for name, button in self.buttons.items():
             button.setEnabled(enabled[name] and not self.locked)
+
+
+def _remove_box(project: Project, name: str, path: str) -> None:
+    """Remove a layer or head as the graph does, rewiring what it fed; by its place alone
+    when names are not unique (the graph then refuses to)."""
+    try:
+        remove_boxes(project, [name])
+    except EditRefused:
+        remove_item(project, path)

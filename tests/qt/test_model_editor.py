@@ -235,3 +235,23 @@ def test_locked_editor_refuses_edits_and_shows_banner(qtbot, dialogs, demo_proje
     editor.add_input()
     assert editor.document.project.input_names == ["image", "input"]
     editor.inspection.wait()
+
+
+def test_remove_in_the_tree_rewires_as_delete_on_the_graph(window):
+    """A layer that another names as its input: that one takes the removed layer's input
+    instead, so the model stays valid (the same edit as Delete on the graph)."""
+    from mogui.core.validation import check_project
+    from mogui.qt.graph_edits import feeds_of
+
+    editor = window.editor
+    document = window.document
+    names = [layer.name for layer in document.project.trunk]
+    document.edit("Name the input", lambda p: setattr(p.trunk[2], "inputs", [names[1]]))
+    editor.selection.select("trunk[1]")
+    editor.remove_selected()
+    project = document.project
+    assert names[1] not in [layer.name for layer in project.trunk]
+    assert check_project(project) == []
+    assert feeds_of(project)[names[2]] == (names[0],)
+    window.action_undo.trigger()
+    assert [layer.name for layer in document.project.trunk] == names
