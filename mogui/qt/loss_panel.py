@@ -38,6 +38,7 @@ from mogui.qt.dry_run_view import (
 from mogui.qt.jobs import JobError
 from mogui.qt.loss_table import PerOutputLossTable
 from mogui.qt.process_runner import ProcessRunner, SpareChild
+from mogui.qt.weight_spin import WeightSpinBox
 
 PER_OUTPUT, JOINT = "per_output", "joint"
 #: Longest a dry run may take before it is stopped.
@@ -313,12 +314,8 @@ class LossPanel(QWidget):
             self.term_table.setRowCount(len(names))
             for row, name in enumerate(names):
                 self.term_table.setItem(row, 0, QTableWidgetItem(name))
-                spin = QDoubleSpinBox(self.term_table)
+                spin = WeightSpinBox(self.term_table)
                 spin.setObjectName(f"termWeightSpin_{name}")
-                spin.setRange(0.0, 1e6)
-                spin.setDecimals(3)
-                spin.setSingleStep(0.1)
-                spin.setKeyboardTracking(False)
                 spin.valueChanged.connect(lambda v, n=name: self._on_term_weight(n, v))
                 self.term_table.setCellWidget(row, 1, spin)
         for name in names:

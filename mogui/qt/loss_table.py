@@ -29,6 +29,7 @@ from mogui.core.tasks import CUSTOM_LOSS, LOSS_LABELS, TASKS, losses_for, metric
 from mogui.qt.document import ProjectDocument
 from mogui.qt.dry_run_view import fit_table_height
 from mogui.qt.schedule_cell import ScheduleCell
+from mogui.qt.weight_spin import WeightSpinBox
 
 NO_LOSS = "none"
 #: Narrowest the table gets in a narrow window (it then scrolls sideways).
@@ -173,12 +174,8 @@ class PerOutputLossTable(QTableWidget):
         return combo
 
     def _make_weight_spin(self, row: int, name: str) -> QDoubleSpinBox:
-        spin = QDoubleSpinBox(self)
+        spin = WeightSpinBox(self)
         spin.setObjectName(f"weightSpin_{name}")
-        spin.setRange(0.0, 1e6)  # a negative weight cannot be typed
-        spin.setDecimals(3)
-        spin.setSingleStep(0.1)
-        spin.setKeyboardTracking(False)
         spin.setToolTip("Multiplies this head's loss in the total")
         spin.valueChanged.connect(lambda value: self._on_weight(row, value))
         return spin
