@@ -161,7 +161,7 @@ def test_attention_value_and_key_of_different_lengths():
 
 @pytest.mark.parametrize(("kind", "params", "inputs", "problem"), [
     ("MultiHeadAttention", {}, ["seq", "seq", "seq", "seq"],
-     "trunk[0].inputs MultiHeadAttention takes at most 3 inputs (query, value, key), got 4; "
+     "trunk[0].inputs: MultiHeadAttention takes at most 3 inputs (query, value, key), got 4; "
      "merge the others with Concatenate or Add first"),
     ("Permute", {"dims": [1, 1]}, [], "trunk[0].params.dims must list each of the axes 1..2 "
      "once, in the new order (axis 0, the batch, stays), e.g. 2, 1"),
