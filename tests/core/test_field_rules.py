@@ -205,3 +205,27 @@ def test_training_blocker_says_why_in_order(demo, tmp_path):
         "Cannot train: the data file 'missing.npz'")
     assert training_blocker(demo, [], [], None, "Dense 'x' needs…").message == \
         "Cannot train: the model cannot be built: Dense 'x' needs…"
+
+
+def test_a_table_head_or_input_without_columns_and_code_that_is_no_python_block(tmp_path):
+    from mogui.core.io import example_path
+
+    houses = load_example("houses")
+    folder = example_path("houses").parent
+    assert training_blocker(houses, check_project(houses), [], folder) is None
+    mapped = [m.name for m in houses.data.targets]
+    houses.data.targets = [m for m in houses.data.targets if m.name != mapped[0]]
+    assert training_blocker(houses, [], [], folder).message == (
+        f"Cannot train: head '{mapped[0]}' has no target column to learn from; map one in "
+        "Edit ▸ Data… (or turn its loss off on the Losses tab)")
+    houses = load_example("houses")
+    houses.data.inputs = []
+    assert training_blocker(houses, [], [], folder).message.startswith(
+        f"Cannot train: input '{houses.inputs[0].name}' has no columns to read")
+    houses = load_example("houses")
+    head = houses.heads[0]
+    head.loss.kind = "custom"
+    head.loss.source = "def loss(y_true, y_pred):\n    return (y_true -\n"
+    message = training_blocker(houses, [], [], folder).message
+    assert message.startswith(f"Cannot train: the {head.name} loss (line 2) is not valid "
+                              "Python"), message
