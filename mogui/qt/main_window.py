@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from mogui.core.io import example_names
 from mogui.core.runs import plural
@@ -184,6 +185,10 @@ class MainWindow(QMainWindow):
         self.action_redo.setObjectName("actionRedo")
         self.action_redo.setShortcuts(redo_shortcuts())
         edit_menu.addActions([self.action_undo, self.action_redo])
+        # Qt enables them again whenever the stack can undo; a run keeps them locked.
+        self._running = False
+        stack.canUndoChanged.connect(lambda can: self._allow(self.action_undo, can))
+        stack.canRedoChanged.connect(lambda can: self._allow(self.action_redo, can))
         edit_menu.addSeparator()
         self.action_data = self._action("actionData", "&Data…", self.open_data_dialog)
         edit_menu.addAction(self.action_data)
@@ -266,11 +271,22 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentIndex(index)
 
     # -- state ------------------------------------------------------------------------------
+    def _lock_undo(self) -> None:
+        stack = self.document.undo_stack
+        self._allow(self.action_undo, stack.canUndo())
+        self._allow(self.action_redo, stack.canRedo())
+
+    def _allow(self, action: QAction, can: bool) -> None:
+        """Undo or Redo as the stack allows, and never during a run: an edit made during the
+        run (a loss setting) would otherwise open the way back to locked ones."""
+        if isValid(action):  # the stack also says so while the window is being destroyed
+            action.setEnabled(can and not self._running)
+
     def set_training_running(self, running: bool) -> None:
         """Lock model edits (and undo, new, open) while training runs."""
+        self._running = running
         self.editor.set_locked(running)
-        self.action_undo.setEnabled(not running and self.document.undo_stack.canUndo())
-        self.action_redo.setEnabled(not running and self.document.undo_stack.canRedo())
+        self._lock_undo()
         self.action_open.setEnabled(not running)
         self.action_data.setEnabled(not running)
         self.new_menu.setEnabled(not running)

@@ -253,3 +253,15 @@ def test_save_asks_before_replacing_changes_made_on_disk(window, dialogs, tmp_pa
     questions = len(dialogs.questions)
     window.document.edit("Epochs", lambda p: setattr(p.training, "epochs", 8))
     assert window.files.save() and len(dialogs.questions) == questions  # ours: no question
+
+
+def test_an_edit_made_during_a_run_does_not_open_undo(window):
+    window.document.edit("Epochs", lambda p: setattr(p.training, "epochs", 3))
+    window.set_training_running(True)
+    assert not window.action_undo.isEnabled()
+    window.document.edit("Loss mode", lambda p: setattr(p.training, "epochs", 4))
+    window.document.undo_stack.undo()
+    window.document.undo_stack.redo()  # the stack says it can undo and redo again
+    assert not window.action_undo.isEnabled() and not window.action_redo.isEnabled()
+    window.set_training_running(False)
+    assert window.action_undo.isEnabled()
