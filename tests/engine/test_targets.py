@@ -80,7 +80,7 @@ def test_binary_head_with_class_ids_suggests_multiclass():
 
 def test_missing_and_non_finite_targets():
     project = _project(head("a"), head("b"))
-    with pytest.raises(DataError, match=r"no target array for head\(s\) \['b'\]"):
+    with pytest.raises(DataError, match=r"No target for head\(s\) 'b': the data holds "):
         prepare_targets(project, {"a": np.zeros((4, 2))})
     with pytest.raises(DataError, match="NaN"):
         prepare_targets(project, {"a": np.zeros((4, 2)), "b": np.full((4, 2), np.nan)})

@@ -33,9 +33,13 @@ def prepare_targets(project: Project, y: Mapping[str, np.ndarray], *,
     needed = heads_needing_targets(project)
     missing = [h.name for h in needed if h.name not in y]
     if missing:
-        have = sorted(y) or ["none"]
-        raise DataError(f"no target array for head(s) {missing}; the data holds {have}. Add "
-                        "an array named after each head, or remove that head's loss")
+        named = ", ".join(repr(name) for name in missing)
+        held = "targets for " + ", ".join(repr(name) for name in sorted(y)) if y else \
+            "no target"
+        raise DataError(f"No target for head(s) {named}: the data holds {held}. "
+                        "Give each head its target (a table's columns in Edit ▸ Data… or the "
+                        "data settings, an .npz array named after the head), or turn its loss "
+                        "off")
     counts = {name: len(np.asarray(y[name])) for name in project.head_names if name in y}
     if len(set(counts.values())) > 1:
         raise DataError(f"the target arrays have different numbers of samples: {counts}; "
