@@ -30,6 +30,14 @@ def recent_files() -> list[str]:
     return [str(v) for v in (value or [])]
 
 
+def forget_file(path: str | Path) -> None:
+    """Take ``path`` off the recent files (it was moved or deleted)."""
+    text = str(path)
+    store = settings()
+    store.setValue(RECENT_KEY, [f for f in recent_files() if f != text])
+    store.sync()
+
+
 def remember_file(path: Path) -> None:
     text = str(Path(path).resolve())
     files = [text, *(f for f in recent_files() if f != text)][:MAX_RECENT]
@@ -135,6 +143,19 @@ class FileActions(QObject):
         start = str(self._document.path.parent) if self._document.path else str(Path.cwd())
         path, _ = QFileDialog.getOpenFileName(self._window, "Open project", start, FILE_FILTER)
         return self.open_path(Path(path), confirmed=True) if path else False
+
+    def open_recent(self, path: str) -> bool:
+        """Open a recent file; one that is gone is said so (before any question about
+        unsaved changes) and taken off the list."""
+        if not Path(path).is_file():
+            error_dialog.show_error(self._window, "Cannot open project",
+                                    f"{path} is no longer there (moved, renamed or deleted); "
+                                    "it is taken off the recent files. The current project is "
+                                    "unchanged.")
+            forget_file(path)
+            self.recent_changed.emit()
+            return False
+        return self.open_path(Path(path))
 
     def open_path(self, path: Path, confirmed: bool = False) -> bool:
         """Open ``path``; a broken file is reported and the current project kept."""

@@ -239,7 +239,7 @@ class MainWindow(QMainWindow):
         files = recent_files()
         for path in files:
             action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda _checked=False, p=path: self.files.open_path(p))
+            action.triggered.connect(lambda _checked=False, p=path: self.files.open_recent(p))
         self.recent_menu.setEnabled(bool(files))
 
     # -- the Training tab -------------------------------------------------------------------

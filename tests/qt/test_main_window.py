@@ -265,3 +265,18 @@ def test_an_edit_made_during_a_run_does_not_open_undo(window):
     assert not window.action_undo.isEnabled() and not window.action_redo.isEnabled()
     window.set_training_running(False)
     assert window.action_undo.isEnabled()
+
+
+def test_a_recent_file_that_is_gone_is_said_so_and_taken_off_the_list(window, dialogs,
+                                                                      tmp_path):
+    from mogui.qt.file_actions import recent_files
+
+    path = tmp_path / "moved.json"
+    window.files.save_to(path)
+    window.document.edit("Epochs", lambda p: setattr(p.training, "epochs", 9))
+    path.rename(tmp_path / "elsewhere.json")
+    assert str(path.resolve()) in recent_files()
+    assert not window.files.open_recent(str(path.resolve()))
+    assert "is no longer there" in dialogs.errors[-1] and not dialogs.questions  # no question
+    assert str(path.resolve()) not in recent_files()
+    assert window.document.project.training.epochs == 9  # the open project is untouched
