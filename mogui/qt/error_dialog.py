@@ -21,11 +21,12 @@ def confirm_stop_training(parent: QWidget | None) -> bool:
     return answer == Button.Yes
 
 
-def ask_save_changes(parent: QWidget | None, name: str) -> str:
-    """Ask what to do with unsaved changes: returns ``"save"``, ``"discard"`` or ``"cancel"``."""
+def ask_save_changes(parent: QWidget | None, name: str, action: str = "continuing") -> str:
+    """Ask what to do with unsaved changes before ``action`` (``quitting``, ``opening another
+    project``…): returns ``"save"``, ``"discard"`` or ``"cancel"``."""
     answer = QMessageBox.question(
         parent, "Unsaved changes",
-        f"{name} has unsaved changes. Save them before continuing?",
+        f"{name} has unsaved changes. Save them before {action}?",
         Button.Save | Button.Discard | Button.Cancel, Button.Save)
     if answer == Button.Save:
         return "save"

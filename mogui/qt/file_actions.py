@@ -96,25 +96,26 @@ class FileActions(QObject):
             return path.name
         return self._document.project.name.strip() or "Untitled"
 
-    def confirm_discard(self) -> bool:
-        """True when the current project may be replaced (saved, discarded or clean)."""
+    def confirm_discard(self, action: str = "continuing") -> bool:
+        """True when the current project may be replaced (saved, discarded or clean); the
+        question names the ``action`` about to happen."""
         if not self._document.dirty:
             return True
-        answer = error_dialog.ask_save_changes(self._window, self.display_name())
+        answer = error_dialog.ask_save_changes(self._window, self.display_name(), action)
         if answer == "save":
             return self.save()
         return answer == "discard"
 
     def new_blank(self) -> bool:
         """Replace the project with :func:`blank_project` (after asking about unsaved work)."""
-        if not self.confirm_discard():
+        if not self.confirm_discard("starting a new project"):
             return False
         self._document.replace(blank_project(), None)
         return True
 
     def new_from_data(self) -> bool:
         """Make a project from a data file with the New project wizard and open it, unsaved."""
-        if not self.confirm_discard():
+        if not self.confirm_discard("starting a new project"):
             return False
         wizard = NewProjectWizard(self._window)
         accepted = wizard.exec() == QDialog.DialogCode.Accepted
@@ -126,7 +127,7 @@ class FileActions(QObject):
         return True
 
     def new_from_example(self, name: str) -> bool:
-        if not self.confirm_discard():
+        if not self.confirm_discard("opening the example"):
             return False
         try:
             # Its data sits beside the shipped file, not beside a file the user has yet to save.
@@ -138,7 +139,7 @@ class FileActions(QObject):
         return True
 
     def open_dialog(self) -> bool:
-        if not self.confirm_discard():
+        if not self.confirm_discard("opening another project"):
             return False
         start = str(self._document.path.parent) if self._document.path else str(Path.cwd())
         path, _ = QFileDialog.getOpenFileName(self._window, "Open project", start, FILE_FILTER)
@@ -159,7 +160,7 @@ class FileActions(QObject):
 
     def open_path(self, path: Path, confirmed: bool = False) -> bool:
         """Open ``path``; a broken file is reported and the current project kept."""
-        if not confirmed and not self.confirm_discard():
+        if not confirmed and not self.confirm_discard("opening another project"):
             return False
         try:
             self._document.open(Path(path))

@@ -336,7 +336,7 @@ class MainWindow(QMainWindow):
         if self.sweeps is not None and not self.sweeps.close_all():
             event.ignore()
             return
-        if not self.files.confirm_discard():
+        if not self.files.confirm_discard("quitting"):
             event.ignore()
             return
         self.autosave.shutdown()  # saved, discarded or clean: nothing left to recover

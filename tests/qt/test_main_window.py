@@ -100,7 +100,7 @@ def test_unsaved_changes_prompt_cancel_discard_save(window, dialogs, tmp_path):
     make_edit(window)
     dialogs.answer = QMessageBox.StandardButton.Cancel
     assert window.files.new_from_example("multi_input") is False
-    assert "unsaved changes" in dialogs.questions[0]
+    assert "unsaved changes. Save them before opening the example?" in dialogs.questions[0]
     assert window.document.project.head_names == ["bbox", "classification"]
 
     dialogs.answer = QMessageBox.StandardButton.Discard
