@@ -190,8 +190,9 @@ def _check_layers(layers: list[LayerSpec], path: str, known: set[str],
                 problems.extend(problems_from_validation_error(exc, (path, i, "params")))
             n_in = len(layer.inputs) if layer.inputs else (1 if previous else 0)
             if n_in < kind.min_inputs:
+                least = kind.min_inputs
                 problems.append(Problem(f"{where}.inputs", f"{layer.kind} needs at least "
-                                        f"{kind.min_inputs} inputs, got {n_in}"))
+                                        f"{least} input{'s' if least > 1 else ''}, got {n_in}"))
             too_many = kind.too_many_inputs(n_in)
             if too_many:
                 problems.append(Problem(f"{where}.inputs", f"{layer.kind} {too_many}"))

@@ -173,7 +173,8 @@ def _check_wiring(step: GraphStep, visible: dict[str, Any], seen: set[str]) -> N
     if catalog is not None and step.spec is not None:
         n = len(step.inputs)
         if n < catalog.min_inputs:
-            raise BuildError(f"{label} needs at least {catalog.min_inputs} inputs, got {n}; "
+            raise BuildError(f"{label} needs at least {catalog.min_inputs} "
+                             f"input{'s' if catalog.min_inputs > 1 else ''}, got {n}; "
                              "list them in its inputs", layer=step.name)
         too_many = catalog.too_many_inputs(n)
         if too_many:
