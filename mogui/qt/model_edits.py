@@ -113,6 +113,10 @@ def unique_name(project: Project, base: str) -> str:
 
 
 def add_input(project: Project, name: str, shape: list[int]) -> str:
+    """Append an input. The first trunk layer, which took the only input without naming it,
+    names it now, so that it keeps its input when there are two."""
+    if len(project.inputs) == 1 and project.trunk and not project.trunk[0].inputs:
+        project.trunk[0].inputs = [project.inputs[0].name]
     project.inputs.append(InputSpec(name=name, shape=shape))
     return f"inputs[{len(project.inputs) - 1}]"
 

@@ -255,3 +255,16 @@ def test_remove_in_the_tree_rewires_as_delete_on_the_graph(window):
     assert feeds_of(project)[names[2]] == (names[0],)
     window.action_undo.trigger()
     assert [layer.name for layer in document.project.trunk] == names
+
+
+def test_a_second_input_leaves_the_first_layer_on_the_first_input(window):
+    from mogui.core.validation import check_project
+
+    editor = window.editor
+    assert window.document.project.trunk[0].inputs == []  # the only input, unnamed
+    editor.add_input()
+    project = window.document.project
+    assert project.input_names == ["image", "input"]
+    assert project.trunk[0].inputs == ["image"] and check_project(project) == []
+    window.action_undo.trigger()
+    assert window.document.project.trunk[0].inputs == []
