@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mogui.qt.weight_spin import SignificantSpinBox
+
 Commit = Callable[[Any], None]
 INT_LIMIT = 2**31 - 1
 #: The range of a number box: wide, so that a value out of a field's range can be typed and
@@ -154,12 +156,9 @@ def spin_editor(commit: Commit, low: int = -INT_LIMIT, high: int = INT_LIMIT) ->
 def float_editor(metadata: Sequence[Any], commit: Commit) -> Editor:
     """A number box; steps of 0.01 for fields bounded by 1 (rates, fractions), else 0.1."""
     _low, high, _low_open, _high_open = _bounds(metadata)
-    spin = QDoubleSpinBox()
-    spin.setDecimals(6)
-    spin.setRange(-FLOAT_LIMIT, FLOAT_LIMIT)
+    spin = SignificantSpinBox(-FLOAT_LIMIT, FLOAT_LIMIT)
     compact(spin, "-0.000000")
     spin.setSingleStep(0.01 if high is not None and high <= 1.0 else 0.1)
-    spin.setKeyboardTracking(False)
     spin.valueChanged.connect(commit)
     return Editor(spin, lambda v: spin.setValue(float(v)))
 

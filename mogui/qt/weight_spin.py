@@ -1,6 +1,6 @@
-"""A spin box for loss weights: keeps and shows small weights whole (``0.00127``, not
-``0.001``), and steps by a tenth of the value's own size, so one click never turns 0.00127
-into 0.101."""
+"""Number boxes that show a number's significant digits: settings (``0.001``, not
+``0.001000``) and loss weights, which keep small weights whole (``0.00127``, not ``0.001``)
+and step by a tenth of the value's own size, so one click never turns 0.00127 into 0.101."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QWidget
 DIGITS = 6
 
 
-class WeightSpinBox(QDoubleSpinBox):
-    """Weights from 0 to a million, shown with up to :data:`DIGITS` significant digits."""
+class SignificantSpinBox(QDoubleSpinBox):
+    """A number box showing up to :data:`DIGITS` significant digits (``0.001``, not
+    ``0.001000``; ``0.00127``, not ``0.001``); typed numbers in any notation (``2.5e-4``)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, low: float, high: float, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setDecimals(12)  # kept: the text below shows what matters
-        self.setRange(0.0, 1e6)  # a negative weight cannot be typed
-        self.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        self.setRange(low, high)
         self.setKeyboardTracking(False)
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt's name
@@ -44,4 +44,14 @@ class WeightSpinBox(QDoubleSpinBox):
         return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
 
 
-__all__ = ["WeightSpinBox"]
+
+
+class WeightSpinBox(SignificantSpinBox):
+    """Loss weights from 0 to a million, stepping by a tenth of the value's own size."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(0.0, 1e6, parent)  # a negative weight cannot be typed
+        self.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+
+
+__all__ = ["SignificantSpinBox", "WeightSpinBox"]

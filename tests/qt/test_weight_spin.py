@@ -34,3 +34,13 @@ def test_typed_weights_in_any_notation(qtbot):
     qtbot.keyClicks(spin, "-3")  # a negative weight cannot be typed
     qtbot.keyClick(spin, Qt.Key.Key_Return)
     assert spin.value() >= 0
+
+
+def test_settings_show_their_digits_not_six_decimals(qtbot):
+    from mogui.qt.form_editors import float_editor
+
+    editor = float_editor([], lambda _value: None)
+    qtbot.addWidget(editor.widget)
+    for value, text in ((0.001, "0.001"), (0.2, "0.2"), (0.0, "0"), (1.5e-5, "1.5e-05")):
+        editor.set_value(value)
+        assert editor.widget.text() == text and editor.widget.value() == value
