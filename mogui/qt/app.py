@@ -23,7 +23,7 @@ from mogui.qt.autosave import offer_recovery
 from mogui.qt.document import ProjectDocument
 from mogui.qt.engine_loader import hold_engine, release_engine
 from mogui.qt.engine_thread import manage_garbage
-from mogui.qt.file_actions import project_error_text, recent_files
+from mogui.qt.file_actions import project_error_text, recent_files, remember_file
 from mogui.qt.main_window import MainWindow
 from mogui.qt.settings import reopen_last_enabled
 from mogui.qt.startup_timing import mark, watch_shapes, when_on_screen
@@ -54,7 +54,9 @@ def start_document(project_path: str | None, *, reopen_last: bool = False
         problem = path_problem(asked)
         if problem is None:
             try:
-                return ProjectDocument(load_project(asked, strict=False), Path(asked)), None
+                document = ProjectDocument(load_project(asked, strict=False), Path(asked))
+                remember_file(Path(asked))  # File ▸ Open Recent lists it from the start
+                return document, None
             except ProjectError as exc:
                 problem = project_error_text(exc)
         else:

@@ -140,3 +140,14 @@ def test_a_window_closed_before_its_training_tab_was_built_closes(qtbot, dialogs
     window.show()
     assert window.close()
     assert window.training_panel is None
+
+
+def test_a_project_given_at_start_is_a_recent_file(tmp_path, demo_project):
+    from mogui.qt.file_actions import recent_files
+
+    path = tmp_path / "given.json"
+    save_project(demo_project, path)
+    assert str(path.resolve()) not in recent_files()
+    document, problem = start_document(str(path))
+    assert problem is None and document.path == path
+    assert recent_files()[0] == str(path.resolve())
