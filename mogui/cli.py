@@ -233,7 +233,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     check = check_model_trust(args) if args.from_run is not None else check_trust(project, args)
     if check is not None:
         return check
-    formats = [f for f in (args.formats or "keras").split(",") if f.strip()]
+    formats = [f for f in args.formats.split(",") if f.strip()]
+    if not formats:
+        print(f"mogui: --formats '{args.formats}' names no format; give one or more of keras, "
+              "savedmodel, onnx (e.g. --formats keras,onnx).", file=sys.stderr)
+        return EXIT_INVALID
     options = {"formats": formats, "epochs": args.epochs, "project_dir": project_dir,
                "from_run": None if args.from_run is None else Path(args.from_run).absolute(),
                "data_snapshot": args.data_snapshot}

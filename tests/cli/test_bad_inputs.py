@@ -663,6 +663,8 @@ FILE_SYSTEM = [
         (folder / "old" / "notes.md").write_text("mine"))), ("notes.md", "did not write")),
     Case("export-out-in-locked-folder", _export_out("locked/exp", _locked), ("locked",),
          needs_user=True),
+    Case("export-no-format", _export_out("exp", lambda folder: None, "--formats", " , "),
+         ("--formats", "names no format")),
     Case("data-folder-missing", data({"kind": "npz", "path": "arrays/data.npz"},
                                      lambda folder: None), ("data.npz", "nor does its folder")),
     Case("inspect-unbuildable", edited(_layer(kind="Conv2D"), "inspect"),
