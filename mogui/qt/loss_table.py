@@ -215,6 +215,11 @@ class PerOutputLossTable(QTableWidget):
         spin.blockSignals(False)
         schedule: ScheduleCell = self.cellWidget(row, SCHEDULE_COLUMN)
         schedule.show_schedule(head.loss.schedule, head.has_loss)
+        # The header sizes columns by their items, not by cell widgets: a schedule with its
+        # parameter boxes needs the room it asks for ("Linear warm-up | 0.1 | 5").
+        needed = schedule.sizeHint().width()
+        if self.columnWidth(SCHEDULE_COLUMN) < needed:
+            self.setColumnWidth(SCHEDULE_COLUMN, needed)
         button: QToolButton = self.cellWidget(row, METRICS_COLUMN)
         for action in button.menu().actions():
             action.blockSignals(True)

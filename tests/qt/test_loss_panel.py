@@ -42,6 +42,16 @@ def test_loss_and_weight_edits_go_through_the_document(panel):
     assert panel.table.loss_combo("bbox").currentData() == "mse"
 
 
+def test_a_schedule_with_its_boxes_gets_the_room_it_needs(panel):
+    from mogui.qt.loss_table import SCHEDULE_COLUMN
+
+    _doc(panel).edit("Schedule", lambda p: setattr(p.heads[1].loss.schedule, "kind",
+                                                   "linear_warmup"))
+    cell = panel.table.schedule_cell("classification")
+    assert len(cell.boxes) == 2  # start, warmup
+    assert panel.table.columnWidth(SCHEDULE_COLUMN) >= cell.sizeHint().width()
+
+
 def test_no_loss_and_metrics(panel):
     combo = panel.table.loss_combo("bbox")
     combo.setCurrentIndex(combo.findData("none"))
