@@ -132,8 +132,8 @@ class ModelEditor(QWidget):
         splitter.setStretchFactor(2, 2)
         splitter.setSizes([320, 580, 500])
         layout = QVBoxLayout(self)
-        layout.addWidget(self.banner)
-        layout.addWidget(splitter)
+        layout.addWidget(self.banner)  # one line: the splitter takes the height
+        layout.addWidget(splitter, 1)
 
         self.selection.changed.connect(lambda _path: self._update_buttons())
         document.changed.connect(self._after_change)

@@ -224,9 +224,13 @@ def test_rename_updates_references():
 def test_locked_editor_refuses_edits_and_shows_banner(qtbot, dialogs, demo_project):
     editor = ModelEditor(ProjectDocument(demo_project))
     qtbot.addWidget(editor)
+    editor.resize(1200, 900)
+    editor.show()
     editor.set_locked(True)
     assert editor.banner.isVisibleTo(editor)
     assert "Training in progress" in editor.banner.text()
+    qtbot.waitUntil(lambda: editor.banner.height() > 0)
+    assert editor.banner.height() <= 2 * editor.banner.sizeHint().height()  # one line
     assert not any(button.isEnabled() for button in editor.buttons.values())
     assert not editor.form.isEnabled()
     editor.add_input()
