@@ -12,6 +12,7 @@ import typing
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -50,6 +51,8 @@ class Editor:
         self.local_error = ""
         self.shown: Any = _UNSET
         self.error_label = QLabel()
+        # Messages are plain text: "val_<head>_loss" must not be read as an HTML tag.
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(f"color: {ERROR_COLOUR};")
         self.error_label.hide()

@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.problems_label = QLabel(objectName="problemsLabel")
+        self.problems_label.setTextFormat(Qt.TextFormat.PlainText)  # "val_<head>_loss"
         self.problems_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # A long message is cut at the window's edge (the tooltip has it all); it never makes
         # the window wider.

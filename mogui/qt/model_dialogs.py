@@ -53,6 +53,7 @@ class AddHeadDialog(QDialog):
         """``project``: the head is checked against it on OK (name, units)."""
         super().__init__(parent)
         self.setWindowTitle("Add head")
+        self.setMinimumWidth(420)  # room for a message of a few words a line
         form = QFormLayout(self)
         self._project = project
         self._name_for = name_for
@@ -95,8 +96,17 @@ class AddHeadDialog(QDialog):
             self.units_check.report("; ".join(
                 f"Units {p.message}" for p in field_problems(trial, field)))
             if self.name_check.local_error or self.units_check.local_error:
+                self._fit_messages()
                 return
         super().accept()
+
+    def _fit_messages(self) -> None:
+        """Grow to show the message lines whole (a wrapped label's height depends on its
+        width, which the form's size hint does not follow)."""
+        self.layout().activate()
+        needed = self.layout().totalHeightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def demo_target(self) -> str | None:
         """The chosen demo quantity's name, or ``None``."""

@@ -95,3 +95,19 @@ def test_rename_and_remove_keep_the_mapping_in_sync():
     assert project.data.targets == {"round_prob": "is_round"}
     remove_item(project, "heads[2]")
     assert project.data.targets == {}
+
+
+def test_a_refused_name_is_shown_whole(qtbot, demo_project):
+    from PySide6.QtCore import Qt
+
+    dialog = AddHeadDialog("head", None, project=demo_project)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.name_edit.setText("val_x")
+    dialog.accept()  # refused: stays open with the reason
+    label = dialog.name_check.error_label
+    assert label.isVisible() and "val_<head>_loss" in label.text()
+    assert label.textFormat() == Qt.TextFormat.PlainText  # not read as an HTML tag
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))
+    bottom = label.mapTo(dialog, label.rect().bottomLeft()).y()
+    assert bottom <= dialog.height()
