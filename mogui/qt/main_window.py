@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QMainWindow,
     QMenu,
@@ -44,6 +45,7 @@ from mogui.qt.settings import (
 )
 from mogui.qt.tracking_menu import TrackingMenu
 from mogui.qt.trust_banner import TrustBanner
+from mogui.qt.undo_keys import FieldUndoKeys
 
 if TYPE_CHECKING:
     from mogui.qt.sweep_dialog import SweepManager
@@ -188,6 +190,8 @@ class MainWindow(QMainWindow):
         edit_menu.addActions([self.action_undo, self.action_redo])
         # Qt enables them again whenever the stack can undo; a run keeps them locked.
         self._running = False
+        self._field_keys = FieldUndoKeys(self)
+        QApplication.instance().installEventFilter(self._field_keys)
         stack.canUndoChanged.connect(lambda can: self._allow(self.action_undo, can))
         stack.canRedoChanged.connect(lambda can: self._allow(self.action_redo, can))
         edit_menu.addSeparator()

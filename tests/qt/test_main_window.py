@@ -280,3 +280,19 @@ def test_a_recent_file_that_is_gone_is_said_so_and_taken_off_the_list(window, di
     assert "is no longer there" in dialogs.errors[-1] and not dialogs.questions  # no question
     assert str(path.resolve()) not in recent_files()
     assert window.document.project.training.epochs == 9  # the open project is untouched
+
+
+def test_ctrl_z_in_a_field_with_nothing_typed_undoes_the_project(qtbot, window):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLineEdit
+
+    window.document.edit("Epochs", lambda p: setattr(p.training, "epochs", 3))
+    window.tabs.setCurrentIndex(2)
+    field = window.build_training_tab().findChild(QLineEdit)  # the heads' filter
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus)
+    qtbot.keyClick(field, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.document.project.training.epochs != 3  # the project's edit was undone
+    qtbot.keyClicks(field, "bb")  # typed here: Ctrl+Z undoes the typing first
+    qtbot.keyClick(field, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert field.text() == "" and window.document.undo_stack.canRedo()
