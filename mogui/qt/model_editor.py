@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QGridLayout,
@@ -64,6 +64,11 @@ class ModelEditor(QWidget):
                                   "border: 1px solid #e0c060; font-weight: bold;")
         self.banner.hide()
         self.tree = ModelTree(document, self.selection)
+        # Delete in the tree removes the selected item, as the Remove button does.
+        for key in (QKeySequence.StandardKey.Delete, QKeySequence(Qt.Key.Key_Backspace)):
+            remove = QShortcut(key, self.tree)
+            remove.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            remove.activated.connect(self.remove_selected)
         self.graph = ModelGraph(document, self.selection, self.inspection)
         self.palette = LayerPalette()
         self.canvas_message = QLabel(objectName="canvasMessage", wordWrap=True)

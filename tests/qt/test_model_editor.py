@@ -272,3 +272,16 @@ def test_a_second_input_leaves_the_first_layer_on_the_first_input(window):
     assert project.trunk[0].inputs == ["image"] and check_project(project) == []
     window.action_undo.trigger()
     assert window.document.project.trunk[0].inputs == []
+
+
+def test_delete_in_the_tree_removes_the_selected_item(qtbot, window):
+    editor = window.editor
+    names = [layer.name for layer in window.document.project.trunk]
+    editor.selection.select("trunk[1]")
+    editor.tree.setFocus()
+    qtbot.waitUntil(editor.tree.hasFocus)
+    qtbot.keyClick(editor.tree, Qt.Key.Key_Delete)
+    assert [layer.name for layer in window.document.project.trunk] == \
+        [n for n in names if n != names[1]]
+    window.action_undo.trigger()
+    assert [layer.name for layer in window.document.project.trunk] == names
